@@ -1,0 +1,1 @@
+"""cli stage (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""datasets stage (see DESIGN.md)."""

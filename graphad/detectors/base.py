@@ -1,0 +1,407 @@
+"""The estimator contract every graphad detector follows (scikit-learn / PyOD style).
+
+``__init__`` stores keyword arguments only. ``fit(windows)`` learns normal behaviour,
+sets attributes ending in ``_`` and returns ``self``. ``decision_function`` gives node
+scores ``[W, N]`` and ``score_windows`` window scores ``[W]`` (higher = more anomalous);
+``predict`` compares window scores with ``threshold_``, fitted on the training scores only.
+``save`` / ``load`` write and read weights + JSON config with ``weights_only=True``.
+
+Inputs (``windows``) may be a :class:`~graphad.graph.DynamicGraph`, a list of PyG ``Data``
+windows (``x: [N, T, F]``), a ``[W, N, T, F]`` tensor, or a plain wide time series
+(``[T_total, N]`` array or DataFrame), which is cut into end-aligned windows of
+``window_size`` steps with stride 1 (see :func:`sliding_windows`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from torch_geometric.data import Data
+
+from graphad.detectors.threshold import fit_threshold
+from graphad.exceptions import GraphadInputError, NotFittedError
+from graphad.graph.dynamic import DynamicGraph
+
+__all__ = [
+    "BaseDetector",
+    "WindowBatch",
+    "as_window_batch",
+    "sliding_windows",
+    "window_scores_to_steps",
+    "check_is_fitted",
+    "DETECTORS",
+    "register_detector",
+]
+
+#: Registry of detector classes by name, filled by :func:`register_detector`.
+DETECTORS: dict[str, type[BaseDetector]] = {}
+
+
+def register_detector(cls: type[BaseDetector]) -> type[BaseDetector]:
+    """Class decorator: make ``cls`` loadable by name and resolvable from strings."""
+    DETECTORS[cls.__name__] = cls
+    return cls
+
+
+@dataclass
+class WindowBatch:
+    """Windows stacked for a detector.
+
+    Attributes:
+        x: Node features, ``[W, N, T, F]`` float32.
+        node_mask: Presence, ``[W, N]`` bool.
+        edge_index: Union of observed edges over the windows, ``[2, E]`` (may be empty).
+        node_names: Names of the ``N`` nodes.
+        window_end: Window end times ``[W]`` int64 (ns, or step indices for plain series).
+    """
+
+    x: torch.Tensor
+    node_mask: torch.Tensor
+    edge_index: torch.Tensor
+    node_names: list[str]
+    window_end: torch.Tensor
+
+    @property
+    def num_windows(self) -> int:
+        """``W``."""
+        return int(self.x.shape[0])
+
+    @property
+    def num_nodes(self) -> int:
+        """``N``."""
+        return int(self.x.shape[1])
+
+
+def sliding_windows(series: np.ndarray, window_size: int) -> np.ndarray:
+    """Cut a ``[T_total, N]`` series into end-aligned windows of ``window_size`` steps.
+
+    Window ``w`` holds steps ``w .. w + window_size - 1`` and is attributed to its last
+    step ``w + window_size - 1``.
+
+    Args:
+        series: ``[T_total, N]`` values.
+        window_size: Steps per window ``T``.
+
+    Returns:
+        ``[T_total - T + 1, N, T]`` array (a view when possible).
+
+    Example:
+        >>> sliding_windows(np.arange(8.0).reshape(4, 2), 3)[:, 0].tolist()
+        [[0.0, 2.0, 4.0], [2.0, 4.0, 6.0]]
+    """
+    series = np.asarray(series)
+    if series.ndim != 2:
+        raise GraphadInputError(
+            "a plain time series must be two-dimensional [time, node]", field="windows",
+            expected="2 dimensions", found=f"{series.ndim} dimensions",
+        )
+    if not 1 <= window_size <= series.shape[0]:
+        raise GraphadInputError(
+            "window_size does not fit the series", field="window_size",
+            expected=f"1..{series.shape[0]}", found=window_size,
+        )
+    view = np.lib.stride_tricks.sliding_window_view(series, window_size, axis=0)
+    return view  # [W, N, T]
+
+
+def window_scores_to_steps(
+    window_scores: torch.Tensor | np.ndarray, num_steps: int, window_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Map end-aligned window scores back to the steps of the series, explicitly.
+
+    Args:
+        window_scores: ``[W]`` (or ``[W, N]``) scores, ``W = num_steps - window_size + 1``.
+        num_steps: Length ``T_total`` of the scored series.
+        window_size: ``T``.
+
+    Returns:
+        ``(scores, valid)``: ``[T_total]`` (or ``[T_total, N]``) scores with NaN where no
+        window ends, and the ``[T_total]`` bool mask of steps that have a score.
+
+    Example:
+        >>> s, v = window_scores_to_steps(np.array([1.0, 2.0]), 4, 3)
+        >>> s.tolist(), v.tolist()
+        ([nan, nan, 1.0, 2.0], [False, False, True, True])
+    """
+    values = window_scores.detach().cpu().numpy() if torch.is_tensor(window_scores) \
+        else np.asarray(window_scores)
+    expected = num_steps - window_size + 1
+    if values.shape[0] != expected:
+        raise GraphadInputError(
+            "window scores do not match the series", field="window_scores",
+            expected=f"{expected} windows", found=f"{values.shape[0]}",
+        )
+    out = np.full((num_steps, *values.shape[1:]), np.nan, dtype=np.float64)
+    out[window_size - 1:] = values
+    valid = np.zeros(num_steps, dtype=bool)
+    valid[window_size - 1:] = True
+    return out, valid
+
+
+def _from_data_list(windows: list[Data], node_names: list[str] | None) -> WindowBatch:
+    for i, w in enumerate(windows):
+        if not hasattr(w, "x") or w.x is None or w.x.dim() != 3:
+            raise GraphadInputError(
+                "window has no [N, T, F] node features", record=i, field="x",
+                expected="a 3-dimensional tensor",
+                found=None if getattr(w, "x", None) is None else f"{w.x.dim()} dimensions",
+            )
+    x = torch.stack([w.x for w in windows]).float()
+    mask = torch.stack([
+        w.node_mask if getattr(w, "node_mask", None) is not None
+        else torch.ones(w.x.shape[0], dtype=torch.bool) for w in windows
+    ])
+    edges = [w.edge_index for w in windows if getattr(w, "edge_index", None) is not None]
+    edge_index = torch.unique(torch.cat(edges, 1), dim=1) if edges and \
+        sum(e.numel() for e in edges) else torch.zeros(2, 0, dtype=torch.long)
+    ends = torch.tensor([
+        int(w.window_end.view(-1)[0]) if getattr(w, "window_end", None) is not None else i
+        for i, w in enumerate(windows)
+    ], dtype=torch.long)
+    names = node_names or [str(i) for i in range(x.shape[1])]
+    return WindowBatch(x, mask, edge_index, names, ends)
+
+
+def as_window_batch(windows: Any, window_size: int | None = None) -> WindowBatch:
+    """Coerce any accepted input into a :class:`WindowBatch`.
+
+    Args:
+        windows: DynamicGraph, list of ``Data``, ``[W, N, T, F]`` tensor, or a wide
+            ``[T_total, N]`` array / DataFrame (then ``window_size`` is required).
+        window_size: Steps per window for plain time series.
+
+    Returns:
+        The stacked batch.
+
+    Raises:
+        GraphadInputError: The input has none of the accepted forms or contains NaN.
+    """
+    if isinstance(windows, DynamicGraph):
+        batch = _from_data_list(windows.windows, windows.vocab.names)
+    elif isinstance(windows, (list, tuple)) and windows and isinstance(windows[0], Data):
+        batch = _from_data_list(list(windows), None)
+    elif torch.is_tensor(windows) and windows.dim() == 4:
+        x = windows.float()
+        batch = WindowBatch(x, torch.ones(x.shape[:2], dtype=torch.bool),
+                            torch.zeros(2, 0, dtype=torch.long),
+                            [str(i) for i in range(x.shape[1])], torch.arange(x.shape[0]))
+    elif isinstance(windows, (np.ndarray, pd.DataFrame)) or torch.is_tensor(windows):
+        if window_size is None:
+            raise GraphadInputError("window_size is needed to cut a plain time series",
+                                    field="window_size")
+        names = [str(c) for c in windows.columns] if isinstance(windows, pd.DataFrame) \
+            else None
+        series = windows.to_numpy(dtype=np.float32) if isinstance(windows, pd.DataFrame) \
+            else (windows.cpu().numpy() if torch.is_tensor(windows) else np.asarray(windows))
+        cut = sliding_windows(series.astype(np.float32, copy=False), int(window_size))
+        x = torch.from_numpy(np.ascontiguousarray(cut))[..., None]  # [W, N, T, 1]
+        names = names or [str(i) for i in range(x.shape[1])]
+        ends = torch.arange(window_size - 1, series.shape[0])
+        batch = WindowBatch(x, torch.ones(x.shape[:2], dtype=torch.bool),
+                            torch.zeros(2, 0, dtype=torch.long), names, ends)
+    else:
+        raise GraphadInputError(
+            "unsupported input", field="windows",
+            expected="a DynamicGraph, a list of Data, a [W, N, T, F] tensor, "
+                     "or a [time, node] array/DataFrame",
+            found=type(windows).__name__,
+        )
+    if batch.num_windows == 0:
+        raise GraphadInputError("no windows to work on", field="windows",
+                                expected="at least one window", found=0)
+    if not torch.isfinite(batch.x).all():
+        w, n = (~torch.isfinite(batch.x)).flatten(2).any(-1).nonzero()[0].tolist()
+        raise GraphadInputError(
+            "non-finite feature value (fill or mask missing values first)", record=w,
+            field=f"x[node {batch.node_names[n]}]", expected="finite values", found="NaN/inf",
+        )
+    return batch
+
+
+def check_is_fitted(estimator: object, attributes: tuple[str, ...] = ("threshold_",)) -> None:
+    """Raise :class:`NotFittedError` unless ``estimator`` has the fitted attributes."""
+    if not all(hasattr(estimator, a) for a in attributes):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+            "training windows before using this estimator."
+        )
+
+
+class BaseDetector:
+    """Base class of all detectors; subclasses implement ``_fit`` and ``_score_nodes``.
+
+    Subclasses declare their hyper-parameters as keyword arguments of ``__init__`` and
+    store each under the same name (nothing else). Shared ones, by convention:
+    ``window_size`` (for plain series), ``contamination``, ``threshold`` (``"quantile"``
+    or ``"pot"``), ``random_state``, ``device``, ``verbose``.
+
+    Subclasses must implement:
+
+    * ``_fit(batch: WindowBatch) -> None``: learn; set fitted attributes;
+    * ``_score_nodes(batch: WindowBatch) -> Tensor[W, N]``;
+    * ``_get_state() -> dict[str, Tensor]`` / ``_set_state(state)`` for persistence
+      (tensors only), plus JSON-able fitted metadata through ``_fitted_meta``.
+    """
+
+    #: Names of fitted attributes (besides tensors in the state) saved as JSON.
+    _fitted_meta: ClassVar[tuple[str, ...]] = ()
+
+    # -- parameters --------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [p.name for p in signature.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments, as stored."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> BaseDetector:
+        """Set constructor arguments; unknown names are an error."""
+        valid = set(self._param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise GraphadInputError(f"unknown parameter '{name}'", field=name,
+                                        expected=f"one of {sorted(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- the contract ------------------------------------------------------------------
+    def _batch(self, windows: Any) -> WindowBatch:
+        return as_window_batch(windows, getattr(self, "window_size", None))
+
+    def fit(self, windows: Any, y: Any = None) -> BaseDetector:
+        """Learn normal behaviour from (mostly normal) training windows.
+
+        Args:
+            windows: Training windows (see the module docstring for accepted forms).
+            y: Ignored (unsupervised); present for API compatibility.
+
+        Returns:
+            ``self``.
+        """
+        batch = self._batch(windows)
+        self.node_names_ = list(batch.node_names)
+        self.n_nodes_ = batch.num_nodes
+        self.n_steps_ = int(batch.x.shape[2])
+        self.n_features_ = int(batch.x.shape[3])
+        self._fit(batch)
+        node_scores = self._score_nodes(batch)
+        self.train_scores_ = self._reduce_nodes(node_scores, batch.node_mask).detach().cpu()
+        self.threshold_ = fit_threshold(
+            self.train_scores_, getattr(self, "threshold", "quantile"),
+            getattr(self, "contamination", 0.01),
+        )
+        return self
+
+    def _check_input(self, batch: WindowBatch) -> None:
+        check_is_fitted(self)
+        shape = (self.n_nodes_, self.n_steps_, self.n_features_)
+        if tuple(batch.x.shape[1:]) != shape:
+            raise GraphadInputError(
+                "windows do not match the training windows", field="x",
+                expected=f"[W, N, T, F] with (N, T, F) = {shape}",
+                found=f"{tuple(batch.x.shape)}",
+            )
+
+    def decision_function(self, windows: Any) -> torch.Tensor:
+        """Per-node anomaly scores, higher = more anomalous.
+
+        Returns:
+            ``Tensor[W, N]``.
+        """
+        check_is_fitted(self)
+        batch = self._batch(windows)
+        self._check_input(batch)
+        return self._score_nodes(batch).detach().cpu()
+
+    def score_windows(self, windows: Any) -> torch.Tensor:
+        """Per-window anomaly scores, higher = more anomalous.
+
+        Returns:
+            ``Tensor[W]``.
+        """
+        check_is_fitted(self)
+        batch = self._batch(windows)
+        self._check_input(batch)
+        return self._reduce_nodes(self._score_nodes(batch), batch.node_mask).detach().cpu()
+
+    def predict(self, windows: Any) -> torch.Tensor:
+        """1 where the window score exceeds ``threshold_`` (fitted on training data).
+
+        Returns:
+            ``Tensor[W]`` of int64 0/1.
+        """
+        return (self.score_windows(windows) > self.threshold_).long()
+
+    def _reduce_nodes(self, node_scores: torch.Tensor, node_mask: torch.Tensor) -> torch.Tensor:
+        """Window score from node scores: the maximum over present nodes."""
+        masked = node_scores.masked_fill(~node_mask.to(node_scores.device), float("-inf"))
+        out = masked.max(dim=1).values
+        return torch.where(torch.isfinite(out), out, torch.zeros_like(out))
+
+    # -- subclass hooks ----------------------------------------------------------------
+    def _fit(self, batch: WindowBatch) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score_nodes(self, batch: WindowBatch) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def _get_state(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def _set_state(self, state: dict[str, torch.Tensor]) -> None:
+        pass
+
+    # -- persistence -------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write config (JSON) and fitted tensors to one file; no code is pickled."""
+        check_is_fitted(self)
+        fitted = {name: getattr(self, name) for name in
+                  ("node_names_", "n_nodes_", "n_steps_", "n_features_", "threshold_",
+                   *self._fitted_meta)}
+        header = {"class": type(self).__name__, "params": self.get_params(), "fitted": fitted}
+        state = {k: v.detach().cpu() for k, v in self._get_state().items()}
+        state["train_scores_"] = self.train_scores_
+        torch.save({"header": json.dumps(header), "state": state}, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> BaseDetector:
+        """Read a detector written by :meth:`save` (``torch.load(weights_only=True)``).
+
+        Raises:
+            GraphadInputError: The file is not a saved detector, or of another class.
+        """
+        path = Path(path)
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+            header = json.loads(blob["header"])
+        except Exception as error:
+            raise GraphadInputError(
+                f"not a saved graphad detector ({type(error).__name__}: {error})",
+                source=str(path),
+            ) from error
+        name = header["class"]
+        target = DETECTORS.get(name)
+        if target is None or (cls is not BaseDetector and not issubclass(target, cls)):
+            raise GraphadInputError("saved detector is of another class", source=str(path),
+                                    field="class", expected=cls.__name__, found=name)
+        detector = target(**header["params"])
+        for key, value in header["fitted"].items():
+            setattr(detector, key, value)
+        state = dict(blob["state"])
+        detector.train_scores_ = state.pop("train_scores_")
+        detector._set_state(state)
+        return detector

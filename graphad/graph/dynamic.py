@@ -1,0 +1,180 @@
+"""The dynamic graph: a fixed node vocabulary and one PyG ``Data`` per time window."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import torch
+from torch_geometric.data import Data
+
+from graphad.exceptions import GraphadInputError
+from graphad.graph.vocab import NodeVocab
+from graphad.graph.window import WindowSpec
+
+__all__ = ["DynamicGraph"]
+
+_FORMAT = "graphad.DynamicGraph"
+_VERSION = 1
+
+
+class DynamicGraph(Sequence):
+    """A sequence of graph windows over a stable node set.
+
+    Each window is a :class:`torch_geometric.data.Data` with (DESIGN.md data contract):
+
+    * ``x``: ``[N, T, F]`` float node features over the window's ``T`` steps;
+    * ``edge_index``: ``[2, E]`` caller -> callee edges observed in the window, and
+      ``edge_attr``: ``[E, D]`` (e.g. calls, errors, mean latency);
+    * ``node_mask``: ``[N]`` bool, whether the node was present in the window;
+    * ``window_start``, ``window_end``: ``[1]`` int64 ns, the half-open range;
+    * optional labels ``y`` ``[N]``, ``y_window`` ``[1]``, ``rc_mask`` ``[N]``.
+
+    Args:
+        vocab: Node names <-> ids (``N = len(vocab)``).
+        windows: The windows, in time order.
+        feature_names: Names of the ``F`` node features.
+        edge_feature_names: Names of the ``D`` edge features.
+        spec: How the windows were cut, if known.
+        meta: Free JSON-serialisable metadata (source files, granularity, ...).
+
+    Example:
+        >>> vocab = NodeVocab(["a", "b"])
+        >>> w = Data(x=torch.zeros(2, 3, 1), edge_index=torch.tensor([[0], [1]]),
+        ...          edge_attr=torch.ones(1, 1), node_mask=torch.ones(2, dtype=torch.bool),
+        ...          window_start=torch.tensor([0]), window_end=torch.tensor([3]))
+        >>> g = DynamicGraph(vocab, [w, w], ["value"], ["calls"])
+        >>> len(g), g.num_nodes, g.num_steps, g.num_features, tuple(g.x.shape)
+        (2, 2, 3, 1, (2, 2, 3, 1))
+    """
+
+    def __init__(
+        self,
+        vocab: NodeVocab,
+        windows: list[Data],
+        feature_names: Sequence[str],
+        edge_feature_names: Sequence[str] = (),
+        spec: WindowSpec | None = None,
+        meta: dict | None = None,
+    ) -> None:
+        self.vocab = vocab
+        self.windows = list(windows)
+        self.feature_names = list(feature_names)
+        self.edge_feature_names = list(edge_feature_names)
+        self.spec = spec
+        self.meta = dict(meta or {})
+
+    # -- sequence protocol -------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return DynamicGraph(self.vocab, self.windows[index], self.feature_names,
+                                self.edge_feature_names, self.spec, self.meta)
+        return self.windows[index]
+
+    def __iter__(self) -> Iterator[Data]:
+        return iter(self.windows)
+
+    def __repr__(self) -> str:
+        return (f"DynamicGraph(windows={len(self)}, nodes={self.num_nodes}, "
+                f"steps={self.num_steps}, features={self.num_features})")
+
+    # -- shapes ------------------------------------------------------------------------
+    @property
+    def num_nodes(self) -> int:
+        """``N``."""
+        return len(self.vocab)
+
+    @property
+    def num_steps(self) -> int:
+        """``T`` (0 for an empty graph)."""
+        return int(self.windows[0].x.shape[1]) if self.windows else 0
+
+    @property
+    def num_features(self) -> int:
+        """``F``."""
+        return len(self.feature_names)
+
+    @property
+    def x(self) -> torch.Tensor:
+        """All node features stacked, ``[W, N, T, F]``."""
+        if not self.windows:
+            return torch.zeros(0, self.num_nodes, 0, self.num_features)
+        return torch.stack([w.x for w in self.windows])
+
+    @property
+    def node_mask(self) -> torch.Tensor:
+        """Presence of each node in each window, ``[W, N]`` bool."""
+        if not self.windows:
+            return torch.zeros(0, self.num_nodes, dtype=torch.bool)
+        return torch.stack([w.node_mask for w in self.windows])
+
+    @property
+    def window_end(self) -> torch.Tensor:
+        """Window end times, ``[W]`` int64 ns."""
+        return torch.cat([w.window_end.view(-1) for w in self.windows]) if self.windows \
+            else torch.zeros(0, dtype=torch.long)
+
+    def edge_union(self) -> torch.Tensor:
+        """The union of the edges of all windows, ``[2, E]``, sorted and unique."""
+        if not self.windows:
+            return torch.zeros(2, 0, dtype=torch.long)
+        edges = torch.cat([w.edge_index for w in self.windows], dim=1)
+        return torch.unique(edges, dim=1) if edges.numel() else edges
+
+    # -- persistence -------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write the graph as tensors + JSON in one ``torch.save`` file (no pickled code).
+
+        Args:
+            path: Output file, conventionally ``*.pt``.
+        """
+        keys = sorted({k for w in self.windows for k in w.keys()})
+        tensors = {}
+        for key in keys:
+            values = [w[key] if key in w else None for w in self.windows]
+            if any(v is None for v in values) or not all(torch.is_tensor(v) for v in values):
+                raise GraphadInputError(
+                    "cannot save a window attribute that is not a tensor in every window",
+                    field=key,
+                )
+            tensors[key] = values
+        header = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "vocab": self.vocab.to_dict(),
+            "feature_names": self.feature_names,
+            "edge_feature_names": self.edge_feature_names,
+            "spec": self.spec.to_dict() if self.spec else None,
+            "meta": self.meta,
+        }
+        torch.save({"header": json.dumps(header), "tensors": tensors}, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> DynamicGraph:
+        """Read a graph written by :meth:`save`; never executes code from the file.
+
+        Raises:
+            GraphadInputError: The file is not a saved dynamic graph.
+        """
+        path = Path(path)
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+            header = json.loads(blob["header"])
+            tensors = blob["tensors"]
+        except Exception as error:  # any unreadable file is a user input problem
+            raise GraphadInputError(
+                f"not a saved graphad dynamic graph ({type(error).__name__}: {error})",
+                source=str(path),
+            ) from error
+        if header.get("format") != _FORMAT:
+            raise GraphadInputError("not a saved graphad dynamic graph", source=str(path),
+                                    field="format", expected=_FORMAT, found=header.get("format"))
+        count = len(next(iter(tensors.values()))) if tensors else 0
+        windows = [Data(**{k: v[i] for k, v in tensors.items()}) for i in range(count)]
+        spec = WindowSpec.from_dict(header["spec"]) if header.get("spec") else None
+        return cls(NodeVocab.from_dict(header["vocab"]), windows, header["feature_names"],
+                   header["edge_feature_names"], spec, header.get("meta"))

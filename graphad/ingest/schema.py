@@ -1,0 +1,511 @@
+"""Canonical telemetry frames and their validation.
+
+Every reader in :mod:`graphad.ingest` returns one of three long pandas frames, checked
+here (names and dtypes):
+
+=========== ==================================================================== =====
+frame       columns                                                              notes
+=========== ==================================================================== =====
+spans       trace_id, span_id, parent_id, service, operation, start_ns,          [1]
+            duration_ns, status, kind
+metrics     ts_ns, node, metric, value
+log events  ts_ns, node, template, count
+=========== ==================================================================== =====
+
+[1] ``parent_id`` is ``""`` for a root span; ``status`` is 1 for an error and 0 otherwise
+(inputs without a status column get 0 everywhere, counted as ``status_unknown``);
+``kind`` is ``"server"``, ``"client"``, ``"internal"``, ``"producer"``, ``"consumer"`` or
+``""`` when unknown. Timestamps are int64 nanoseconds since the epoch, UTC.
+
+Fatal problems (a required field missing, a value that cannot be read) raise
+:class:`~graphad.exceptions.SchemaError` / :class:`~graphad.exceptions.GraphadInputError`
+naming the source, the record (1-based row of the frame) and the field. Recoverable ones are
+repaired as documented on each function and counted in the returned
+:class:`~graphad.ingest.report.IngestReport`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from graphad.exceptions import GraphadInputError, SchemaError
+from graphad.ingest.report import IngestReport
+from graphad.ingest.time import TimeUnit, to_ns
+
+__all__ = [
+    "SPAN_COLUMNS",
+    "METRIC_COLUMNS",
+    "LOG_COLUMNS",
+    "SPAN_KINDS",
+    "ROOT_PARENT_IDS",
+    "validate_spans",
+    "validate_metrics",
+    "validate_logs",
+    "normalize_spans",
+    "normalize_metrics",
+    "normalize_logs",
+    "empty_spans",
+    "empty_metrics",
+    "empty_logs",
+]
+
+SPAN_COLUMNS = (
+    "trace_id",
+    "span_id",
+    "parent_id",
+    "service",
+    "operation",
+    "start_ns",
+    "duration_ns",
+    "status",
+    "kind",
+)
+METRIC_COLUMNS = ("ts_ns", "node", "metric", "value")
+LOG_COLUMNS = ("ts_ns", "node", "template", "count")
+SPAN_KINDS = ("", "server", "client", "internal", "producer", "consumer")
+#: Parent-id spellings that mean "this span is a root" (after stripping, lower-cased).
+ROOT_PARENT_IDS = frozenset({"", "root", "none", "null", "nan", "0", "0000000000000000"})
+
+_REQUIRED_SPAN = ("trace_id", "span_id", "service", "start_ns", "duration_ns")
+
+
+def empty_spans() -> pd.DataFrame:
+    """An empty, correctly typed spans frame."""
+    return _typed_spans(pd.DataFrame({c: [] for c in SPAN_COLUMNS}))
+
+
+def empty_metrics() -> pd.DataFrame:
+    """An empty, correctly typed metrics frame."""
+    return pd.DataFrame(
+        {
+            "ts_ns": np.array([], dtype=np.int64),
+            "node": np.array([], dtype=object),
+            "metric": np.array([], dtype=object),
+            "value": np.array([], dtype=np.float64),
+        }
+    )
+
+
+def empty_logs() -> pd.DataFrame:
+    """An empty, correctly typed log-events frame."""
+    return pd.DataFrame(
+        {
+            "ts_ns": np.array([], dtype=np.int64),
+            "node": np.array([], dtype=object),
+            "template": np.array([], dtype=object),
+            "count": np.array([], dtype=np.int64),
+        }
+    )
+
+
+def _require(frame: pd.DataFrame, columns, source: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            "required field missing",
+            source=source,
+            field=missing[0],
+            expected=f"columns {list(columns)}",
+            found=f"columns {list(map(str, frame.columns))}",
+        )
+
+
+def _as_int64(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna().to_numpy() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise GraphadInputError(
+            "value is not a number",
+            source=source,
+            record=row + 1,
+            field=column,
+            expected="an integer",
+            found=repr(frame[column].iloc[row]),
+        )
+    return values.to_numpy().astype(np.int64)
+
+
+def _as_str(frame: pd.DataFrame, column: str, source: str, allow_empty: bool) -> pd.Series:
+    series = frame[column]
+    missing = series.isna().to_numpy()
+    text = series.astype(str).str.strip()
+    if not allow_empty:
+        bad = missing | (text == "").to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise GraphadInputError(
+                "empty value",
+                source=source,
+                record=row + 1,
+                field=column,
+                expected="a non-empty string",
+                found=repr(series.iloc[row]),
+            )
+    elif missing.any():
+        text = text.where(~missing, "")
+    return text.reset_index(drop=True)
+
+
+def _typed_spans(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "trace_id": frame["trace_id"].astype(object),
+            "span_id": frame["span_id"].astype(object),
+            "parent_id": frame["parent_id"].astype(object),
+            "service": frame["service"].astype(object),
+            "operation": frame["operation"].astype(object),
+            "start_ns": frame["start_ns"].astype(np.int64),
+            "duration_ns": frame["duration_ns"].astype(np.int64),
+            "status": frame["status"].astype(np.int8),
+            "kind": frame["kind"].astype(object),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def validate_spans(
+    frame: pd.DataFrame, source: str = "<frame>"
+) -> tuple[pd.DataFrame, IngestReport]:
+    """Check a spans frame and return it in canonical form with a report.
+
+    Repairs, each counted in the report under the name given:
+
+    * no ``status`` column: status 0 for every span (``status_unknown``);
+    * no ``operation`` / ``kind`` column: ``""`` (not counted, both are optional);
+    * a parent id spelled as one of :data:`ROOT_PARENT_IDS`: ``""`` (a root);
+    * negative ``duration_ns``: set to 0 (``negative_duration``);
+    * the same ``(trace_id, span_id)`` twice: the first is kept (``duplicate_span_id``);
+    * a parent id that is no span's id: kept as it is (``orphan_span``);
+    * spans not sorted by ``start_ns``: sorted, stable (``out_of_order``).
+
+    Args:
+        frame: Spans with at least ``trace_id, span_id, service, start_ns, duration_ns``
+            (times already in ns; use :func:`normalize_spans` to map and convert).
+        source: Name of the input for messages and the report.
+
+    Returns:
+        ``(spans, report)``: the canonical frame with columns :data:`SPAN_COLUMNS`, and the
+        ingestion report.
+
+    Raises:
+        SchemaError: A required column is missing.
+        GraphadInputError: A required value is missing or not a number.
+
+    Example:
+        >>> raw = pd.DataFrame({"trace_id": ["t", "t"], "span_id": ["a", "b"],
+        ...     "parent_id": ["root", "a"], "service": ["web", "db"],
+        ...     "start_ns": [0, 5], "duration_ns": [10, -1]})
+        >>> spans, report = validate_spans(raw, "demo")
+        >>> spans["parent_id"].tolist(), spans["duration_ns"].tolist()
+        (['', 'a'], [10, 0])
+        >>> dict(report.counts)
+        {'status_unknown': 2, 'negative_duration': 1}
+    """
+    _require(frame, _REQUIRED_SPAN, source)
+    report = IngestReport(source, n_records=len(frame))
+    n = len(frame)
+    work = pd.DataFrame(
+        {
+            "trace_id": _as_str(frame, "trace_id", source, allow_empty=False),
+            "span_id": _as_str(frame, "span_id", source, allow_empty=False),
+            "service": _as_str(frame, "service", source, allow_empty=False),
+            "start_ns": _as_int64(frame, "start_ns", source),
+            "duration_ns": _as_int64(frame, "duration_ns", source),
+        }
+    )
+    if "parent_id" in frame.columns:
+        parent = _as_str(frame, "parent_id", source, allow_empty=True)
+        is_root = parent.str.lower().isin(ROOT_PARENT_IDS)
+        work["parent_id"] = parent.where(~is_root, "")
+    else:
+        work["parent_id"] = ""
+    work["operation"] = (
+        _as_str(frame, "operation", source, allow_empty=True)
+        if "operation" in frame.columns
+        else ""
+    )
+    if "status" in frame.columns:
+        work["status"] = (_as_int64(frame, "status", source) != 0).astype(np.int8)
+    else:
+        work["status"] = np.zeros(n, dtype=np.int8)
+        report.add("status_unknown", n, "no status field")
+    if "kind" in frame.columns:
+        kind = _as_str(frame, "kind", source, allow_empty=True).str.lower()
+        kind = kind.str.replace("span_kind_", "", regex=False).replace("unspecified", "")
+        bad = ~kind.isin(SPAN_KINDS)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise GraphadInputError(
+                "unknown span kind",
+                source=source,
+                record=row + 1,
+                field="kind",
+                expected=f"one of {list(SPAN_KINDS)}",
+                found=repr(frame["kind"].iloc[row]),
+            )
+        work["kind"] = kind
+    else:
+        work["kind"] = ""
+
+    negative = work["duration_ns"].to_numpy() < 0
+    if negative.any():
+        report.add("negative_duration", int(negative.sum()), f"record {np.flatnonzero(negative)[0] + 1}")
+        work.loc[negative, "duration_ns"] = 0
+
+    duplicated = work.duplicated(["trace_id", "span_id"], keep="first").to_numpy()
+    if duplicated.any():
+        report.add(
+            "duplicate_span_id", int(duplicated.sum()), f"record {np.flatnonzero(duplicated)[0] + 1}"
+        )
+        work = work.loc[~duplicated]
+
+    has_parent = (work["parent_id"] != "").to_numpy()
+    orphan = has_parent & ~work["parent_id"].isin(work["span_id"]).to_numpy()
+    if orphan.any():
+        first = work.index[np.flatnonzero(orphan)[0]]
+        report.add("orphan_span", int(orphan.sum()), f"record {first + 1}")
+
+    starts = work["start_ns"].to_numpy()
+    descents = int((np.diff(starts) < 0).sum()) if len(starts) > 1 else 0
+    if descents:
+        report.add("out_of_order", descents, "spans re-sorted by start_ns")
+        work = work.sort_values("start_ns", kind="stable")
+
+    spans = _typed_spans(work)
+    report.n_kept = len(spans)
+    return spans, report
+
+
+def validate_metrics(
+    frame: pd.DataFrame, source: str = "<frame>"
+) -> tuple[pd.DataFrame, IngestReport]:
+    """Check a long metrics frame and return it in canonical form with a report.
+
+    Repairs: a value that is not a finite number (NaN, inf, text) becomes NaN and is kept
+    (``non_finite_value``); rows not sorted by time are sorted (``out_of_order``).
+
+    Args:
+        frame: Columns ``ts_ns, node, metric, value`` (``ts_ns`` already in ns).
+        source: Name of the input for messages and the report.
+
+    Returns:
+        ``(metrics, report)``.
+
+    Raises:
+        SchemaError: A required column is missing.
+        GraphadInputError: A timestamp, node or metric is missing.
+
+    Example:
+        >>> raw = pd.DataFrame({"ts_ns": [1, 2], "node": ["a", "a"],
+        ...                     "metric": ["cpu", "cpu"], "value": [0.5, float("inf")]})
+        >>> metrics, report = validate_metrics(raw)
+        >>> metrics["value"].isna().tolist(), dict(report.counts)
+        ([False, True], {'non_finite_value': 1})
+    """
+    _require(frame, METRIC_COLUMNS, source)
+    report = IngestReport(source, n_records=len(frame))
+    values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        report.add("non_finite_value", int(bad.sum()), f"record {np.flatnonzero(bad)[0] + 1}")
+        values = np.where(bad, np.nan, values)
+    out = pd.DataFrame(
+        {
+            "ts_ns": _as_int64(frame, "ts_ns", source),
+            "node": _as_str(frame, "node", source, allow_empty=False).to_numpy(dtype=object),
+            "metric": _as_str(frame, "metric", source, allow_empty=False).to_numpy(dtype=object),
+            "value": values,
+        }
+    )
+    out = _sort_by_time(out, report)
+    report.n_kept = len(out)
+    return out, report
+
+
+def validate_logs(
+    frame: pd.DataFrame, source: str = "<frame>"
+) -> tuple[pd.DataFrame, IngestReport]:
+    """Check a log-events frame and return it in canonical form with a report.
+
+    Repairs: rows not sorted by time are sorted (``out_of_order``). A missing ``count``
+    column means one event per row.
+
+    Args:
+        frame: Columns ``ts_ns, node, template`` and optionally ``count``.
+        source: Name of the input for messages and the report.
+
+    Returns:
+        ``(log_events, report)``.
+
+    Raises:
+        SchemaError: A required column is missing.
+        GraphadInputError: A value is missing, or a count is negative.
+
+    Example:
+        >>> raw = pd.DataFrame({"ts_ns": [3, 1], "node": ["a", "b"], "template": ["x", "y"]})
+        >>> logs, report = validate_logs(raw)
+        >>> logs["ts_ns"].tolist(), logs["count"].tolist(), dict(report.counts)
+        ([1, 3], [1, 1], {'out_of_order': 1})
+    """
+    _require(frame, ("ts_ns", "node", "template"), source)
+    report = IngestReport(source, n_records=len(frame))
+    count = (
+        _as_int64(frame, "count", source)
+        if "count" in frame.columns
+        else np.ones(len(frame), dtype=np.int64)
+    )
+    if (count < 0).any():
+        row = int(np.flatnonzero(count < 0)[0])
+        raise GraphadInputError(
+            "negative event count",
+            source=source,
+            record=row + 1,
+            field="count",
+            expected="a count >= 0",
+            found=int(count[row]),
+        )
+    out = pd.DataFrame(
+        {
+            "ts_ns": _as_int64(frame, "ts_ns", source),
+            "node": _as_str(frame, "node", source, allow_empty=False).to_numpy(dtype=object),
+            "template": _as_str(frame, "template", source, allow_empty=False).to_numpy(
+                dtype=object
+            ),
+            "count": count,
+        }
+    )
+    out = _sort_by_time(out, report)
+    report.n_kept = len(out)
+    return out, report
+
+
+def _sort_by_time(frame: pd.DataFrame, report: IngestReport) -> pd.DataFrame:
+    ts = frame["ts_ns"].to_numpy()
+    descents = int((np.diff(ts) < 0).sum()) if len(ts) > 1 else 0
+    if descents:
+        report.add("out_of_order", descents)
+        frame = frame.sort_values("ts_ns", kind="stable").reset_index(drop=True)
+    return frame
+
+
+def _rename(
+    frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str
+) -> pd.DataFrame:
+    """Rename user columns to canonical ones; ``columns`` maps canonical -> user name."""
+    if not columns:
+        return frame
+    for canonical, user in columns.items():
+        if user not in frame.columns:
+            raise SchemaError(
+                f"mapped column '{user}' (for '{canonical}') not found",
+                source=source,
+                field=user,
+                expected=f"a column named '{user}'",
+                found=f"columns {list(map(str, frame.columns))}",
+            )
+    return frame.rename(columns={user: canonical for canonical, user in columns.items()})
+
+
+def normalize_spans(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    *,
+    time_unit: TimeUnit = "auto",
+    end_column: str | None = None,
+    source: str = "<frame>",
+) -> tuple[pd.DataFrame, IngestReport]:
+    """Map a user's span table onto the canonical schema, convert times, validate.
+
+    Args:
+        frame: The user's table, one row per span.
+        columns: Canonical name -> the user's column name, e.g. Nezha's
+            ``{"trace_id": "TraceID", "span_id": "SpanID", "parent_id": "ParentID",
+            "service": "PodName", "operation": "OperationName",
+            "start_ns": "StartTimeUnixNano"}``. Unmapped canonical names are looked up as
+            they are.
+        time_unit: Unit of the start time (and end time / duration) columns.
+        end_column: Canonical ``"end_ns"`` may be mapped instead of ``duration_ns``; then
+            the duration is ``end - start``. Given here as the *user's* column name.
+        source: Name of the input for messages and the report.
+
+    Returns:
+        ``(spans, report)`` as :func:`validate_spans`.
+
+    Example:
+        >>> raw = pd.DataFrame({"TraceID": ["t"], "SpanID": ["a"], "ParentID": ["root"],
+        ...     "PodName": ["web-1"], "Start": [1.0], "End": [1.5]})
+        >>> spans, _ = normalize_spans(raw, {"trace_id": "TraceID", "span_id": "SpanID",
+        ...     "parent_id": "ParentID", "service": "PodName", "start_ns": "Start"},
+        ...     time_unit="s", end_column="End")
+        >>> spans[["start_ns", "duration_ns"]].values.tolist()
+        [[1000000000, 500000000]]
+    """
+    columns = dict(columns or {})
+    if end_column is not None:
+        columns["end_ns"] = end_column
+    work = _rename(frame, columns, source)
+    _require(work, ("start_ns",), source)
+    start = to_ns(work["start_ns"], time_unit, source=source, field=columns.get("start_ns", "start_ns"))
+    work = work.assign(start_ns=start)
+    if "end_ns" in work.columns:
+        end = to_ns(work["end_ns"], time_unit, source=source, field=columns.get("end_ns", "end_ns"))
+        work = work.assign(duration_ns=end - start)
+    elif "duration_ns" in work.columns and time_unit not in ("auto", "ns", "iso"):
+        factor = to_ns(np.array([1]), time_unit)[0]
+        duration = pd.to_numeric(work["duration_ns"], errors="coerce") * factor
+        work = work.assign(duration_ns=duration)
+    return validate_spans(work, source)
+
+
+def normalize_metrics(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    *,
+    time_unit: TimeUnit = "auto",
+    source: str = "<frame>",
+) -> tuple[pd.DataFrame, IngestReport]:
+    """Map a long metrics table onto the canonical schema, convert times, validate.
+
+    Args:
+        frame: One row per (time, node, metric) sample.
+        columns: Canonical name -> user's column name (e.g. ``{"ts_ns": "timestamp"}``).
+        time_unit: Unit of the timestamp column.
+        source: Name of the input for messages and the report.
+
+    Returns:
+        ``(metrics, report)`` as :func:`validate_metrics`.
+    """
+    work = _rename(frame, columns, source)
+    _require(work, ("ts_ns",), source)
+    field = (columns or {}).get("ts_ns", "ts_ns")
+    work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
+    return validate_metrics(work, source)
+
+
+def normalize_logs(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    *,
+    time_unit: TimeUnit = "auto",
+    source: str = "<frame>",
+) -> tuple[pd.DataFrame, IngestReport]:
+    """Map a log-events table onto the canonical schema, convert times, validate.
+
+    Args:
+        frame: One row per (time, node, template) with an optional count.
+        columns: Canonical name -> user's column name.
+        time_unit: Unit of the timestamp column.
+        source: Name of the input for messages and the report.
+
+    Returns:
+        ``(log_events, report)`` as :func:`validate_logs`.
+    """
+    work = _rename(frame, columns, source)
+    _require(work, ("ts_ns",), source)
+    field = (columns or {}).get("ts_ns", "ts_ns")
+    work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
+    return validate_logs(work, source)

@@ -1,0 +1,132 @@
+"""Timestamp normalisation: anything a telemetry file holds -> int64 nanoseconds UTC."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from graphad.exceptions import GraphadInputError
+
+__all__ = ["to_ns", "infer_unit", "TimeUnit"]
+
+TimeUnit = Literal["auto", "s", "ms", "us", "ns", "iso"]
+
+_FACTORS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+# Magnitudes of epoch timestamps around the years 2001-2286 for each unit.
+_THRESHOLDS = [(1e17, "ns"), (1e14, "us"), (1e11, "ms"), (0.0, "s")]
+
+
+def infer_unit(values: np.ndarray) -> str:
+    """Guess the unit of numeric epoch timestamps from their magnitude.
+
+    Args:
+        values: Numeric timestamps, shape ``[n]``; NaNs are ignored.
+
+    Returns:
+        One of ``"s"``, ``"ms"``, ``"us"``, ``"ns"``.
+
+    Example:
+        >>> infer_unit(np.array([1661140279]))
+        's'
+        >>> infer_unit(np.array([1661140374351773094]))
+        'ns'
+    """
+    finite = np.abs(values[np.isfinite(values)]) if values.dtype.kind == "f" else np.abs(values)
+    if finite.size == 0:
+        return "s"
+    typical = float(np.median(finite))
+    for threshold, unit in _THRESHOLDS:
+        if typical >= threshold:
+            return unit
+    return "s"
+
+
+def to_ns(
+    values: pd.Series | np.ndarray | list,
+    unit: TimeUnit = "auto",
+    *,
+    source: str | None = None,
+    field: str | None = None,
+) -> np.ndarray:
+    """Convert timestamps to int64 nanoseconds since the epoch, UTC.
+
+    Numbers are read as epoch seconds, milliseconds, microseconds or nanoseconds
+    (``unit="auto"`` infers it from their magnitude); strings are parsed as ISO 8601
+    (naive strings are taken as UTC, offsets are honoured).
+
+    Args:
+        values: Timestamps, shape ``[n]``.
+        unit: Unit of numeric timestamps, ``"iso"`` for strings, or ``"auto"``.
+        source: File name for error messages.
+        field: Column name for error messages.
+
+    Returns:
+        ``np.ndarray`` of dtype int64, shape ``[n]``.
+
+    Raises:
+        GraphadInputError: A value cannot be read as a timestamp; the message names the
+            first bad record.
+
+    Example:
+        >>> to_ns([1.5, 2], unit="s").tolist()
+        [1500000000, 2000000000]
+        >>> to_ns(["1970-01-01T00:00:01Z"]).tolist()
+        [1000000000]
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    series = series.reset_index(drop=True)
+    if unit != "iso" and pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return _numeric_to_ns(series, unit, source, field)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        stamps = series.dt.tz_convert("UTC") if series.dt.tz is not None else series
+        return stamps.astype("datetime64[ns]").astype("int64").to_numpy()
+    if unit == "auto":
+        numeric = pd.to_numeric(series, errors="coerce")
+        if numeric.notna().all():
+            return _numeric_to_ns(numeric, "auto", source, field)
+    parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+    bad = parsed.isna() & series.notna()
+    bad |= series.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise GraphadInputError(
+            "unreadable timestamp",
+            source=source,
+            record=row + 1,
+            field=field,
+            expected="an epoch number or an ISO 8601 string",
+            found=repr(series.iloc[row]),
+        )
+    return parsed.astype("datetime64[ns, UTC]").astype("int64").to_numpy()
+
+
+def _numeric_to_ns(
+    series: pd.Series, unit: str, source: str | None, field: str | None
+) -> np.ndarray:
+    array = series.to_numpy()
+    if array.dtype.kind == "f":
+        bad = ~np.isfinite(array)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise GraphadInputError(
+                "missing or non-finite timestamp",
+                source=source,
+                record=row + 1,
+                field=field,
+                expected="a finite number",
+                found=repr(array[row]),
+            )
+    if unit == "auto":
+        unit = infer_unit(array)
+    if unit not in _FACTORS:
+        raise GraphadInputError(
+            f"Could not resolve unit '{unit}' among choices {sorted(_FACTORS) + ['iso', 'auto']}",
+            source=source,
+            field=field,
+        )
+    factor = _FACTORS[unit]
+    if array.dtype.kind in "iu":
+        return array.astype(np.int64) * factor
+    return np.round(array.astype(np.float64) * factor).astype(np.int64)

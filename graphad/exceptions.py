@@ -41,6 +41,7 @@ def format_location(
     Example:
         >>> format_location("a.csv", 3, "value")
         "a.csv, record 3, field 'value'"
+
     """
     parts = []
     if source is not None:
@@ -68,6 +69,7 @@ class GraphadInputError(GraphadError, ValueError):
         ...                         field="ts", expected="an integer", found="'abc'")
         >>> str(err)
         "t.csv, record 4, field 'ts': bad timestamp (expected an integer, got 'abc')"
+
     """
 
     def __init__(

@@ -20,6 +20,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     Example:
         >>> resolve_device("cpu")
         device(type='cpu')
+
     """
     if isinstance(device, torch.device):
         return device
@@ -48,6 +49,7 @@ def import_optional(module: str, extra: str) -> ModuleType:
     Example:
         >>> import_optional("json", "none").__name__
         'json'
+
     """
     try:
         return importlib.import_module(module)
@@ -63,10 +65,11 @@ def resolve(name: str | object, choices: dict[str, object], what: str = "name") 
     Example:
         >>> resolve("Mean", {"mean": 1, "max": 2})
         1
-        >>> resolve("min", {"mean": 1, "max": 2})
+        >>> resolve("min", {"mean": 1})
         Traceback (most recent call last):
         ...
-        graphad.exceptions.GraphadInputError: field 'name': Could not resolve 'min' among choices ['max', 'mean']
+        graphad.exceptions.GraphadInputError: field 'name': Could not resolve 'min' among choices ['mean']
+
     """
     if not isinstance(name, str):
         return name

@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
 import pytest
-import torch
-
-matplotlib.use("Agg")
-torch.set_num_threads(1)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("GRAPHAD_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("GRAPHAD_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")
+)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import numpy as np
@@ -16,6 +17,9 @@ TimeUnit = Literal["auto", "s", "ms", "us", "ns", "iso"]
 _FACTORS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 # Magnitudes of epoch timestamps around the years 2001-2286 for each unit.
 _THRESHOLDS = [(1e17, "ns"), (1e14, "us"), (1e11, "ms"), (0.0, "s")]
+# Go's time.Time.String(): "2022-08-22 03:51:19.607158889 +0000 UTC m=+0.113112869".
+# The zone abbreviation and the monotonic-clock reading are dropped; the offset is kept.
+_GO_TIME = re.compile(r"^(\S+ \S+ [+-]\d{4}) [A-Za-z]{1,6}(?: m=[+-][\d.]+)?$")
 
 
 def infer_unit(values: np.ndarray) -> str:
@@ -32,8 +36,11 @@ def infer_unit(values: np.ndarray) -> str:
         's'
         >>> infer_unit(np.array([1661140374351773094]))
         'ns'
+
     """
-    finite = np.abs(values[np.isfinite(values)]) if values.dtype.kind == "f" else np.abs(values)
+    finite = (
+        np.abs(values[np.isfinite(values)]) if values.dtype.kind == "f" else np.abs(values)
+    )
     if finite.size == 0:
         return "s"
     typical = float(np.median(finite))
@@ -49,18 +56,23 @@ def to_ns(
     *,
     source: str | None = None,
     field: str | None = None,
+    format: str | None = None,
 ) -> np.ndarray:
     """Convert timestamps to int64 nanoseconds since the epoch, UTC.
 
     Numbers are read as epoch seconds, milliseconds, microseconds or nanoseconds
     (``unit="auto"`` infers it from their magnitude); strings are parsed as ISO 8601
-    (naive strings are taken as UTC, offsets are honoured).
+    (naive strings are taken as UTC, offsets are honoured), or with ``format`` when given.
+    Go's ``time.Time.String()`` spelling (``"2022-08-22 03:51:19.6 +0000 UTC m=+0.1"``)
+    is understood too.
 
     Args:
         values: Timestamps, shape ``[n]``.
         unit: Unit of numeric timestamps, ``"iso"`` for strings, or ``"auto"``.
         source: File name for error messages.
         field: Column name for error messages.
+        format: A ``strftime`` format for string timestamps (e.g. ``"%y%m%d %H%M%S"``);
+            naive results are taken as UTC.
 
     Returns:
         ``np.ndarray`` of dtype int64, shape ``[n]``.
@@ -74,32 +86,57 @@ def to_ns(
         [1500000000, 2000000000]
         >>> to_ns(["1970-01-01T00:00:01Z"]).tolist()
         [1000000000]
+        >>> to_ns(["700101 000002"], format="%y%m%d %H%M%S").tolist()
+        [2000000000]
+
     """
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     series = series.reset_index(drop=True)
-    if unit != "iso" and pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+    if format is not None:
+        return _strings_to_ns(series, format, source, field)
+    if (
+        unit != "iso"
+        and pd.api.types.is_numeric_dtype(series)
+        and not pd.api.types.is_bool_dtype(series)
+    ):
         return _numeric_to_ns(series, unit, source, field)
     if pd.api.types.is_datetime64_any_dtype(series):
-        stamps = series.dt.tz_convert("UTC") if series.dt.tz is not None else series
-        return stamps.astype("datetime64[ns]").astype("int64").to_numpy()
+        if series.dt.tz is not None:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        return series.astype("datetime64[ns]").astype("int64").to_numpy()
     if unit == "auto":
         numeric = pd.to_numeric(series, errors="coerce")
         if numeric.notna().all():
             return _numeric_to_ns(numeric, "auto", source, field)
-    parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
-    bad = parsed.isna() & series.notna()
-    bad |= series.isna()
+    return _strings_to_ns(series, "ISO8601", source, field)
+
+
+def _strings_to_ns(
+    series: pd.Series, format: str, source: str | None, field: str | None
+) -> np.ndarray:
+    parsed = pd.to_datetime(series, utc=True, errors="coerce", format=format)
+    bad = parsed.isna().to_numpy() | series.isna().to_numpy()
+    if bad.any() and format == "ISO8601" and not series.isna().any():
+        text = series.astype(str).str.strip()
+        cleaned = text.str.replace(_GO_TIME, r"\1", regex=True)
+        if (cleaned != text).any():
+            parsed = pd.to_datetime(cleaned, utc=True, errors="coerce", format=format)
+            bad = parsed.isna().to_numpy()
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(bad)[0])
         raise GraphadInputError(
             "unreadable timestamp",
             source=source,
             record=row + 1,
             field=field,
-            expected="an epoch number or an ISO 8601 string",
+            expected=(
+                "an epoch number or an ISO 8601 string"
+                if format == "ISO8601"
+                else f"a time in the format {format!r}"
+            ),
             found=repr(series.iloc[row]),
         )
-    return parsed.astype("datetime64[ns, UTC]").astype("int64").to_numpy()
+    return parsed.dt.tz_localize(None).astype("datetime64[ns]").astype("int64").to_numpy()
 
 
 def _numeric_to_ns(

@@ -24,6 +24,7 @@ class RCAResult:
         >>> r = RCAResult(["db", "api", "web"], [0.9, 0.5, 0.1], method="score")
         >>> r.top(2), r.rank_of("web")
         (['db', 'api'], 3)
+
     """
 
     nodes: list[str]
@@ -37,9 +38,12 @@ class RCAResult:
         if len(self.nodes) != len(self.scores):
             from graphad.exceptions import GraphadInputError
 
-            raise GraphadInputError("nodes and scores differ in length", field="scores",
-                                    expected=f"{len(self.nodes)} scores",
-                                    found=len(self.scores))
+            raise GraphadInputError(
+                "nodes and scores differ in length",
+                field="scores",
+                expected=f"{len(self.nodes)} scores",
+                found=len(self.scores),
+            )
         self.scores = [float(s) for s in self.scores]
 
     def top(self, k: int) -> list[str]:
@@ -58,7 +62,7 @@ class RCAResult:
         return {
             "method": self.method,
             "onset_ns": self.onset_ns,
-            "ranking": [{"node": n, "score": s} for n, s in zip(self.nodes, self.scores)],
+            "ranking": [{"node": n, "score": s} for n, s in zip(self.nodes, self.scores, strict=True)],
             "paths": self.paths,
             "extra": self.extra,
         }

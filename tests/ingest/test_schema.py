@@ -1,0 +1,144 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphad.exceptions import GraphadInputError, SchemaError
+from graphad.ingest import (
+    SPAN_COLUMNS,
+    normalize_metrics,
+    normalize_spans,
+    validate_logs,
+    validate_metrics,
+    validate_spans,
+)
+
+
+def _spans(**overrides):
+    base = {
+        "trace_id": ["t1", "t1", "t1", "t2"],
+        "span_id": ["a", "b", "c", "d"],
+        "parent_id": ["root", "a", "a", "x"],
+        "service": ["web", "api", "db", "web"],
+        "operation": ["GET /", "call", "query", "GET /"],
+        "start_ns": [0, 10, 20, 5],
+        "duration_ns": [100, 50, -3, 7],
+        "status": [0, 1, 0, 2],
+    }
+    base.update(overrides)
+    return pd.DataFrame(base)
+
+
+def test_validate_spans_repairs_and_counts():
+    spans, report = validate_spans(_spans(), "spans.csv")
+    assert tuple(spans.columns) == SPAN_COLUMNS
+    # sorted by start: a(0), d(5), b(10), c(20)
+    assert spans["span_id"].tolist() == ["a", "d", "b", "c"]
+    assert spans["parent_id"].tolist() == ["", "x", "a", "a"]
+    assert spans["duration_ns"].tolist() == [100, 7, 50, 0]
+    assert spans["status"].tolist() == [0, 1, 1, 0]
+    assert spans["kind"].tolist() == [""] * 4
+    assert dict(report.counts) == {
+        "negative_duration": 1,
+        "orphan_span": 1,
+        "out_of_order": 1,
+    }
+    assert (report.n_records, report.n_kept) == (4, 4)
+    assert "spans.csv: 4 records read, 4 kept" in str(report)
+
+
+def test_duplicate_span_ids_keep_first():
+    spans, report = validate_spans(
+        _spans(span_id=["a", "a", "c", "d"], parent_id=["", "", "a", ""])
+    )
+    assert spans["service"].tolist() == ["web", "web", "db"]
+    assert report.counts["duplicate_span_id"] == 1 and report.n_kept == 3
+
+
+def test_missing_required_field_names_it():
+    with pytest.raises(
+        SchemaError, match=r"spans.csv, field 'duration_ns': required field missing"
+    ):
+        validate_spans(_spans().drop(columns="duration_ns"), "spans.csv")
+
+
+def test_bad_value_names_record_and_field():
+    with pytest.raises(GraphadInputError, match=r"record 2, field 'start_ns'.*got 'soon'"):
+        validate_spans(_spans(start_ns=[0, "soon", 1, 2]), "s.csv")
+    with pytest.raises(GraphadInputError, match=r"record 3, field 'service': empty value"):
+        validate_spans(_spans(service=["web", "api", None, "web"]), "s.csv")
+    with pytest.raises(GraphadInputError, match=r"unknown span kind.*'sideways'"):
+        validate_spans(_spans(kind=["server", "client", "sideways", ""]))
+
+
+def test_kind_spellings_normalised():
+    spans, _ = validate_spans(_spans(kind=["SPAN_KIND_SERVER", "client", "", "Internal"]))
+    assert sorted(spans["kind"].tolist()) == ["", "client", "internal", "server"]
+
+
+def test_normalize_spans_with_mapping_and_end_column():
+    raw = pd.DataFrame(
+        {
+            "TraceID": ["t"],
+            "SpanID": ["s"],
+            "ParentID": ["root"],
+            "PodName": ["web-1"],
+            "OperationName": ["op"],
+            "StartTimeUnixNano": [1661140374351773094],
+            "EndTimeUnixNano": [1661140374362982609],
+        }
+    )
+    spans, report = normalize_spans(
+        raw,
+        {
+            "trace_id": "TraceID",
+            "span_id": "SpanID",
+            "parent_id": "ParentID",
+            "service": "PodName",
+            "operation": "OperationName",
+            "start_ns": "StartTimeUnixNano",
+        },
+        end_column="EndTimeUnixNano",
+    )
+    assert spans.loc[0, "duration_ns"] == 11209515
+    assert spans.loc[0, "start_ns"] == 1661140374351773094
+    assert report.counts["status_unknown"] == 1
+
+
+def test_normalize_spans_mapping_to_missing_column():
+    with pytest.raises(SchemaError, match="mapped column 'Pod' .for 'service'. not found"):
+        normalize_spans(_spans(), {"service": "Pod"}, source="x.csv")
+
+
+def test_validate_metrics_keeps_non_finite_as_nan():
+    raw = pd.DataFrame(
+        {
+            "ts_ns": [2, 1, 3],
+            "node": ["a", "a", "b"],
+            "metric": ["cpu"] * 3,
+            "value": [1.0, "oops", np.inf],
+        }
+    )
+    metrics, report = validate_metrics(raw, "m.csv")
+    assert metrics["ts_ns"].tolist() == [1, 2, 3]
+    assert np.isnan(metrics["value"].to_numpy()[[0, 2]]).all()
+    assert dict(report.counts) == {"non_finite_value": 2, "out_of_order": 1}
+
+
+def test_normalize_metrics_converts_seconds():
+    raw = pd.DataFrame(
+        {"timestamp": [1, 2], "node": ["a", "a"], "metric": ["m", "m"], "value": [0.0, 1.0]}
+    )
+    metrics, _ = normalize_metrics(raw, {"ts_ns": "timestamp"}, time_unit="s")
+    assert metrics["ts_ns"].tolist() == [10**9, 2 * 10**9]
+
+
+def test_validate_logs():
+    raw = pd.DataFrame(
+        {"ts_ns": [1, 2], "node": ["a", "b"], "template": ["x <*>", "y"], "count": [3, -1]}
+    )
+    with pytest.raises(
+        GraphadInputError, match=r"record 2, field 'count': negative event count"
+    ):
+        validate_logs(raw, "l.csv")
+    logs, report = validate_logs(raw.assign(count=[3, 0]))
+    assert logs["count"].tolist() == [3, 0] and report.n_problems == 0

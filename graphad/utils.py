@@ -65,10 +65,11 @@ def resolve(name: str | object, choices: dict[str, object], what: str = "name") 
     Example:
         >>> resolve("Mean", {"mean": 1, "max": 2})
         1
-        >>> resolve("min", {"mean": 1})
-        Traceback (most recent call last):
-        ...
-        graphad.exceptions.GraphadInputError: field 'name': Could not resolve 'min' among choices ['mean']
+        >>> try:
+        ...     resolve("min", {"mean": 1})
+        ... except ValueError as error:
+        ...     print(error)
+        field 'name': Could not resolve 'min' among choices ['mean']
 
     """
     if not isinstance(name, str):

@@ -62,7 +62,9 @@ class RCAResult:
         return {
             "method": self.method,
             "onset_ns": self.onset_ns,
-            "ranking": [{"node": n, "score": s} for n, s in zip(self.nodes, self.scores, strict=True)],
+            "ranking": [
+                {"node": n, "score": s} for n, s in zip(self.nodes, self.scores, strict=True)
+            ],
             "paths": self.paths,
             "extra": self.extra,
         }

@@ -11,7 +11,7 @@ import pandas as pd
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import empty_logs, empty_metrics, empty_spans
 
-__all__ = ["FaultCase", "MTSEntity"]
+__all__ = ["FaultCase", "MTSEntity", "TelemetryPeriod"]
 
 
 @dataclass
@@ -35,6 +35,7 @@ class FaultCase:
         root_cause_entity: The raw entity the fault was injected into (e.g. a pod).
         report: Ingestion report of everything read for the case.
         meta: Extra facts (files read, time range, ...).
+
     """
 
     case_id: str
@@ -62,6 +63,7 @@ class MTSEntity:
         test_labels: ``[T_test]`` int 0/1 point labels.
         interpretation: Anomaly segments with the metrics that explain them:
             ``(start, end, [column names])``, rows of ``test``, both ends inclusive.
+
     """
 
     name: str
@@ -80,10 +82,39 @@ class MTSEntity:
             ...               np.array([0, 1, 1]), [(1, 2, ["b"])])
             >>> e.node_labels.astype(int).tolist()
             [[0, 0], [0, 1], [0, 1]]
+
         """
         labels = np.zeros(self.test.shape, dtype=bool)
         columns = {name: i for i, name in enumerate(self.test.columns)}
         for start, end, names in self.interpretation:
             for name in names:
-                labels[start:end + 1, columns[name]] = True
+                labels[start : end + 1, columns[name]] = True
         return labels
+
+
+@dataclass
+class TelemetryPeriod:
+    """Telemetry of a time range without a labelled fault (e.g. a fault-free baseline).
+
+    Attributes:
+        system: System name.
+        start_ns: Start of the range (ns UTC, inclusive).
+        end_ns: End of the range (ns UTC, exclusive).
+        spans: Spans starting in the range (may be empty).
+        metrics: Metric samples in the range (may be empty).
+        logs: Log events in the range (may be empty).
+        call_graph: The true service call graph, caller -> callee, if the data has one.
+        report: Ingestion report of everything read.
+        meta: Extra facts (files read, missing files, ...).
+
+    """
+
+    system: str
+    start_ns: int
+    end_ns: int
+    spans: pd.DataFrame = field(default_factory=empty_spans)
+    metrics: pd.DataFrame = field(default_factory=empty_metrics)
+    logs: pd.DataFrame = field(default_factory=empty_logs)
+    call_graph: nx.DiGraph | None = None
+    report: IngestReport = field(default_factory=IngestReport)
+    meta: dict = field(default_factory=dict)

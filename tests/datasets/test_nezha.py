@@ -1,0 +1,261 @@
+import json
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from graphad.datasets import Nezha
+from graphad.exceptions import GraphadInputError, ParseError
+from graphad.ingest.schema import LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS
+
+DAY = "2023-01-29"
+ONSET = pd.Timestamp("2023-01-29 10:05:30", tz="UTC").value // 10**9
+PODS = {
+    "ts-order-service": "ts-order-service-7d9f8b6c5d-abcde",
+    "ts-user-service": "ts-user-service-5c4b8f9d7-x2k9q",
+    "ts-ui-dashboard": "ts-ui-dashboard-6f7c9d8b5-qwert",
+}
+
+
+def _metric_file(pod: str, start: int, minutes: int) -> pd.DataFrame:
+    rows = []
+    for k in range(minutes):
+        ts = start + 60 * k
+        stamp = pd.Timestamp(ts, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M:%S.000000001")
+        rows.append({"Time": f"{stamp} +0000 UTC m=+{60 * k}.0", "TimeStamp": ts,
+                     "PodName": pod, "CpuUsageRate(%)": float(k), "MemoryUsage(Mi)": 100.0})
+    return pd.DataFrame(rows)
+
+
+def _span_rows(trace: str, start_ns: int) -> list[dict]:
+    ui, order = PODS["ts-ui-dashboard"], PODS["ts-order-service"]
+    return [
+        {"TraceID": trace, "SpanID": trace + "a", "ParentID": "root", "PodName": ui,
+         "OperationName": "GET /order", "StartTimeUnixNano": start_ns,
+         "EndTimeUnixNano": start_ns + 5_000_000, "Duration": 5000},
+        {"TraceID": trace, "SpanID": trace + "b", "ParentID": trace + "a", "PodName": order,
+         "OperationName": "getOrder", "StartTimeUnixNano": start_ns + 1_000_000,
+         "EndTimeUnixNano": start_ns + 3_000_000, "Duration": 2000},
+    ]
+
+
+def make_ts_layout(root: Path) -> Path:
+    """A tiny Nezha-layout system with TrainTicket-like names (never hard-coded in graphad)."""
+    day = root / "rca_data" / DAY
+    (day / "metric").mkdir(parents=True)
+    (day / "trace").mkdir()
+    (day / "log").mkdir()
+    (day / "traceid").mkdir()
+    start = ONSET - 20 * 60 - 30  # 09:45:00
+    for pod in PODS.values():
+        _metric_file(pod, start, 30).to_csv(day / "metric" / f"{pod}_metric.csv", index=False)
+    pd.DataFrame({"Source": ["ts-ui-dashboard", "ts-order-service", "ts-order-service",
+                             "loadgenerator"],
+                  "Target": ["ts-order-service", "ts-user-service", "10.0.0.7",
+                             "ts-ui-dashboard"],
+                  "Weight": [1, 1, 1, 1]}).to_csv(day / "metric" / "dependency.csv", index=False)
+    faults = {"10": [{"inject_time": "2023-01-29 10:05:30", "inject_timestamp": str(ONSET),
+                      "inject_pod": PODS["ts-order-service"], "inject_type": "exception"}]}
+    (day / f"{DAY}-fault_list.json").write_text(json.dumps(faults))
+    # collected minutes 10_05, 10_06, 10_07; the 10_06 trace file is lost
+    for name, base in (("10_05", ONSET - 40), ("10_07", ONSET + 80)):
+        rows = _span_rows(f"t{name}", base * 10**9) + _span_rows(f"u{name}", (base + 5) * 10**9)
+        pd.DataFrame(rows).to_csv(day / "trace" / f"{name}_trace.csv", index=False)
+    for name in ("10_05", "10_06", "10_07"):
+        pd.DataFrame({"id": [f"t{name}"]}).to_csv(day / "traceid" / f"{name}_traceid.csv",
+                                                  index=False, header=False)
+    inner = json.dumps({"message": "order 42 not found", "severity": "ERROR"})
+    logs = pd.DataFrame({
+        "Timestamp": ["x"] * 3,
+        "TimeUnixNano": [(ONSET + 10) * 10**9, (ONSET + 20) * 10**9, (ONSET + 25) * 10**9],
+        "Node": ["10.0.0.1"] * 3,
+        "PodName": [PODS["ts-order-service"]] * 3,
+        "Container": ["c"] * 3, "TraceID": ["t"] * 3, "SpanID": ["s"] * 3,
+        "Log": [json.dumps({"log": inner + "\n", "stream": "stdout"}),
+                json.dumps({"log": json.dumps({"message": "order 7 not found"}) + "\n"}),
+                "not json at all"],
+    })
+    logs.to_csv(day / "log" / "10_06_log.csv", index=False)
+    construct = root / "construct_data"
+    (construct / DAY / "metric").mkdir(parents=True)
+    for pod in PODS.values():
+        _metric_file(pod, start, 30).to_csv(construct / DAY / "metric" / f"{pod}_metric.csv",
+                                            index=False)
+    (construct / DAY / "traceid").mkdir()
+    pd.DataFrame({"id": ["n"]}).to_csv(construct / DAY / "traceid" / "09_50_traceid.csv",
+                                       index=False, header=False)
+    labels = {"ts-order-service": {"exception": "order not found"}, "ts-user-service": {}}
+    (construct / "root_cause_ts.json").write_text(json.dumps(labels))
+    return root
+
+
+@pytest.fixture
+def ts_root(tmp_path):
+    return make_ts_layout(tmp_path / "nezha_ts")
+
+
+def test_generic_system_naming_and_graph(ts_root):
+    data = Nezha(ts_root)
+    assert data.systems == ["ts"]
+    assert data.services() == ["ts-order-service", "ts-ui-dashboard", "ts-user-service"]
+    graph = data.call_graph()
+    assert sorted(graph.edges) == [("ts-order-service", "ts-user-service"),
+                                   ("ts-ui-dashboard", "ts-order-service")]
+    assert Nezha(ts_root, system="TrainTicket").system == "ts"
+    assert data.report.n_problems == 0 and data.report.n_records == 1
+    with pytest.raises(GraphadInputError, match="unknown system"):
+        Nezha(ts_root, system="hipster")
+
+
+def test_generic_case_frames(ts_root):
+    data = Nezha(ts_root)
+    (case,) = list(data.cases(before="10min", after="5min"))
+    assert case.case_id == "2023-01-29T10:05:30"
+    assert case.system == "ts"
+    assert case.root_cause == "ts-order-service"
+    assert case.root_cause_entity == PODS["ts-order-service"]
+    assert case.fault_type == "exception"
+    assert case.onset_ns == ONSET * 10**9
+    assert case.meta["root_cause_detail"] == "order not found"
+    # metrics: minutes 09:55:30 .. 10:10:00 -> samples at 09:56:00 .. 10:10:00 excluded end
+    assert tuple(case.metrics.columns) == METRIC_COLUMNS
+    assert case.metrics["ts_ns"].min() >= case.onset_ns - 600 * 10**9
+    assert case.metrics["ts_ns"].max() < case.onset_ns + 300 * 10**9
+    assert len(case.metrics) == 15 * 3 * 2
+    # spans: 8 spans in the two present files, all inside the window
+    assert tuple(case.spans.columns) == SPAN_COLUMNS
+    assert len(case.spans) == 8
+    assert set(case.spans["duration_ns"]) == {5_000_000, 2_000_000}
+    assert case.report.counts["missing_trace_file"] == 1
+    assert case.meta["missing"]["trace"] == [f"{DAY}/trace/10_06_trace.csv"]
+    assert case.meta["missing"]["log"] == [f"{DAY}/log/10_05_log.csv", f"{DAY}/log/10_07_log.csv"]
+    # logs: 3 lines, one not docker JSON (kept with its raw text, counted)
+    assert tuple(case.logs.columns) == LOG_COLUMNS
+    assert case.logs["count"].sum() == 3
+    assert case.report.counts["json_field_missing"] == 1
+    templates = case.logs.groupby("template")["count"].sum().to_dict()
+    assert templates == {"order <NUM> not found": 2, "not json at all": 1}
+    assert set(case.logs["node"]) == {PODS["ts-order-service"]}
+    assert isinstance(case.call_graph, nx.DiGraph)
+
+
+def test_sources_and_time_window(ts_root):
+    data = Nezha(ts_root)
+    case = data.case("2023-01-29T10:05:30", before="1min", after="30s", sources=("spans",))
+    assert case.metrics.empty and case.logs.empty
+    # only the u-trace of 10_05 (onset - 35 s) and nothing of 10_07 (onset + 80 s)
+    assert sorted(case.spans["trace_id"].unique()) == ["t10_05", "u10_05"]
+    with pytest.raises(GraphadInputError, match="unknown telemetry source"):
+        data.case("2023-01-29T10:05:30", sources=("traces",))
+    with pytest.raises(GraphadInputError, match="unknown case"):
+        data.case("2023-01-29T10:00:00")
+
+
+def test_normal_period(ts_root):
+    period = Nezha(ts_root).normal_period()
+    start = pd.Timestamp("2023-01-29 09:49", tz="UTC").value
+    assert (period.start_ns, period.end_ns) == (start, start + 2 * 60 * 10**9)
+    assert set(period.metrics["ts_ns"]) == {start, start + 60 * 10**9}
+    assert len(period.metrics) == 2 * 3 * 2
+    assert period.meta["periods"] == [(DAY, start, start + 2 * 60 * 10**9)]
+    assert period.spans.empty
+    same = Nezha(ts_root).normal_period("ts")
+    assert (same.start_ns, same.end_ns) == (period.start_ns, period.end_ns)
+    with pytest.raises(GraphadInputError, match="unknown day"):
+        Nezha(ts_root).normal_period("2023-01-31")
+
+
+def test_days_with_partial_service_sets_form_one_system(ts_root):
+    day = ts_root / "construct_data" / DAY / "metric"
+    (day / f"{PODS['ts-user-service']}_metric.csv").unlink()  # a day missing one pod
+    other = ts_root / "construct_data" / "2023-01-30" / "metric"
+    other.mkdir(parents=True)
+    _metric_file("ts-order-service-5b67c48447-mv5hb", ONSET, 3).to_csv(
+        other / "ts-order-service-5b67c48447-mv5hb_metric.csv", index=False)
+    _metric_file("ts-ui-dashboard-5477b965f-2chkr", ONSET, 3).to_csv(
+        other / "ts-ui-dashboard-5477b965f-2chkr_metric.csv", index=False)
+    data = Nezha(ts_root)
+    assert data.systems == ["ts"]
+    assert data.days(kind="construct") == [DAY, "2023-01-30"]
+
+
+def test_fault_time_fields_disagreeing_are_reported(ts_root):
+    path = ts_root / "rca_data" / DAY / f"{DAY}-fault_list.json"
+    faults = json.loads(path.read_text())
+    faults["10"][0]["inject_timestamp"] = str(ONSET - 540)  # copied from another fault
+    path.write_text(json.dumps(faults))
+    data = Nezha(ts_root)
+    assert data.faults()["onset_ns"].tolist() == [ONSET * 10**9]  # inject_time wins
+    assert data.report.counts["inject_timestamp_mismatch"] == 1
+
+
+def test_no_dependency_file_means_no_call_graph(ts_root):
+    (ts_root / "rca_data" / DAY / "metric" / "dependency.csv").unlink()
+    data = Nezha(ts_root)
+    assert data.call_graph() is None
+    assert data.case("2023-01-29T10:05:30", sources=("metrics",)).call_graph is None
+
+
+def test_bad_inputs(tmp_path, ts_root):
+    with pytest.raises(GraphadInputError, match="no Nezha day folder"):
+        Nezha(tmp_path / "nothing")
+    path = ts_root / "rca_data" / DAY / f"{DAY}-fault_list.json"
+    path.write_text('{"10": [{"inject_time": "2023-01-29 10:05:30"}]}')
+    with pytest.raises(ParseError, match="inject_pod"):
+        Nezha(ts_root)
+    path.write_text("{not json")
+    with pytest.raises(ParseError, match="unreadable JSON"):
+        Nezha(ts_root)
+
+
+# ---------------------------------------------------------------- the shared real data
+@pytest.fixture(scope="module")
+def nezha(shared_data):
+    return Nezha(shared_data / "nezha")
+
+
+def test_real_fault_list(nezha):
+    assert nezha.systems == ["hipster"]
+    faults = nezha.faults()
+    assert len(faults) == 56
+    assert faults.groupby("day").size().to_dict() == {"2022-08-22": 24, "2022-08-23": 32}
+    assert set(faults["fault_type"]) == {"cpu_contention", "cpu_consumed", "network_delay",
+                                         "return", "exception"}
+    services = set(nezha.services())
+    assert len(services) == 10 and set(faults["root_cause"]) <= services
+    assert faults["onset_ns"].is_monotonic_increasing
+
+
+def test_real_call_graph(nezha):
+    graph = nezha.call_graph()
+    assert graph.number_of_edges() == 14
+    assert graph.has_edge("frontend", "checkoutservice")
+    assert all("." not in node for node in graph.nodes)  # no IP addresses
+
+
+def test_real_case(nezha):
+    case = nezha.case("2022-08-22T07:26:48", before="2min", after="2min")
+    assert case.root_cause == "shippingservice" and case.fault_type == "cpu_contention"
+    assert tuple(case.spans.columns) == SPAN_COLUMNS and len(case.spans) > 10_000
+    assert case.spans["start_ns"].between(case.onset_ns - 120e9, case.onset_ns + 120e9).all()
+    assert case.metrics["node"].nunique() == 10  # adservice's skewed clock is repaired
+    assert case.report.counts["timestamp_mismatch"] == 4 * 19
+    graph = case.call_graph
+    pods = set(case.spans["service"])
+    from graphad.graph.rules import k8s_service
+
+    assert set(k8s_service(sorted(pods))) <= set(graph.nodes)
+
+
+def test_real_missing_minutes_reported(nezha):
+    case = nezha.case("2022-08-22T04:10:20", before="0min", after="3min", sources=("spans",))
+    assert case.meta["missing"]["trace"] == ["2022-08-22/trace/04_10_trace.csv"]
+    assert case.report.counts["missing_trace_file"] == 1
+
+
+def test_real_every_case_has_metrics(nezha):
+    cases = list(nezha.cases(sources=("metrics",), before="3min", after="2min"))
+    assert len(cases) == 56
+    assert all(c.metrics["node"].nunique() == 10 for c in cases)
+    assert all(c.root_cause in c.call_graph for c in cases)

@@ -1,5 +1,25 @@
-"""Raw telemetry -> canonical, validated long frames (spans, metrics, log events)."""
+"""Raw telemetry -> canonical, validated long frames (spans, metrics, log events).
 
+Readers, each returning ``(frame, IngestReport)``:
+
+* :func:`read_traces`: OTLP JSON (document or JSON lines), Jaeger JSON, Zipkin v2 JSON,
+  span CSV/TSV/Parquet or a DataFrame with a column mapping;
+* :func:`read_metrics`: long or wide tables, Prometheus ``query_range`` JSON;
+* :func:`read_logs`: raw lines or table rows, templates mined with Drain3
+  (:func:`mine_templates`); :func:`read_event_sequences` reads pre-parsed sessions.
+
+Files may be ``.gz``, ``.xz``, ``.zst`` or ``.bz2`` compressed; timestamps in s/ms/us/ns
+or ISO 8601 become int64 nanoseconds UTC (:func:`to_ns`).
+"""
+
+from graphad.ingest.io import open_text, read_json_documents, read_table
+from graphad.ingest.logs import (
+    make_template_miner,
+    mine_templates,
+    read_event_sequences,
+    read_logs,
+)
+from graphad.ingest.metrics import parse_prometheus, read_metrics, wide_to_long
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import (
     LOG_COLUMNS,
@@ -13,8 +33,30 @@ from graphad.ingest.schema import (
     validate_spans,
 )
 from graphad.ingest.time import to_ns
+from graphad.ingest.traces import (
+    detect_trace_format,
+    parse_jaeger,
+    parse_otlp,
+    parse_zipkin,
+    read_traces,
+)
 
 __all__ = [
+    "read_traces",
+    "read_metrics",
+    "read_logs",
+    "read_event_sequences",
+    "mine_templates",
+    "make_template_miner",
+    "detect_trace_format",
+    "parse_otlp",
+    "parse_jaeger",
+    "parse_zipkin",
+    "parse_prometheus",
+    "wide_to_long",
+    "open_text",
+    "read_json_documents",
+    "read_table",
     "IngestReport",
     "SPAN_COLUMNS",
     "METRIC_COLUMNS",

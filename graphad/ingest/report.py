@@ -31,6 +31,7 @@ class IngestReport:
         1
         >>> print(r)
         spans.csv: 10 records read, 9 kept; duplicate_span_id: 1 (e.g. record 4)
+
     """
 
     source: str = "<frame>"

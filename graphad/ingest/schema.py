@@ -33,7 +33,7 @@ import pandas as pd
 
 from graphad.exceptions import GraphadInputError, SchemaError
 from graphad.ingest.report import IngestReport
-from graphad.ingest.time import TimeUnit, to_ns
+from graphad.ingest.time import TimeUnit, infer_unit, to_ns
 
 __all__ = [
     "SPAN_COLUMNS",
@@ -204,41 +204,40 @@ def validate_spans(
         (['', 'a'], [10, 0])
         >>> dict(report.counts)
         {'status_unknown': 2, 'negative_duration': 1}
+
     """
     _require(frame, _REQUIRED_SPAN, source)
     report = IngestReport(source, n_records=len(frame))
     n = len(frame)
-    work = pd.DataFrame(
-        {
-            "trace_id": _as_str(frame, "trace_id", source, allow_empty=False),
-            "span_id": _as_str(frame, "span_id", source, allow_empty=False),
-            "service": _as_str(frame, "service", source, allow_empty=False),
-            "start_ns": _as_int64(frame, "start_ns", source),
-            "duration_ns": _as_int64(frame, "duration_ns", source),
-        }
-    )
+    trace_id = _as_str(frame, "trace_id", source, allow_empty=False)
+    span_id = _as_str(frame, "span_id", source, allow_empty=False)
+    service = _as_str(frame, "service", source, allow_empty=False)
+    start_ns = _as_int64(frame, "start_ns", source)
+    duration_ns = _as_int64(frame, "duration_ns", source)
     if "parent_id" in frame.columns:
         parent = _as_str(frame, "parent_id", source, allow_empty=True)
-        is_root = parent.str.lower().isin(ROOT_PARENT_IDS)
-        work["parent_id"] = parent.where(~is_root, "")
+        is_root = parent.str.lower().isin(ROOT_PARENT_IDS).to_numpy()
+        if is_root.any():
+            parent = parent.where(~is_root, "")
     else:
-        work["parent_id"] = ""
-    work["operation"] = (
+        parent = pd.Series(np.full(n, "", dtype=object), dtype=object)
+    operation = (
         _as_str(frame, "operation", source, allow_empty=True)
         if "operation" in frame.columns
-        else ""
+        else None
     )
     if "status" in frame.columns:
-        work["status"] = (_as_int64(frame, "status", source) != 0).astype(np.int8)
+        status = (_as_int64(frame, "status", source) != 0).astype(np.int8)
     else:
-        work["status"] = np.zeros(n, dtype=np.int8)
+        status = np.zeros(n, dtype=np.int8)
         report.add("status_unknown", n, "no status field")
+    kind = None
     if "kind" in frame.columns:
         kind = _as_str(frame, "kind", source, allow_empty=True).str.lower()
         kind = kind.str.replace("span_kind_", "", regex=False).replace("unspecified", "")
-        bad = ~kind.isin(SPAN_KINDS)
+        bad = ~kind.isin(SPAN_KINDS).to_numpy()
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
+            row = int(np.flatnonzero(bad)[0])
             raise GraphadInputError(
                 "unknown span kind",
                 source=source,
@@ -247,37 +246,81 @@ def validate_spans(
                 expected=f"one of {list(SPAN_KINDS)}",
                 found=repr(frame["kind"].iloc[row]),
             )
-        work["kind"] = kind
-    else:
-        work["kind"] = ""
 
-    negative = work["duration_ns"].to_numpy() < 0
+    negative = duration_ns < 0
     if negative.any():
-        report.add("negative_duration", int(negative.sum()), f"record {np.flatnonzero(negative)[0] + 1}")
-        work.loc[negative, "duration_ns"] = 0
+        first = np.flatnonzero(negative)[0] + 1
+        report.add("negative_duration", int(negative.sum()), f"record {first}")
+        duration_ns = np.where(negative, 0, duration_ns)
 
-    duplicated = work.duplicated(["trace_id", "span_id"], keep="first").to_numpy()
+    # Ids are compared through integer codes: hashing each string once is much faster
+    # than set membership on 10^6 strings.
+    codes, id_uniques = pd.factorize(pd.concat([span_id, parent], ignore_index=True))
+    span_codes, parent_codes = codes[:n], codes[n:]
+    trace_codes, trace_uniques = pd.factorize(trace_id)
+    key = trace_codes.astype(np.int64) * (int(span_codes.max(initial=0)) + 1) + span_codes
+    duplicated = pd.Series(key).duplicated(keep="first").to_numpy()
+    keep = ~duplicated
     if duplicated.any():
-        report.add(
-            "duplicate_span_id", int(duplicated.sum()), f"record {np.flatnonzero(duplicated)[0] + 1}"
-        )
-        work = work.loc[~duplicated]
+        first = np.flatnonzero(duplicated)[0] + 1
+        report.add("duplicate_span_id", int(duplicated.sum()), f"record {first}")
 
-    has_parent = (work["parent_id"] != "").to_numpy()
-    orphan = has_parent & ~work["parent_id"].isin(work["span_id"]).to_numpy()
+    present = np.zeros(len(id_uniques), dtype=bool)
+    present[span_codes] = True
+    has_parent = (parent != "").to_numpy()
+    orphan = keep & has_parent & ~present[parent_codes]
     if orphan.any():
-        first = work.index[np.flatnonzero(orphan)[0]]
-        report.add("orphan_span", int(orphan.sum()), f"record {first + 1}")
+        report.add("orphan_span", int(orphan.sum()), f"record {np.flatnonzero(orphan)[0] + 1}")
 
-    starts = work["start_ns"].to_numpy()
+    rows = np.flatnonzero(keep) if duplicated.any() else np.arange(n)
+    starts = start_ns[rows]
     descents = int((np.diff(starts) < 0).sum()) if len(starts) > 1 else 0
     if descents:
         report.add("out_of_order", descents, "spans re-sorted by start_ns")
-        work = work.sort_values("start_ns", kind="stable")
+        rows = rows[np.argsort(starts, kind="stable")]
 
-    spans = _typed_spans(work)
+    id_objects = id_uniques.to_numpy(dtype=object)  # converted once, shared by two columns
+    spans = _frame(
+        {
+            "trace_id": _object_take(trace_uniques, trace_codes, rows),
+            "span_id": id_objects[span_codes[rows]],
+            "parent_id": id_objects[parent_codes[rows]],
+            "service": _object_values(service, rows),
+            "operation": _object_values(operation, rows),
+            "start_ns": start_ns[rows],
+            "duration_ns": duration_ns[rows],
+            "status": status[rows],
+            "kind": _object_values(kind, rows),
+        }
+    )
     report.n_kept = len(spans)
     return spans, report
+
+
+def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A frame that keeps object arrays as object (pandas >= 3 would infer ``str``)."""
+    return pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object) if values.dtype == object else values
+            for name, values in columns.items()
+        },
+        copy=False,
+    )
+
+
+def _object_take(uniques: pd.Index, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Object array of ``uniques[codes[rows]]`` (cheap when values repeat)."""
+    return uniques.to_numpy(dtype=object)[codes[rows]]
+
+
+def _object_values(series: pd.Series | None, rows: np.ndarray) -> np.ndarray:
+    """Rows of a string series as an object array; ``None`` gives empty strings."""
+    if series is None:
+        return np.full(len(rows), "", dtype=object)
+    codes, uniques = pd.factorize(series)
+    if len(uniques) * 2 < len(series):
+        return _object_take(uniques, codes, rows)
+    return series.to_numpy(dtype=object)[rows]
 
 
 def validate_metrics(
@@ -305,6 +348,7 @@ def validate_metrics(
         >>> metrics, report = validate_metrics(raw)
         >>> metrics["value"].isna().tolist(), dict(report.counts)
         ([False, True], {'non_finite_value': 1})
+
     """
     _require(frame, METRIC_COLUMNS, source)
     report = IngestReport(source, n_records=len(frame))
@@ -350,6 +394,7 @@ def validate_logs(
         >>> logs, report = validate_logs(raw)
         >>> logs["ts_ns"].tolist(), logs["count"].tolist(), dict(report.counts)
         ([1, 3], [1, 1], {'out_of_order': 1})
+
     """
     _require(frame, ("ts_ns", "node", "template"), source)
     report = IngestReport(source, n_records=len(frame))
@@ -392,9 +437,7 @@ def _sort_by_time(frame: pd.DataFrame, report: IngestReport) -> pd.DataFrame:
     return frame
 
 
-def _rename(
-    frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str
-) -> pd.DataFrame:
+def _rename(frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str) -> pd.DataFrame:
     """Rename user columns to canonical ones; ``columns`` maps canonical -> user name."""
     if not columns:
         return frame
@@ -427,7 +470,9 @@ def normalize_spans(
             "service": "PodName", "operation": "OperationName",
             "start_ns": "StartTimeUnixNano"}``. Unmapped canonical names are looked up as
             they are.
-        time_unit: Unit of the start time (and end time / duration) columns.
+        time_unit: Unit of the start time (and end time / duration) columns; ``"auto"``
+            infers it from the magnitude of numeric start times and uses the same unit
+            for the end time and the duration.
         end_column: Canonical ``"end_ns"`` may be mapped instead of ``duration_ns``; then
             the duration is ``end - start``. Given here as the *user's* column name.
         source: Name of the input for messages and the report.
@@ -443,13 +488,22 @@ def normalize_spans(
         ...     time_unit="s", end_column="End")
         >>> spans[["start_ns", "duration_ns"]].values.tolist()
         [[1000000000, 500000000]]
+
     """
     columns = dict(columns or {})
     if end_column is not None:
         columns["end_ns"] = end_column
     work = _rename(frame, columns, source)
     _require(work, ("start_ns",), source)
-    start = to_ns(work["start_ns"], time_unit, source=source, field=columns.get("start_ns", "start_ns"))
+    if time_unit == "auto" and pd.api.types.is_numeric_dtype(work["start_ns"]):
+        # One unit for start, end and duration: the one the start times show.
+        time_unit = infer_unit(work["start_ns"].to_numpy())
+    start = to_ns(
+        work["start_ns"],
+        time_unit,
+        source=source,
+        field=columns.get("start_ns", "start_ns"),
+    )
     work = work.assign(start_ns=start)
     if "end_ns" in work.columns:
         end = to_ns(work["end_ns"], time_unit, source=source, field=columns.get("end_ns", "end_ns"))
@@ -478,6 +532,7 @@ def normalize_metrics(
 
     Returns:
         ``(metrics, report)`` as :func:`validate_metrics`.
+
     """
     work = _rename(frame, columns, source)
     _require(work, ("ts_ns",), source)
@@ -503,6 +558,7 @@ def normalize_logs(
 
     Returns:
         ``(log_events, report)`` as :func:`validate_logs`.
+
     """
     work = _rename(frame, columns, source)
     _require(work, ("ts_ns",), source)

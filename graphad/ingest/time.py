@@ -38,9 +38,7 @@ def infer_unit(values: np.ndarray) -> str:
         'ns'
 
     """
-    finite = (
-        np.abs(values[np.isfinite(values)]) if values.dtype.kind == "f" else np.abs(values)
-    )
+    finite = np.abs(values[np.isfinite(values)]) if values.dtype.kind == "f" else np.abs(values)
     if finite.size == 0:
         return "s"
     typical = float(np.median(finite))
@@ -104,10 +102,35 @@ def to_ns(
         if series.dt.tz is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         return series.astype("datetime64[ns]").astype("int64").to_numpy()
+    if unit in _FACTORS:  # numbers written as text
+        numeric = pd.to_numeric(series, errors="coerce")
+        bad = numeric.isna().to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise GraphadInputError(
+                "unreadable timestamp",
+                source=source,
+                record=row + 1,
+                field=field,
+                expected=f"an epoch number in unit '{unit}'",
+                found=repr(series.iloc[row]),
+            )
+        return _numeric_to_ns(numeric, unit, source, field)
     if unit == "auto":
         numeric = pd.to_numeric(series, errors="coerce")
-        if numeric.notna().all():
+        readable = numeric.notna().to_numpy()
+        if readable.all():
             return _numeric_to_ns(numeric, "auto", source, field)
+        if readable.mean() >= 0.5:  # mostly numbers: the others are the bad records
+            row = int(np.flatnonzero(~readable)[0])
+            raise GraphadInputError(
+                "unreadable timestamp",
+                source=source,
+                record=row + 1,
+                field=field,
+                expected="an epoch number like the other records",
+                found=repr(series.iloc[row]),
+            )
     return _strings_to_ns(series, "ISO8601", source, field)
 
 

@@ -11,6 +11,7 @@ from graphad.ingest import (
     validate_metrics,
     validate_spans,
 )
+from graphad.ingest.schema import ROOT_PARENT_IDS, empty_spans
 
 
 def _spans(**overrides):
@@ -136,9 +137,73 @@ def test_validate_logs():
     raw = pd.DataFrame(
         {"ts_ns": [1, 2], "node": ["a", "b"], "template": ["x <*>", "y"], "count": [3, -1]}
     )
-    with pytest.raises(
-        GraphadInputError, match=r"record 2, field 'count': negative event count"
-    ):
+    with pytest.raises(GraphadInputError, match=r"record 2, field 'count': negative event count"):
         validate_logs(raw, "l.csv")
     logs, report = validate_logs(raw.assign(count=[3, 0]))
     assert logs["count"].tolist() == [3, 0] and report.n_problems == 0
+
+
+# validate_spans is vectorised (integer codes for ids); it must agree with the
+# documented repairs applied one record at a time.
+
+
+def _reference(frame: pd.DataFrame) -> tuple[list[tuple], dict]:
+    """The documented repairs, one record at a time."""
+    counts: dict[str, int] = {}
+    seen, rows = set(), []
+    for rec in frame.itertuples(index=False):
+        parent = "" if str(rec.parent_id).strip().lower() in ROOT_PARENT_IDS else rec.parent_id
+        duration = rec.duration_ns
+        if duration < 0:
+            counts["negative_duration"] = counts.get("negative_duration", 0) + 1
+            duration = 0
+        if (rec.trace_id, rec.span_id) in seen:
+            counts["duplicate_span_id"] = counts.get("duplicate_span_id", 0) + 1
+            continue
+        seen.add((rec.trace_id, rec.span_id))
+        rows.append((rec.trace_id, rec.span_id, parent, rec.service, rec.start_ns, duration))
+    ids = {r[1] for r in rows}
+    orphans = sum(1 for r in rows if r[2] and r[2] not in ids)
+    if orphans:
+        counts["orphan_span"] = orphans
+    descents = sum(1 for a, b in zip(rows, rows[1:], strict=False) if b[4] < a[4])
+    if descents:
+        counts["out_of_order"] = descents
+    rows.sort(key=lambda r: r[4])  # stable
+    return rows, counts
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_validate_spans_matches_reference(seed):
+    rng = np.random.default_rng(seed)
+    n = 300
+    span_ids = [f"s{i}" for i in rng.integers(0, 250, n)]  # some duplicates
+    parents = rng.choice(["root", "", "null"] + [f"s{i}" for i in range(300)], n)
+    frame = pd.DataFrame(
+        {
+            "trace_id": [f"t{i}" for i in rng.integers(0, 3, n)],
+            "span_id": span_ids,
+            "parent_id": parents,
+            "service": rng.choice(["web", "db", "cache"], n),
+            "start_ns": rng.integers(0, 50, n),
+            "duration_ns": rng.integers(-3, 20, n),
+            "status": rng.integers(0, 2, n),
+        }
+    )
+    spans, report = validate_spans(frame, "random")
+    rows, counts = _reference(frame)
+    got = list(
+        spans[
+            ["trace_id", "span_id", "parent_id", "service", "start_ns", "duration_ns"]
+        ].itertuples(index=False, name=None)
+    )
+    assert got == rows
+    assert dict(report.counts) == counts
+    assert report.n_kept == len(rows)
+    assert all(spans[c].dtype == object for c in ("trace_id", "span_id", "parent_id"))
+
+
+def test_empty_frame():
+    spans, report = validate_spans(empty_spans())
+    assert len(spans) == 0 and list(spans.columns) == list(empty_spans().columns)
+    assert report.n_problems == 0

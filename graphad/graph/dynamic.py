@@ -47,6 +47,7 @@ class DynamicGraph(Sequence):
         >>> g = DynamicGraph(vocab, [w, w], ["value"], ["calls"])
         >>> len(g), g.num_nodes, g.num_steps, g.num_features, tuple(g.x.shape)
         (2, 2, 3, 1, (2, 2, 3, 1))
+
     """
 
     def __init__(
@@ -71,16 +72,24 @@ class DynamicGraph(Sequence):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return DynamicGraph(self.vocab, self.windows[index], self.feature_names,
-                                self.edge_feature_names, self.spec, self.meta)
+            return DynamicGraph(
+                self.vocab,
+                self.windows[index],
+                self.feature_names,
+                self.edge_feature_names,
+                self.spec,
+                self.meta,
+            )
         return self.windows[index]
 
     def __iter__(self) -> Iterator[Data]:
         return iter(self.windows)
 
     def __repr__(self) -> str:
-        return (f"DynamicGraph(windows={len(self)}, nodes={self.num_nodes}, "
-                f"steps={self.num_steps}, features={self.num_features})")
+        return (
+            f"DynamicGraph(windows={len(self)}, nodes={self.num_nodes}, "
+            f"steps={self.num_steps}, features={self.num_features})"
+        )
 
     # -- shapes ------------------------------------------------------------------------
     @property
@@ -115,8 +124,11 @@ class DynamicGraph(Sequence):
     @property
     def window_end(self) -> torch.Tensor:
         """Window end times, ``[W]`` int64 ns."""
-        return torch.cat([w.window_end.view(-1) for w in self.windows]) if self.windows \
+        return (
+            torch.cat([w.window_end.view(-1) for w in self.windows])
+            if self.windows
             else torch.zeros(0, dtype=torch.long)
+        )
 
     def edge_union(self) -> torch.Tensor:
         """The union of the edges of all windows, ``[2, E]``, sorted and unique."""
@@ -125,18 +137,37 @@ class DynamicGraph(Sequence):
         edges = torch.cat([w.edge_index for w in self.windows], dim=1)
         return torch.unique(edges, dim=1) if edges.numel() else edges
 
+    def to_networkx(self, i: int):
+        """Window ``i`` as a ``networkx.DiGraph`` (see :func:`graphad.graph.window_to_networkx`).
+
+        Example:
+            >>> vocab = NodeVocab(["a", "b"])
+            >>> w = Data(x=torch.ones(2, 3, 1), edge_index=torch.tensor([[0], [1]]),
+            ...          edge_attr=torch.tensor([[2.0, 0.0, 1.5]]))
+            >>> g = DynamicGraph(vocab, [w], ["req"], ["calls", "errors", "latency"])
+            >>> g.to_networkx(0).edges["a", "b"]
+            {'calls': 2.0, 'errors': 0.0, 'latency': 1.5}
+        """
+        from graphad.graph.convert import window_to_networkx
+
+        return window_to_networkx(self.windows[i], self.vocab, self.feature_names,
+                                  self.edge_feature_names or ("calls", "errors", "latency"))
+
     # -- persistence -------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write the graph as tensors + JSON in one ``torch.save`` file (no pickled code).
 
         Args:
             path: Output file, conventionally ``*.pt``.
+
         """
         keys = sorted({k for w in self.windows for k in w.keys()})
         tensors = {}
         for key in keys:
             values = [w[key] if key in w else None for w in self.windows]
-            if any(v is None for v in values) or not all(torch.is_tensor(v) for v in values):
+            if any(v is None for v in values) or not all(
+                torch.is_tensor(v) for v in values
+            ):
                 raise GraphadInputError(
                     "cannot save a window attribute that is not a tensor in every window",
                     field=key,
@@ -159,6 +190,7 @@ class DynamicGraph(Sequence):
 
         Raises:
             GraphadInputError: The file is not a saved dynamic graph.
+
         """
         path = Path(path)
         try:
@@ -171,10 +203,21 @@ class DynamicGraph(Sequence):
                 source=str(path),
             ) from error
         if header.get("format") != _FORMAT:
-            raise GraphadInputError("not a saved graphad dynamic graph", source=str(path),
-                                    field="format", expected=_FORMAT, found=header.get("format"))
+            raise GraphadInputError(
+                "not a saved graphad dynamic graph",
+                source=str(path),
+                field="format",
+                expected=_FORMAT,
+                found=header.get("format"),
+            )
         count = len(next(iter(tensors.values()))) if tensors else 0
         windows = [Data(**{k: v[i] for k, v in tensors.items()}) for i in range(count)]
         spec = WindowSpec.from_dict(header["spec"]) if header.get("spec") else None
-        return cls(NodeVocab.from_dict(header["vocab"]), windows, header["feature_names"],
-                   header["edge_feature_names"], spec, header.get("meta"))
+        return cls(
+            NodeVocab.from_dict(header["vocab"]),
+            windows,
+            header["feature_names"],
+            header["edge_feature_names"],
+            spec,
+            header.get("meta"),
+        )

@@ -40,6 +40,7 @@ def k8s_service(names: pd.Series | list[str] | np.ndarray) -> pd.Series:
         >>> k8s_service(["frontend-579b9bff58-t2dbm", "ts-order-service-7d9f8b6c5d-abcde",
         ...              "redis-cart-0", "checkout"]).tolist()
         ['frontend', 'ts-order-service', 'redis-cart', 'checkout']
+
     """
     series = pd.Series(names, dtype=object)
     uniques = pd.unique(series)
@@ -52,8 +53,13 @@ def identity(names: pd.Series | list[str] | np.ndarray) -> pd.Series:
     return pd.Series(names, dtype=object)
 
 
-_RULES = {"service": k8s_service, "k8s_service": k8s_service, "pod": identity,
-          "identity": identity, "none": identity}
+_RULES = {
+    "service": k8s_service,
+    "k8s_service": k8s_service,
+    "pod": identity,
+    "identity": identity,
+    "none": identity,
+}
 
 
 def resolve_node_rule(rule: str | NodeRule | None) -> NodeRule:
@@ -62,6 +68,7 @@ def resolve_node_rule(rule: str | NodeRule | None) -> NodeRule:
     Example:
         >>> resolve_node_rule("service")(["cart-7d9f8b6c5d-abcde"]).tolist()
         ['cart']
+
     """
     if rule is None:
         return identity

@@ -36,12 +36,14 @@ class NodeVocab:
         [1, -1, 0]
         >>> vocab["cart"], vocab.names
         (1, ['frontend', 'cart'])
+
     """
 
     def __init__(self, names: Iterable[str] = (), unknown: UnknownRule = "error") -> None:
         if unknown not in _RULES:
             raise GraphadInputError(
-                f"Could not resolve '{unknown}' among choices {set(_RULES)}", field="unknown"
+                f"Could not resolve '{unknown}' among choices {set(_RULES)}",
+                field="unknown",
             )
         self.unknown = unknown
         self._names: list[str] = []
@@ -96,6 +98,7 @@ class NodeVocab:
 
         Raises:
             UnknownNodeError: A name is unknown and the rule is ``"error"``.
+
         """
         values = pd.Index(np.asarray(list(names), dtype=object).astype(str), dtype=object)
         ids = pd.Index(self._names, dtype=object).get_indexer(values)
@@ -104,8 +107,11 @@ class NodeVocab:
             if self.unknown == "error":
                 name = values[int(np.flatnonzero(unseen)[0])]
                 raise UnknownNodeError(
-                    "unknown node", field="node", expected=f"one of {self._names[:10]}"
-                    + ("..." if len(self) > 10 else ""), found=repr(name)
+                    "unknown node",
+                    field="node",
+                    expected=f"one of {self._names[:10]}"
+                    + ("..." if len(self) > 10 else ""),
+                    found=repr(name),
                 )
             if self.unknown == "add":
                 for name in pd.unique(values[unseen]):
@@ -118,13 +124,17 @@ class NodeVocab:
 
         Raises:
             GraphadInputError: An id is outside ``[0, len(vocab))``.
+
         """
         out = []
         for i in ids:
             i = int(i)
             if not 0 <= i < len(self._names):
                 raise GraphadInputError(
-                    "node id out of range", field="ids", expected=f"0..{len(self) - 1}", found=i
+                    "node id out of range",
+                    field="ids",
+                    expected=f"0..{len(self) - 1}",
+                    found=i,
                 )
             out.append(self._names[i])
         return out

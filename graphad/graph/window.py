@@ -10,8 +10,16 @@ from graphad.exceptions import GraphadInputError
 
 __all__ = ["WindowSpec", "parse_duration"]
 
-_UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
-          "min": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
+_UNITS = {
+    "ns": 1,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "min": 60_000_000_000,
+    "h": 3_600_000_000_000,
+    "d": 86_400_000_000_000,
+}
 
 
 def parse_duration(value: int | str) -> int:
@@ -20,16 +28,19 @@ def parse_duration(value: int | str) -> int:
     Example:
         >>> parse_duration("5min"), parse_duration("250ms"), parse_duration(7)
         (300000000000, 250000000, 7)
+
     """
     if isinstance(value, (int, np.integer)):
         return int(value)
     text = str(value).strip().lower()
     number = text.rstrip("abcdefghijklmnopqrstuvwxyz")
-    unit = text[len(number):] or "ns"
+    unit = text[len(number) :] or "ns"
     if unit not in _UNITS or not number:
         raise GraphadInputError(
-            "unreadable duration", field="duration",
-            expected=f"a number followed by one of {sorted(_UNITS)}", found=repr(value),
+            "unreadable duration",
+            field="duration",
+            expected=f"a number followed by one of {sorted(_UNITS)}",
+            found=repr(value),
         )
     return int(round(float(number) * _UNITS[unit]))
 
@@ -53,6 +64,7 @@ class WindowSpec:
         3
         >>> spec.window_bounds(0, 5 * 60 * 10**9)[:, 1].tolist()  # window ends, in ns
         [180000000000, 240000000000, 300000000000]
+
     """
 
     size: int
@@ -60,8 +72,9 @@ class WindowSpec:
     step: int
 
     @classmethod
-    def of(cls, size: int | str, stride: int | str | None = None,
-           step: int | str | None = None) -> WindowSpec:
+    def of(
+        cls, size: int | str, stride: int | str | None = None, step: int | str | None = None
+    ) -> WindowSpec:
         """Build a spec from durations given as strings or ns, and check it."""
         size_ns = parse_duration(size)
         step_ns = parse_duration(step) if step is not None else size_ns
@@ -75,13 +88,17 @@ class WindowSpec:
         for name in ("size", "stride", "step"):
             if getattr(self, name) <= 0:
                 raise GraphadInputError(
-                    "window durations must be positive", field=name,
-                    expected="> 0", found=getattr(self, name),
+                    "window durations must be positive",
+                    field=name,
+                    expected="> 0",
+                    found=getattr(self, name),
                 )
         if self.size % self.step:
             raise GraphadInputError(
-                "window size must be a whole number of steps", field="size",
-                expected=f"a multiple of step={self.step}", found=self.size,
+                "window size must be a whole number of steps",
+                field="size",
+                expected=f"a multiple of step={self.step}",
+                found=self.size,
             )
 
     @property
@@ -99,6 +116,7 @@ class WindowSpec:
         Returns:
             ``np.ndarray`` int64 ``[W, 2]`` of ``(window_start, window_end)``; windows
             that would reach past ``end_ns`` are not made.
+
         """
         first_end = int(start_ns) + self.size
         if first_end > end_ns:
@@ -114,4 +132,3 @@ class WindowSpec:
     def from_dict(cls, state: dict) -> WindowSpec:
         """Inverse of :meth:`to_dict`."""
         return cls(**{k: int(state[k]) for k in ("size", "stride", "step")})
-

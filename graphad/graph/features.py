@@ -1,0 +1,457 @@
+"""Vectorised per-(step, node) feature tables from canonical spans, metrics and log events.
+
+Everything here works on plain integer codes and NumPy arrays (no Python loop per record):
+times become step ids by floor division, (step, node) pairs become one group id, and the
+aggregates are ``np.bincount`` sums or rank look-ups in one sorted array. The builder
+(:func:`graphad.graph.build_dynamic_graph`) turns these dense ``[S, N, F]`` tables (``S``
+steps on a global grid) into windows.
+
+Span rules (server side):
+
+* a span counts as a request of its own node when its ``kind`` is ``"server"``,
+  ``"consumer"`` or unknown (``""``); ``"client"``, ``"producer"`` and ``"internal"`` spans
+  do not count as requests (the callee's server span does), but they still make their node
+  present;
+* a call edge ``parent.node -> child.node`` is made for every span whose parent span is in
+  the data (same trace) and whose node differs from the parent's node; its time is the
+  child's start, its latency the child's duration and its error the child's status. With
+  client spans, the server span's parent is the caller's client span, so the edge is still
+  caller -> callee; without kinds, the parent span of a cross-node child is the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "SPAN_FEATURES",
+    "EDGE_FEATURES",
+    "REQUEST_KINDS",
+    "step_ids",
+    "request_mask",
+    "grouped_quantiles",
+    "parent_rows",
+    "span_features",
+    "EdgeTable",
+    "span_edges",
+    "metric_features",
+    "forward_fill",
+    "log_features",
+    "presence",
+]
+
+#: Node features computed from spans, in order.
+SPAN_FEATURES = (
+    "span:req_count",
+    "span:error_count",
+    "span:latency_mean_ms",
+    "span:latency_p50_ms",
+    "span:latency_p90_ms",
+    "span:latency_p99_ms",
+)
+#: Edge features, in order: number of calls, erroneous calls, mean latency (ms).
+EDGE_FEATURES = ("calls", "errors", "latency")
+#: Span kinds that count as a request of the span's own node.
+REQUEST_KINDS = frozenset({"", "server", "consumer"})
+_QUANTILES = (0.5, 0.9, 0.99)
+_NS_PER_MS = 1e6
+
+
+def step_ids(ts_ns: np.ndarray, origin_ns: int, step_ns: int, num_steps: int) -> np.ndarray:
+    """Step of each timestamp on the grid ``origin + k * step`` (``-1`` outside the grid).
+
+    Args:
+        ts_ns: Timestamps (int64 ns), shape ``[n]``.
+        origin_ns: Start of step 0.
+        step_ns: Step length.
+        num_steps: Number of steps ``S`` in the grid.
+
+    Returns:
+        int64 step ids, shape ``[n]``, in ``[0, S)`` or ``-1``.
+
+    Example:
+        >>> step_ids(np.array([5, 10, 19, 30, 4]), 5, 10, 2).tolist()
+        [0, 0, 1, -1, -1]
+    """
+    steps = (np.asarray(ts_ns, dtype=np.int64) - np.int64(origin_ns)) // np.int64(step_ns)
+    return np.where((steps >= 0) & (steps < num_steps), steps, -1)
+
+
+def request_mask(kind: pd.Series | None, num_spans: int) -> np.ndarray:
+    """Which spans count as requests of their own node (kind in :data:`REQUEST_KINDS`).
+
+    Args:
+        kind: The spans' ``kind`` column, or ``None`` when the input has none (then every
+            span counts). Missing values count as unknown (``""``).
+        num_spans: Number of spans.
+
+    Returns:
+        bool ``[num_spans]``.
+
+    Example:
+        >>> request_mask(pd.Series(["server", "client", "", "internal", None]), 5).tolist()
+        [True, False, True, False, True]
+    """
+    if kind is None:
+        return np.ones(num_spans, dtype=bool)
+    codes, kinds = pd.factorize(kind)  # missing -> code -1 -> the trailing True
+    table = np.array([str(k).lower() in REQUEST_KINDS for k in kinds] + [True], dtype=bool)
+    return table[codes]
+
+
+def grouped_quantiles(
+    group: np.ndarray, values: np.ndarray, quantiles, num_groups: int
+) -> np.ndarray:
+    """Quantiles of ``values`` within each group, vectorised (linear interpolation).
+
+    Matches ``np.quantile(v, q)`` (method ``"linear"``) for every group; empty groups get 0.
+
+    Args:
+        group: Group id of each value, int in ``[0, num_groups)``, shape ``[n]``.
+        values: Non-negative int64 (or float) values, shape ``[n]``.
+        quantiles: The ``Q`` quantiles in ``[0, 1]``.
+        num_groups: ``G``.
+
+    Returns:
+        float64 ``[G, Q]``.
+
+    Example:
+        >>> grouped_quantiles(np.array([0, 0, 0, 2]), np.array([30, 10, 20, 7]),
+        ...                   [0.5, 0.75], 3).tolist()
+        [[20.0, 25.0], [0.0, 0.0], [7.0, 7.0]]
+    """
+    group = np.asarray(group, dtype=np.int64)
+    values = np.asarray(values)
+    quantiles = np.asarray(quantiles, dtype=np.float64)
+    out = np.zeros((num_groups, len(quantiles)), dtype=np.float64)
+    if group.size == 0:
+        return out
+    sorted_group, sorted_values = _sort_by_group_then_value(group, values)
+    counts = np.bincount(sorted_group, minlength=num_groups)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    nonempty = np.flatnonzero(counts)
+    first = starts[nonempty]
+    last = counts[nonempty] - 1
+    for j, q in enumerate(quantiles):
+        position = q * last
+        low = np.floor(position).astype(np.int64)
+        high = np.minimum(low + 1, last)
+        frac = position - low
+        v_low = sorted_values[first + low].astype(np.float64)
+        v_high = sorted_values[first + high].astype(np.float64)
+        out[nonempty, j] = v_low + frac * (v_high - v_low)
+    return out
+
+
+def _sort_by_group_then_value(group: np.ndarray, values: np.ndarray):
+    """Sort by (group, value); one int64 sort of a packed key when it cannot overflow."""
+    if values.dtype.kind in "iu" and values.size and values.min() >= 0:
+        span = int(values.max()) + 1
+        if span * (int(group.max()) + 1) < 2**62:
+            key = np.sort(group * np.int64(span) + values.astype(np.int64))
+            return key // span, key % span
+    order = np.lexsort((values, group))
+    return group[order], values[order]
+
+
+def parent_rows(
+    trace_id: np.ndarray, span_id: np.ndarray, parent_id: np.ndarray
+) -> np.ndarray:
+    """Row of each span's parent (same trace), ``-1`` when the parent is not in the data.
+
+    Args:
+        trace_id: Trace ids, shape ``[n]``.
+        span_id: Span ids, shape ``[n]``, unique within a trace.
+        parent_id: Parent span ids (``""`` for a root), shape ``[n]``.
+
+    Returns:
+        int64 rows, shape ``[n]``.
+
+    Example:
+        >>> parent_rows(np.array(["t", "t", "u", "u"], dtype=object),
+        ...             np.array(["a", "b", "a", "c"], dtype=object),
+        ...             np.array(["", "a", "", "a"], dtype=object)).tolist()
+        [-1, 0, -1, 2]
+    """
+    n = len(span_id)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    # One hash pass over all ids; everything after works on integer codes.
+    codes, uniques = pd.factorize(np.concatenate([np.asarray(span_id, dtype=object),
+                                                  np.asarray(parent_id, dtype=object)]))
+    # Missing ids (NaN/None, code -1) get a code of their own that matches nothing.
+    width = len(uniques) + 2
+    span_codes = np.where(codes[:n] >= 0, codes[:n], width - 2)
+    parent_codes = np.where(codes[n:] >= 0, codes[n:], width - 1)
+    counts = np.bincount(span_codes, minlength=width)
+    counts[width - 2] = 0
+    if counts.max(initial=0) <= 1:  # span ids unique: a parent is found by its id alone
+        row_of = np.full(width, -1, dtype=np.int64)
+        row_of[span_codes] = np.arange(n)
+        row_of[width - 2:] = -1
+        rows = row_of[parent_codes]
+        found = np.flatnonzero(rows >= 0)
+        trace_id = np.asarray(trace_id, dtype=object)
+        same = trace_id[rows[found]] == trace_id[found]
+        rows[found[~same]] = -1  # the id exists, but in another trace
+        return rows
+    # Span ids repeat across traces: match on (trace, span) pairs.
+    trace_codes = pd.factorize(np.asarray(trace_id, dtype=object))[0].astype(np.int64)
+    span_key = np.where(span_codes < width - 2, trace_codes * width + span_codes, -1)
+    parent_key = trace_codes * width + parent_codes
+    order = np.argsort(span_key, kind="stable")  # the first span of a duplicated pair wins
+    sorted_keys = span_key[order]
+    first = np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]])
+    sorted_keys, order = sorted_keys[first], order[first]
+    pos = np.minimum(np.searchsorted(sorted_keys, parent_key), len(sorted_keys) - 1)
+    return np.where(sorted_keys[pos] == parent_key, order[pos], -1).astype(np.int64)
+
+
+def span_features(
+    step: np.ndarray,
+    node: np.ndarray,
+    duration_ns: np.ndarray,
+    status: np.ndarray,
+    num_steps: int,
+    num_nodes: int,
+) -> np.ndarray:
+    """Request count, error count and latency mean / p50 / p90 / p99 (ms) per step and node.
+
+    Only the request spans (see the module notes) should be passed; records with a step or
+    node of ``-1`` are ignored. Steps without requests get 0 everywhere.
+
+    Args:
+        step: Step id of each span, shape ``[n]``.
+        node: Node id of each span, shape ``[n]``.
+        duration_ns: Span durations (int64 ns), shape ``[n]``.
+        status: 1 for an error, else 0, shape ``[n]``.
+        num_steps: ``S``.
+        num_nodes: ``N``.
+
+    Returns:
+        float64 ``[S, N, 6]`` in the order of :data:`SPAN_FEATURES`.
+
+    Example:
+        >>> f = span_features(np.array([0, 0, 1]), np.array([1, 1, 0]),
+        ...                   np.array([1_000_000, 3_000_000, 2_000_000]),
+        ...                   np.array([0, 1, 0]), 2, 2)
+        >>> f[0, 1].tolist()
+        [2.0, 1.0, 2.0, 2.0, 2.8, 2.98]
+    """
+    keep = (step >= 0) & (node >= 0)
+    group = step[keep].astype(np.int64) * num_nodes + node[keep]
+    duration = np.asarray(duration_ns)[keep]
+    size = num_steps * num_nodes
+    out = np.zeros((size, len(SPAN_FEATURES)), dtype=np.float64)
+    counts = np.bincount(group, minlength=size).astype(np.float64)
+    out[:, 0] = counts
+    out[:, 1] = np.bincount(group, weights=np.asarray(status)[keep], minlength=size)
+    total = np.bincount(group, weights=duration, minlength=size)
+    out[:, 2] = np.divide(total, counts, out=np.zeros(size), where=counts > 0) / _NS_PER_MS
+    out[:, 3:] = grouped_quantiles(group, duration, _QUANTILES, size) / _NS_PER_MS
+    return out.reshape(num_steps, num_nodes, len(SPAN_FEATURES))
+
+
+@dataclass
+class EdgeTable:
+    """Call edges aggregated per (step, caller, callee), sorted by step then pair.
+
+    Attributes:
+        step: Step id, int64 ``[K]``.
+        src: Caller node id, int64 ``[K]``.
+        dst: Callee node id, int64 ``[K]``.
+        calls: Number of calls, float64 ``[K]``.
+        errors: Erroneous calls, float64 ``[K]``.
+        latency_sum_ms: Sum of call latencies (ms), float64 ``[K]``.
+    """
+
+    step: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    calls: np.ndarray
+    errors: np.ndarray
+    latency_sum_ms: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    def window(self, first_step: int, end_step: int, num_nodes: int):
+        """Edges of steps ``[first_step, end_step)``: ``(edge_index [2, E], attr [E, 3])``.
+
+        Edges are sorted by (caller, callee); ``attr`` is calls, errors, mean latency (ms).
+        """
+        lo, hi = np.searchsorted(self.step, [first_step, end_step])
+        pair = self.src[lo:hi] * num_nodes + self.dst[lo:hi]
+        uniq, inverse = np.unique(pair, return_inverse=True)
+        calls = np.bincount(inverse, weights=self.calls[lo:hi], minlength=len(uniq))
+        errors = np.bincount(inverse, weights=self.errors[lo:hi], minlength=len(uniq))
+        latency = np.bincount(inverse, weights=self.latency_sum_ms[lo:hi], minlength=len(uniq))
+        edge_index = np.stack([uniq // num_nodes, uniq % num_nodes]).astype(np.int64)
+        mean = np.divide(latency, calls, out=np.zeros(len(uniq)), where=calls > 0)
+        return edge_index, np.stack([calls, errors, mean], axis=1)
+
+
+def span_edges(
+    step: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    duration_ns: np.ndarray,
+    status: np.ndarray,
+    num_nodes: int,
+) -> EdgeTable:
+    """Aggregate child spans into call edges per (step, caller, callee).
+
+    Records with a ``-1`` step, caller or callee, or with ``src == dst``, are ignored.
+
+    Args:
+        step: Step of the child span's start, shape ``[n]``.
+        src: Node of the parent span (caller), shape ``[n]``.
+        dst: Node of the child span (callee), shape ``[n]``.
+        duration_ns: Child span durations, shape ``[n]``.
+        status: Child span status (1 = error), shape ``[n]``.
+        num_nodes: ``N``.
+
+    Returns:
+        An :class:`EdgeTable`.
+
+    Example:
+        >>> t = span_edges(np.array([1, 0, 0]), np.array([0, 0, 0]), np.array([1, 1, 1]),
+        ...                np.array([2e6, 4e6, 6e6]), np.array([0, 1, 0]), 2)
+        >>> t.step.tolist(), t.calls.tolist(), t.errors.tolist(), t.latency_sum_ms.tolist()
+        ([0, 1], [2.0, 1.0], [1.0, 0.0], [10.0, 2.0])
+    """
+    keep = (step >= 0) & (src >= 0) & (dst >= 0) & (src != dst)
+    key = (step[keep].astype(np.int64) * num_nodes + src[keep]) * num_nodes + dst[keep]
+    uniq, inverse = np.unique(key, return_inverse=True)
+    size = len(uniq)
+    calls = np.bincount(inverse, minlength=size).astype(np.float64)
+    errors = np.bincount(inverse, weights=np.asarray(status)[keep], minlength=size)
+    latency = np.bincount(inverse, weights=np.asarray(duration_ns)[keep], minlength=size)
+    pair = uniq % (num_nodes * num_nodes)
+    return EdgeTable(
+        step=(uniq // (num_nodes * num_nodes)).astype(np.int64),
+        src=(pair // num_nodes).astype(np.int64),
+        dst=(pair % num_nodes).astype(np.int64),
+        calls=calls,
+        errors=errors,
+        latency_sum_ms=latency / _NS_PER_MS,
+    )
+
+
+def metric_features(
+    step: np.ndarray,
+    node: np.ndarray,
+    metric: np.ndarray,
+    value: np.ndarray,
+    num_steps: int,
+    num_nodes: int,
+    num_metrics: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of each metric per step and node, and whether it was observed there.
+
+    NaN values are not observations. Records with a ``-1`` code are ignored.
+
+    Args:
+        step: Step ids, shape ``[n]``.
+        node: Node ids, shape ``[n]``.
+        metric: Metric ids, shape ``[n]``.
+        value: Values, shape ``[n]``.
+        num_steps: ``S``.
+        num_nodes: ``N``.
+        num_metrics: ``M``.
+
+    Returns:
+        ``(mean, observed)``: float64 ``[S, N, M]`` (NaN where not observed) and bool
+        ``[S, N, M]``.
+
+    Example:
+        >>> mean, seen = metric_features(np.array([0, 0, 1]), np.array([0, 0, 0]),
+        ...     np.array([0, 0, 0]), np.array([1.0, 3.0, np.nan]), 2, 1, 1)
+        >>> mean[:, 0, 0].tolist(), seen[:, 0, 0].tolist()
+        ([2.0, nan], [True, False])
+    """
+    value = np.asarray(value, dtype=np.float64)
+    keep = (step >= 0) & (node >= 0) & (metric >= 0) & np.isfinite(value)
+    group = (step[keep].astype(np.int64) * num_nodes + node[keep]) * num_metrics + metric[keep]
+    size = num_steps * num_nodes * num_metrics
+    counts = np.bincount(group, minlength=size).astype(np.float64)
+    total = np.bincount(group, weights=value[keep], minlength=size)
+    observed = counts > 0
+    mean = np.full(size, np.nan)
+    np.divide(total, counts, out=mean, where=observed)
+    shape = (num_steps, num_nodes, num_metrics)
+    return mean.reshape(shape), observed.reshape(shape)
+
+
+def forward_fill(values: np.ndarray, observed: np.ndarray, fill: float = 0.0) -> np.ndarray:
+    """Carry the last observed value forward along axis 0; ``fill`` before the first one.
+
+    Args:
+        values: ``[S, ...]`` values.
+        observed: ``[S, ...]`` bool, which values are real.
+        fill: Value for positions with no observation at or before them.
+
+    Returns:
+        Array of ``values``' shape.
+
+    Example:
+        >>> forward_fill(np.array([np.nan, 2.0, np.nan, 5.0]),
+        ...              np.array([False, True, False, True])).tolist()
+        [0.0, 2.0, 2.0, 5.0]
+    """
+    steps = np.arange(values.shape[0]).reshape((-1,) + (1,) * (values.ndim - 1))
+    last = np.maximum.accumulate(np.where(observed, steps, -1), axis=0)
+    filled = np.take_along_axis(values, np.maximum(last, 0), axis=0)
+    return np.where(last >= 0, filled, fill)
+
+
+def log_features(
+    step: np.ndarray,
+    node: np.ndarray,
+    template: np.ndarray,
+    count: np.ndarray,
+    num_steps: int,
+    num_nodes: int,
+    num_templates: int,
+) -> np.ndarray:
+    """Sum of template counts per step, node and template.
+
+    Args:
+        step: Step ids, shape ``[n]``.
+        node: Node ids, shape ``[n]``.
+        template: Template ids, shape ``[n]``.
+        count: Event counts, shape ``[n]``.
+        num_steps: ``S``.
+        num_nodes: ``N``.
+        num_templates: ``L``.
+
+    Returns:
+        float64 ``[S, N, L]``.
+
+    Example:
+        >>> log_features(np.array([0, 0, 1]), np.array([0, 0, 0]), np.array([1, 1, 0]),
+        ...              np.array([2, 3, 1]), 2, 1, 2)[:, 0].tolist()
+        [[0.0, 5.0], [1.0, 0.0]]
+    """
+    keep = (step >= 0) & (node >= 0) & (template >= 0)
+    group = (step[keep].astype(np.int64) * num_nodes + node[keep]) * num_templates
+    group = group + template[keep]
+    size = num_steps * num_nodes * num_templates
+    total = np.bincount(group, weights=np.asarray(count, dtype=np.float64)[keep],
+                        minlength=size)
+    return total.reshape(num_steps, num_nodes, num_templates)
+
+
+def presence(step: np.ndarray, node: np.ndarray, num_steps: int, num_nodes: int) -> np.ndarray:
+    """Records per step and node, ``[S, N]`` int64 (``-1`` codes ignored).
+
+    Example:
+        >>> presence(np.array([0, 1, 1, -1]), np.array([1, 0, 0, 0]), 2, 2).tolist()
+        [[0, 1], [2, 0]]
+    """
+    keep = (step >= 0) & (node >= 0)
+    group = step[keep].astype(np.int64) * num_nodes + node[keep]
+    return np.bincount(group, minlength=num_steps * num_nodes).reshape(num_steps, num_nodes)

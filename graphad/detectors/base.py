@@ -36,6 +36,7 @@ __all__ = [
     "sliding_windows",
     "window_scores_to_steps",
     "check_is_fitted",
+    "check_window_labels",
     "DETECTORS",
     "register_detector",
 ]
@@ -60,6 +61,7 @@ class WindowBatch:
         edge_index: Union of observed edges over the windows, ``[2, E]`` (may be empty).
         node_names: Names of the ``N`` nodes.
         window_end: Window end times ``[W]`` int64 (ns, or step indices for plain series).
+
     """
 
     x: torch.Tensor
@@ -95,17 +97,22 @@ def sliding_windows(series: np.ndarray, window_size: int) -> np.ndarray:
     Example:
         >>> sliding_windows(np.arange(8.0).reshape(4, 2), 3)[:, 0].tolist()
         [[0.0, 2.0, 4.0], [2.0, 4.0, 6.0]]
+
     """
     series = np.asarray(series)
     if series.ndim != 2:
         raise GraphadInputError(
-            "a plain time series must be two-dimensional [time, node]", field="windows",
-            expected="2 dimensions", found=f"{series.ndim} dimensions",
+            "a plain time series must be two-dimensional [time, node]",
+            field="windows",
+            expected="2 dimensions",
+            found=f"{series.ndim} dimensions",
         )
     if not 1 <= window_size <= series.shape[0]:
         raise GraphadInputError(
-            "window_size does not fit the series", field="window_size",
-            expected=f"1..{series.shape[0]}", found=window_size,
+            "window_size does not fit the series",
+            field="window_size",
+            expected=f"1..{series.shape[0]}",
+            found=window_size,
         )
     view = np.lib.stride_tricks.sliding_window_view(series, window_size, axis=0)
     return view  # [W, N, T]
@@ -129,19 +136,25 @@ def window_scores_to_steps(
         >>> s, v = window_scores_to_steps(np.array([1.0, 2.0]), 4, 3)
         >>> s.tolist(), v.tolist()
         ([nan, nan, 1.0, 2.0], [False, False, True, True])
+
     """
-    values = window_scores.detach().cpu().numpy() if torch.is_tensor(window_scores) \
+    values = (
+        window_scores.detach().cpu().numpy()
+        if torch.is_tensor(window_scores)
         else np.asarray(window_scores)
+    )
     expected = num_steps - window_size + 1
     if values.shape[0] != expected:
         raise GraphadInputError(
-            "window scores do not match the series", field="window_scores",
-            expected=f"{expected} windows", found=f"{values.shape[0]}",
+            "window scores do not match the series",
+            field="window_scores",
+            expected=f"{expected} windows",
+            found=f"{values.shape[0]}",
         )
     out = np.full((num_steps, *values.shape[1:]), np.nan, dtype=np.float64)
-    out[window_size - 1:] = values
+    out[window_size - 1 :] = values
     valid = np.zeros(num_steps, dtype=bool)
-    valid[window_size - 1:] = True
+    valid[window_size - 1 :] = True
     return out, valid
 
 
@@ -149,22 +162,34 @@ def _from_data_list(windows: list[Data], node_names: list[str] | None) -> Window
     for i, w in enumerate(windows):
         if not hasattr(w, "x") or w.x is None or w.x.dim() != 3:
             raise GraphadInputError(
-                "window has no [N, T, F] node features", record=i, field="x",
+                "window has no [N, T, F] node features",
+                record=i,
+                field="x",
                 expected="a 3-dimensional tensor",
                 found=None if getattr(w, "x", None) is None else f"{w.x.dim()} dimensions",
             )
     x = torch.stack([w.x for w in windows]).float()
-    mask = torch.stack([
-        w.node_mask if getattr(w, "node_mask", None) is not None
-        else torch.ones(w.x.shape[0], dtype=torch.bool) for w in windows
-    ])
+    mask = torch.stack(
+        [
+            w.node_mask
+            if getattr(w, "node_mask", None) is not None
+            else torch.ones(w.x.shape[0], dtype=torch.bool)
+            for w in windows
+        ]
+    )
     edges = [w.edge_index for w in windows if getattr(w, "edge_index", None) is not None]
-    edge_index = torch.unique(torch.cat(edges, 1), dim=1) if edges and \
-        sum(e.numel() for e in edges) else torch.zeros(2, 0, dtype=torch.long)
-    ends = torch.tensor([
-        int(w.window_end.view(-1)[0]) if getattr(w, "window_end", None) is not None else i
-        for i, w in enumerate(windows)
-    ], dtype=torch.long)
+    edge_index = (
+        torch.unique(torch.cat(edges, 1), dim=1)
+        if edges and sum(e.numel() for e in edges)
+        else torch.zeros(2, 0, dtype=torch.long)
+    )
+    ends = torch.tensor(
+        [
+            int(w.window_end.view(-1)[0]) if getattr(w, "window_end", None) is not None else i
+            for i, w in enumerate(windows)
+        ],
+        dtype=torch.long,
+    )
     names = node_names or [str(i) for i in range(x.shape[1])]
     return WindowBatch(x, mask, edge_index, names, ends)
 
@@ -182,6 +207,7 @@ def as_window_batch(windows: Any, window_size: int | None = None) -> WindowBatch
 
     Raises:
         GraphadInputError: The input has none of the accepted forms or contains NaN.
+
     """
     if isinstance(windows, DynamicGraph):
         batch = _from_data_list(windows.windows, windows.vocab.names)
@@ -189,40 +215,106 @@ def as_window_batch(windows: Any, window_size: int | None = None) -> WindowBatch
         batch = _from_data_list(list(windows), None)
     elif torch.is_tensor(windows) and windows.dim() == 4:
         x = windows.float()
-        batch = WindowBatch(x, torch.ones(x.shape[:2], dtype=torch.bool),
-                            torch.zeros(2, 0, dtype=torch.long),
-                            [str(i) for i in range(x.shape[1])], torch.arange(x.shape[0]))
+        batch = WindowBatch(
+            x,
+            torch.ones(x.shape[:2], dtype=torch.bool),
+            torch.zeros(2, 0, dtype=torch.long),
+            [str(i) for i in range(x.shape[1])],
+            torch.arange(x.shape[0]),
+        )
     elif isinstance(windows, (np.ndarray, pd.DataFrame)) or torch.is_tensor(windows):
         if window_size is None:
-            raise GraphadInputError("window_size is needed to cut a plain time series",
-                                    field="window_size")
-        names = [str(c) for c in windows.columns] if isinstance(windows, pd.DataFrame) \
-            else None
-        series = windows.to_numpy(dtype=np.float32) if isinstance(windows, pd.DataFrame) \
+            raise GraphadInputError(
+                "window_size is needed to cut a plain time series", field="window_size"
+            )
+        names = [str(c) for c in windows.columns] if isinstance(windows, pd.DataFrame) else None
+        series = (
+            windows.to_numpy(dtype=np.float32)
+            if isinstance(windows, pd.DataFrame)
             else (windows.cpu().numpy() if torch.is_tensor(windows) else np.asarray(windows))
+        )
         cut = sliding_windows(series.astype(np.float32, copy=False), int(window_size))
         x = torch.from_numpy(np.ascontiguousarray(cut))[..., None]  # [W, N, T, 1]
         names = names or [str(i) for i in range(x.shape[1])]
         ends = torch.arange(window_size - 1, series.shape[0])
-        batch = WindowBatch(x, torch.ones(x.shape[:2], dtype=torch.bool),
-                            torch.zeros(2, 0, dtype=torch.long), names, ends)
+        batch = WindowBatch(
+            x,
+            torch.ones(x.shape[:2], dtype=torch.bool),
+            torch.zeros(2, 0, dtype=torch.long),
+            names,
+            ends,
+        )
     else:
         raise GraphadInputError(
-            "unsupported input", field="windows",
+            "unsupported input",
+            field="windows",
             expected="a DynamicGraph, a list of Data, a [W, N, T, F] tensor, "
-                     "or a [time, node] array/DataFrame",
+            "or a [time, node] array/DataFrame",
             found=type(windows).__name__,
         )
     if batch.num_windows == 0:
-        raise GraphadInputError("no windows to work on", field="windows",
-                                expected="at least one window", found=0)
+        raise GraphadInputError(
+            "no windows to work on",
+            field="windows",
+            expected="at least one window",
+            found=0,
+        )
     if not torch.isfinite(batch.x).all():
         w, n = (~torch.isfinite(batch.x)).flatten(2).any(-1).nonzero()[0].tolist()
         raise GraphadInputError(
-            "non-finite feature value (fill or mask missing values first)", record=w,
-            field=f"x[node {batch.node_names[n]}]", expected="finite values", found="NaN/inf",
+            "non-finite feature value (fill or mask missing values first)",
+            record=w,
+            field=f"x[node {batch.node_names[n]}]",
+            expected="finite values",
+            found="NaN/inf",
         )
     return batch
+
+
+def check_window_labels(y: Any, num_windows: int) -> torch.Tensor:
+    """Validate window labels for supervised detectors.
+
+    Args:
+        y: ``[W]`` labels, 0 (normal) or 1 (anomalous), as a list, array or tensor.
+        num_windows: ``W`` of the windows they label.
+
+    Returns:
+        ``[W]`` int64 tensor.
+
+    Raises:
+        GraphadInputError: ``y`` is missing, has the wrong length or values other than 0/1.
+
+    Example:
+        >>> check_window_labels([0, 1, 1], 3).tolist()
+        [0, 1, 1]
+
+    """
+    if y is None:
+        raise GraphadInputError(
+            "this detector is supervised: fit(windows, y) needs labels",
+            field="y",
+            expected="[W] window labels 0/1",
+            found=None,
+        )
+    values = torch.as_tensor(np.asarray(y.detach().cpu() if torch.is_tensor(y) else y))
+    if values.dim() != 1 or values.shape[0] != num_windows:
+        raise GraphadInputError(
+            "labels do not match the windows",
+            field="y",
+            expected=f"[{num_windows}] labels",
+            found=f"shape {tuple(values.shape)}",
+        )
+    bad = ~((values == 0) | (values == 1))
+    if bool(bad.any()):
+        index = int(bad.nonzero()[0, 0])
+        raise GraphadInputError(
+            "window label is not 0 or 1",
+            record=index,
+            field="y",
+            expected="0 or 1",
+            found=values[index].item(),
+        )
+    return values.long()
 
 
 def check_is_fitted(estimator: object, attributes: tuple[str, ...] = ("threshold_",)) -> None:
@@ -244,21 +336,33 @@ class BaseDetector:
 
     Subclasses must implement:
 
-    * ``_fit(batch: WindowBatch) -> None``: learn; set fitted attributes;
+    * ``_fit(batch: WindowBatch) -> None``: learn; set fitted attributes (supervised
+      detectors set ``_requires_labels = True`` and implement ``_fit(batch, y)``);
     * ``_score_nodes(batch: WindowBatch) -> Tensor[W, N]``;
+    * optionally ``_score_windows(batch) -> Tensor[W]`` (default: max node score) and
+      ``_fit_threshold(train_scores) -> float`` (default: ``threshold`` / ``contamination``);
     * ``_get_state() -> dict[str, Tensor]`` / ``_set_state(state)`` for persistence
       (tensors only), plus JSON-able fitted metadata through ``_fitted_meta``.
     """
 
     #: Names of fitted attributes (besides tensors in the state) saved as JSON.
     _fitted_meta: ClassVar[tuple[str, ...]] = ()
+    #: Whether ``fit`` needs window labels ``y`` (supervised detectors); then ``_fit``
+    #: is called as ``_fit(batch, y)`` with ``y`` a ``[W]`` int64 tensor of 0/1.
+    _requires_labels: ClassVar[bool] = False
+    #: What ``fit`` / ``score_windows`` take: ``"windows"`` (this contract) or
+    #: ``"sequences"`` (event-sequence models such as DeepLog, documented by the class).
+    input_kind: ClassVar[str] = "windows"
 
     # -- parameters --------------------------------------------------------------------
     @classmethod
     def _param_names(cls) -> list[str]:
         signature = inspect.signature(cls.__init__)
-        return [p.name for p in signature.parameters.values()
-                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        return [
+            p.name
+            for p in signature.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
 
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments, as stored."""
@@ -269,8 +373,11 @@ class BaseDetector:
         valid = set(self._param_names())
         for name, value in params.items():
             if name not in valid:
-                raise GraphadInputError(f"unknown parameter '{name}'", field=name,
-                                        expected=f"one of {sorted(valid)}")
+                raise GraphadInputError(
+                    f"unknown parameter '{name}'",
+                    field=name,
+                    expected=f"one of {sorted(valid)}",
+                )
             setattr(self, name, value)
         return self
 
@@ -287,31 +394,49 @@ class BaseDetector:
 
         Args:
             windows: Training windows (see the module docstring for accepted forms).
-            y: Ignored (unsupervised); present for API compatibility.
+            y: Window labels ``[W]`` (0 normal, 1 anomalous) for supervised detectors
+                (``_requires_labels``); ignored by unsupervised ones.
 
         Returns:
             ``self``.
+
+        Raises:
+            GraphadInputError: Bad windows, or missing / malformed labels for a
+                supervised detector.
+
         """
         batch = self._batch(windows)
         self.node_names_ = list(batch.node_names)
         self.n_nodes_ = batch.num_nodes
         self.n_steps_ = int(batch.x.shape[2])
         self.n_features_ = int(batch.x.shape[3])
-        self._fit(batch)
-        node_scores = self._score_nodes(batch)
-        self.train_scores_ = self._reduce_nodes(node_scores, batch.node_mask).detach().cpu()
-        self.threshold_ = fit_threshold(
-            self.train_scores_, getattr(self, "threshold", "quantile"),
+        if self._requires_labels:
+            self._fit(batch, check_window_labels(y, batch.num_windows))
+        else:
+            self._fit(batch)
+        self.train_scores_ = self._score_windows(batch).detach().cpu()
+        self.threshold_ = self._fit_threshold(self.train_scores_)
+        return self
+
+    def _fit_threshold(self, train_scores: torch.Tensor) -> float:
+        """The decision threshold from the training window scores (override to change)."""
+        return fit_threshold(
+            train_scores,
+            getattr(self, "threshold", "quantile"),
             getattr(self, "contamination", 0.01),
         )
-        return self
+
+    def _score_windows(self, batch: WindowBatch) -> torch.Tensor:
+        """Window scores ``[W]``; by default the maximum node score (override to change)."""
+        return self._reduce_nodes(self._score_nodes(batch), batch.node_mask)
 
     def _check_input(self, batch: WindowBatch) -> None:
         check_is_fitted(self)
         shape = (self.n_nodes_, self.n_steps_, self.n_features_)
         if tuple(batch.x.shape[1:]) != shape:
             raise GraphadInputError(
-                "windows do not match the training windows", field="x",
+                "windows do not match the training windows",
+                field="x",
                 expected=f"[W, N, T, F] with (N, T, F) = {shape}",
                 found=f"{tuple(batch.x.shape)}",
             )
@@ -321,6 +446,7 @@ class BaseDetector:
 
         Returns:
             ``Tensor[W, N]``.
+
         """
         check_is_fitted(self)
         batch = self._batch(windows)
@@ -332,17 +458,19 @@ class BaseDetector:
 
         Returns:
             ``Tensor[W]``.
+
         """
         check_is_fitted(self)
         batch = self._batch(windows)
         self._check_input(batch)
-        return self._reduce_nodes(self._score_nodes(batch), batch.node_mask).detach().cpu()
+        return self._score_windows(batch).detach().cpu()
 
     def predict(self, windows: Any) -> torch.Tensor:
         """1 where the window score exceeds ``threshold_`` (fitted on training data).
 
         Returns:
             ``Tensor[W]`` of int64 0/1.
+
         """
         return (self.score_windows(windows) > self.threshold_).long()
 
@@ -369,10 +497,25 @@ class BaseDetector:
     def save(self, path: str | Path) -> None:
         """Write config (JSON) and fitted tensors to one file; no code is pickled."""
         check_is_fitted(self)
-        fitted = {name: getattr(self, name) for name in
-                  ("node_names_", "n_nodes_", "n_steps_", "n_features_", "threshold_",
-                   *self._fitted_meta)}
-        header = {"class": type(self).__name__, "params": self.get_params(), "fitted": fitted}
+        fitted = {
+            name: getattr(self, name)
+            for name in (
+                "node_names_",
+                "n_nodes_",
+                "n_steps_",
+                "n_features_",
+                "threshold_",
+                *self._fitted_meta,
+            )
+        }
+        params = self.get_params()
+        header = {
+            "class": type(self).__name__,
+            "params": params,
+            "fitted": fitted,
+            # JSON has no tuples: remember which parameters were, to restore them exactly
+            "tuple_params": sorted(k for k, v in params.items() if isinstance(v, tuple)),
+        }
         state = {k: v.detach().cpu() for k, v in self._get_state().items()}
         state["train_scores_"] = self.train_scores_
         torch.save({"header": json.dumps(header), "state": state}, Path(path))
@@ -383,6 +526,7 @@ class BaseDetector:
 
         Raises:
             GraphadInputError: The file is not a saved detector, or of another class.
+
         """
         path = Path(path)
         try:
@@ -396,9 +540,17 @@ class BaseDetector:
         name = header["class"]
         target = DETECTORS.get(name)
         if target is None or (cls is not BaseDetector and not issubclass(target, cls)):
-            raise GraphadInputError("saved detector is of another class", source=str(path),
-                                    field="class", expected=cls.__name__, found=name)
-        detector = target(**header["params"])
+            raise GraphadInputError(
+                "saved detector is of another class",
+                source=str(path),
+                field="class",
+                expected=cls.__name__,
+                found=name,
+            )
+        params = dict(header["params"])
+        for key in header.get("tuple_params", ()):
+            params[key] = tuple(params[key])
+        detector = target(**params)
         for key, value in header["fitted"].items():
             setattr(detector, key, value)
         state = dict(blob["state"])

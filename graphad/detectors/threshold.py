@@ -17,10 +17,15 @@ def quantile_threshold(scores: np.ndarray, contamination: float) -> float:
     Example:
         >>> quantile_threshold(np.arange(101.0), 0.1)
         90.0
+
     """
     if not 0.0 < contamination < 0.5:
-        raise GraphadInputError("contamination out of range", field="contamination",
-                                expected="0 < contamination < 0.5", found=contamination)
+        raise GraphadInputError(
+            "contamination out of range",
+            field="contamination",
+            expected="0 < contamination < 0.5",
+            found=contamination,
+        )
     return float(np.quantile(scores, 1.0 - contamination))
 
 
@@ -42,12 +47,17 @@ def pot_threshold(scores: np.ndarray, risk: float = 1e-3, level: float = 0.98) -
         >>> z = pot_threshold(rng.exponential(size=20000), risk=1e-3)
         >>> 6.0 < z < 8.0   # the exact 0.999 quantile of Exp(1) is 6.91
         True
+
     """
     scores = np.asarray(scores, dtype=np.float64)
     scores = scores[np.isfinite(scores)]
     if scores.size < 10:
-        raise GraphadInputError("too few training scores for POT", field="scores",
-                                expected=">= 10", found=scores.size)
+        raise GraphadInputError(
+            "too few training scores for POT",
+            field="scores",
+            expected=">= 10",
+            found=scores.size,
+        )
     t = float(np.quantile(scores, level))
     excess = scores[scores > t] - t
     if excess.size < 3 or np.allclose(excess, excess[0]):
@@ -77,6 +87,7 @@ def fit_threshold(
 
     Returns:
         The threshold; scores strictly above it are predicted anomalous.
+
     """
     values = scores.detach().cpu().numpy() if torch.is_tensor(scores) else np.asarray(scores)
     values = values.astype(np.float64).ravel()

@@ -1,0 +1,262 @@
+"""Shared helpers of the picture functions: figures without pyplot, scores, time axes.
+
+Figures are created with :class:`matplotlib.figure.Figure` directly (no ``pyplot``), so
+drawing never touches global state, never opens a window and works under any backend;
+call ``fig.savefig(path)`` to write one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from graphad.exceptions import GraphadInputError
+from graphad.utils import import_optional
+
+__all__ = [
+    "new_figure",
+    "as_array",
+    "score_map",
+    "time_axis",
+    "color_norm",
+    "get_cmap",
+    "as_time_value",
+    "short_labels",
+]
+
+#: Nanosecond timestamps above this are read as epoch times (after 1973-03-03).
+_EPOCH_NS = 10**17
+
+
+def new_figure(figsize: tuple[float, float], dpi: float = 100.0) -> Any:
+    """A fresh :class:`~matplotlib.figure.Figure` with constrained layout, no pyplot.
+
+    Args:
+        figsize: ``(width, height)`` in inches.
+        dpi: Dots per inch of the figure (``savefig`` keeps it unless told otherwise).
+
+    Returns:
+        The figure; its saved size is ``figsize * dpi`` pixels.
+
+    Example:
+        >>> fig = new_figure((2, 1), dpi=50)
+        >>> tuple(int(v) for v in fig.get_size_inches() * fig.dpi)
+        (100, 50)
+    """
+    figure = import_optional("matplotlib.figure", "viz")
+    return figure.Figure(figsize=figsize, dpi=dpi, layout="constrained")
+
+
+def get_cmap(cmap: str | Any) -> Any:
+    """Resolve a colormap name (or pass a Colormap through).
+
+    Example:
+        >>> get_cmap("viridis").name
+        'viridis'
+    """
+    mpl = import_optional("matplotlib", "viz")
+    if isinstance(cmap, str):
+        try:
+            return mpl.colormaps[cmap]
+        except KeyError as error:
+            raise GraphadInputError(
+                f"Could not resolve '{cmap}' among matplotlib colormaps", field="cmap"
+            ) from error
+    return cmap
+
+
+def color_norm(values: np.ndarray, vmin: float | None, vmax: float | None,
+               scale: str = "linear") -> Any:
+    """A fixed colour scale; missing ends come from the finite ``values``.
+
+    Args:
+        values: Scores the scale must cover when ``vmin``/``vmax`` are not given.
+        vmin: Score drawn with the lowest colour.
+        vmax: Score drawn with the highest colour.
+        scale: ``"linear"``, or ``"log"`` (symmetric log, linear within ±1: for the
+            heavy-tailed scores of z-score-like detectors).
+
+    Returns:
+        A :class:`matplotlib.colors.Normalize` (``vmax > vmin`` guaranteed).
+
+    Example:
+        >>> n = color_norm(np.array([1.0, 3.0]), None, None)
+        >>> (n.vmin, n.vmax, float(n(2.0)))
+        (1.0, 3.0, 0.5)
+    """
+    colors = import_optional("matplotlib.colors", "viz")
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    low = float(vmin) if vmin is not None else (float(finite.min()) if finite.size else 0.0)
+    high = float(vmax) if vmax is not None else (float(finite.max()) if finite.size else 1.0)
+    if not high > low:
+        high = low + 1.0
+    if scale == "log":
+        return colors.SymLogNorm(linthresh=1.0, vmin=low, vmax=high)
+    if scale != "linear":
+        raise GraphadInputError(f"Could not resolve '{scale}' among choices "
+                                "['linear', 'log']", field="scale")
+    return colors.Normalize(vmin=low, vmax=high)
+
+
+def as_array(values: Any, name: str, ndim: int | None = None) -> np.ndarray:
+    """Tensors, lists, Series and arrays -> float64 ``np.ndarray``, checking ``ndim``.
+
+    Example:
+        >>> as_array(torch.tensor([[1, 2]]), "scores", 2).tolist()
+        [[1.0, 2.0]]
+    """
+    if torch.is_tensor(values):
+        array = values.detach().cpu().double().numpy()
+    else:
+        try:
+            array = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise GraphadInputError("not numeric", field=name, expected="numbers",
+                                    found=type(values).__name__) from error
+    if ndim is not None and array.ndim != ndim:
+        raise GraphadInputError(
+            f"'{name}' has the wrong number of dimensions", field=name,
+            expected=f"{ndim} dimensions", found=f"{array.ndim} dimensions",
+        )
+    return array
+
+
+def score_map(
+    scores: Mapping[str, float] | Sequence[float] | np.ndarray | torch.Tensor | None,
+    nodes: Sequence[str],
+    node_names: Sequence[str] | None = None,
+) -> dict[str, float]:
+    """Scores as ``{node: score}`` for the ``nodes`` to draw (NaN where unknown).
+
+    Args:
+        scores: A mapping node -> score, or a vector aligned with ``node_names``
+            (or with ``nodes`` when ``node_names`` is not given), or ``None``.
+        nodes: The nodes that will be drawn.
+        node_names: Names of the entries of a score vector.
+
+    Returns:
+        A dict with one float per node of ``nodes``.
+
+    Example:
+        >>> score_map([0.5, 2.0], ["b", "a"], node_names=["a", "b"])
+        {'b': 2.0, 'a': 0.5}
+    """
+    if scores is None:
+        return {n: float("nan") for n in nodes}
+    if isinstance(scores, Mapping):
+        return {n: float(scores.get(n, float("nan"))) for n in nodes}
+    vector = as_array(scores, "scores", 1)
+    names = list(node_names) if node_names is not None else list(nodes)
+    if len(names) != vector.shape[0]:
+        raise GraphadInputError(
+            "scores and node names differ in length", field="scores",
+            expected=f"{len(names)} scores", found=vector.shape[0],
+        )
+    lookup = dict(zip(names, vector.tolist(), strict=False))
+    return {n: float(lookup.get(n, float("nan"))) for n in nodes}
+
+
+def time_axis(times: Any, count: int) -> tuple[np.ndarray, bool]:
+    """Positions of ``count`` points on a time axis.
+
+    Epoch nanoseconds become ``datetime64[ns]`` (drawn as clock times); anything else
+    (step indices) stays numeric. ``None`` gives ``0 .. count - 1``.
+
+    Args:
+        times: ``[count]`` times or ``None``.
+        count: Expected length.
+
+    Returns:
+        ``(positions, is_datetime)``.
+
+    Example:
+        >>> time_axis(None, 3)[0].tolist(), time_axis([10**18], 1)[1]
+        ([0, 1, 2], True)
+    """
+    if times is None:
+        return np.arange(count), False
+    raw = times.detach().cpu().numpy() if torch.is_tensor(times) else np.asarray(times)
+    if raw.shape != (count,):
+        raise GraphadInputError("times do not match the scores", field="times",
+                                expected=f"{count} times", found=f"shape {raw.shape}")
+    if np.issubdtype(raw.dtype, np.datetime64):
+        return raw.astype("datetime64[ns]"), True
+    if raw.size and np.issubdtype(raw.dtype, np.integer) and raw.min() > _EPOCH_NS:
+        return raw.astype("datetime64[ns]"), True
+    return raw.astype(np.float64), False
+
+
+def as_time_value(value: Any, is_datetime: bool) -> Any:
+    """One time (ns int, datetime64, or step) in the units of a :func:`time_axis`."""
+    if value is None:
+        return None
+    if is_datetime:
+        if isinstance(value, (np.datetime64,)):
+            return value.astype("datetime64[ns]")
+        return np.datetime64(int(value), "ns")
+    return float(value)
+
+
+def _common_affix(names: list[str], suffix: bool) -> str:
+    """The longest prefix (or suffix) shared by at least half of the names, and by at
+    least three of them unless it ends at a separator; ``""`` if shorter than 3.
+    """
+    texts = [n[::-1] if suffix else n for n in names]
+    best = ""
+    for length in range(1, max(len(t) for t in texts)):
+        counts: dict[str, int] = {}
+        for t in texts:
+            if len(t) > length:
+                counts[t[:length]] = counts.get(t[:length], 0) + 1
+        if not counts:
+            break
+        affix, count = max(counts.items(), key=lambda kv: kv[1])
+        if count < 2 or count * 2 < len(texts):
+            break
+        if count >= 3 or affix[-1] in "-_.:/ ":
+            best = affix
+    if len(best) < 3:
+        return ""
+    return best[::-1] if suffix else best
+
+
+def short_labels(names: Sequence[str], max_len: int = 12) -> dict[str, str]:
+    """Short node labels for small pictures: drop an affix most names share, then cut.
+
+    A prefix/suffix shared by at least half of the names (e.g. ``"ts-"`` and
+    ``"-service"``; by at least three names unless it ends at a separator) is removed
+    where something remains; labels longer than ``max_len`` end with an ellipsis.
+
+    Args:
+        names: Node names.
+        max_len: Longest label.
+
+    Returns:
+        ``{name: label}``.
+
+    Example:
+        >>> short_labels(["cartservice", "adservice", "emailservice", "frontend"])
+        {'cartservice': 'cart', 'adservice': 'ad', 'emailservice': 'email', 'frontend': 'frontend'}
+        >>> short_labels(["cache", "authservice", "userservice", "orderservice"])["cache"]
+        'cache'
+        >>> short_labels(["ts-order-service", "ts-travel-plan-service"], 8)
+        {'ts-order-service': 'order', 'ts-travel-plan-service': 'travel-…'}
+    """
+    names = [str(n) for n in names]
+    if len(names) < 2:
+        return {n: n if len(n) <= max_len else n[: max_len - 1] + "…" for n in names}
+    prefix = _common_affix(names, suffix=False)
+    suffix = _common_affix(names, suffix=True)
+    out = {}
+    for name in names:
+        label = name
+        if prefix and label.startswith(prefix) and len(label) > len(prefix):
+            label = label[len(prefix):]
+        if suffix and label.endswith(suffix) and len(label) > len(suffix):
+            label = label[: -len(suffix)]
+        out[name] = label if len(label) <= max_len else label[: max_len - 1] + "…"
+    return out

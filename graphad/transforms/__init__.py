@@ -1,1 +1,47 @@
-"""transforms stage (see DESIGN.md)."""
+"""Transforms of windows: normalisation and contrastive augmentations (PyG style)."""
+
+from graphad.transforms.augment import (
+    DropEdges,
+    FrequencyMask,
+    Jitter,
+    MaskFeatures,
+    RandomChoice,
+    RandomSubgraph,
+    Scaling,
+    SegmentMask,
+    SegmentReplace,
+    TimeShift,
+    TwoViews,
+    frequency_mask,
+    jitter,
+    random_series_view,
+    scaling,
+    segment_mask,
+    segment_replace,
+    time_shift,
+)
+from graphad.transforms.normalize import RobustScale, robust_scale, robust_stats
+
+__all__ = [
+    "DropEdges",
+    "FrequencyMask",
+    "Jitter",
+    "MaskFeatures",
+    "RandomChoice",
+    "RandomSubgraph",
+    "Scaling",
+    "SegmentMask",
+    "SegmentReplace",
+    "TimeShift",
+    "TwoViews",
+    "frequency_mask",
+    "jitter",
+    "random_series_view",
+    "scaling",
+    "segment_mask",
+    "segment_replace",
+    "time_shift",
+    "RobustScale",
+    "robust_scale",
+    "robust_stats",
+]

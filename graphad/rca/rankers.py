@@ -1,0 +1,647 @@
+"""Root-cause rankers: one interface, ``rank(case_or_windows, node_scores, graph)``.
+
+A ranker takes either a :class:`~graphad.datasets.base.FaultCase` (frames of metrics,
+spans and logs with an onset) or a :class:`~graphad.graph.DynamicGraph` / list of window
+``Data`` (with per-node scores from a detector, or raw features), and returns an
+:class:`~graphad.rca.result.RCAResult`. Rankers never read ``root_cause`` or
+``fault_type``.
+
+The onset is the case's ``onset_ns`` (``onset="given"``), a time in ns, or
+``"estimated"``: a change point found by :func:`graphad.rca.onset.estimate_onset` on the
+system's per-step anomaly score, for "something broke in the last hour, what was it?".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import torch
+
+from graphad.exceptions import GraphadInputError
+from graphad.graph.rules import resolve_node_rule
+from graphad.rca import sources
+from graphad.rca.fusion import fuse_scores
+from graphad.rca.onset import estimate_onset, mean_shift_point
+from graphad.rca.pagerank import personalized_pagerank
+from graphad.rca.result import RCAResult
+
+__all__ = [
+    "BaseRanker",
+    "ScoreRanker",
+    "PageRankRanker",
+    "MultiSourceRanker",
+    "CaseView",
+    "as_case_view",
+    "propagation_scores",
+    "explain_paths",
+    "RANKERS",
+    "DEFAULT_WEIGHTS",
+    "register_ranker",
+    "get_ranker",
+]
+
+_MIN = 60_000_000_000
+
+
+@dataclass
+class CaseView:
+    """What a ranker sees of its input, whatever its type.
+
+    Attributes:
+        onset_ns: The onset used (ns), or ``None`` when unknown.
+        metrics, spans, logs: Canonical frames (may be empty).
+        nodes: Candidate node names.
+        window_scores: ``[W, N]`` node scores per window (windows input), else ``None``.
+        window_end: ``[W]`` window end times (ns) for ``window_scores``.
+        graph: The dependency graph, caller -> callee, over node names (may be empty).
+    """
+
+    onset_ns: int | None
+    metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    spans: pd.DataFrame = field(default_factory=pd.DataFrame)
+    logs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    nodes: list[str] = field(default_factory=list)
+    window_scores: np.ndarray | None = None
+    window_end: np.ndarray | None = None
+    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    case_id: str | None = None
+
+
+def _frame(case, name: str) -> pd.DataFrame:
+    value = getattr(case, name, None)
+    return value if isinstance(value, pd.DataFrame) else pd.DataFrame()
+
+
+def _windows_of(obj) -> tuple[list, list[str] | None]:
+    from graphad.graph.dynamic import DynamicGraph
+
+    if isinstance(obj, DynamicGraph):
+        return list(obj.windows), obj.vocab.names
+    if isinstance(obj, Sequence) and obj and hasattr(obj[0], "x"):
+        return list(obj), None
+    raise GraphadInputError(
+        "cannot rank this input", field="case_or_windows",
+        expected="a FaultCase, a DynamicGraph or a list of window Data",
+        found=type(obj).__name__)
+
+
+def _window_feature_scores(windows: list, onset_ns: int | None, ends: np.ndarray) -> np.ndarray:
+    """``[W, N]`` node scores from raw window features: robust z vs pre-onset windows."""
+    last = torch.stack([w.x[:, -1, :] for w in windows]).double().numpy()  # [W, N, F]
+    ref = last[ends <= onset_ns] if onset_ns is not None else last[: max(1, len(last) // 3)]
+    if len(ref) == 0:
+        ref = last[:1]
+    centre = np.median(ref, axis=0)
+    scale = np.percentile(ref, 75, axis=0) - np.percentile(ref, 25, axis=0)
+    scale = np.where(scale < 1e-9, 1.0, scale)
+    return np.nanmax(np.abs(last - centre) / scale, axis=2)
+
+
+def _onset_ns(onset) -> int:
+    try:
+        return int(onset)
+    except (TypeError, ValueError):
+        raise GraphadInputError("unreadable onset", field="onset",
+                                expected="'given', 'estimated' or a time in ns",
+                                found=repr(onset)) from None
+
+
+def as_case_view(case_or_windows, node_scores=None, onset="given",
+                 node_rule="service") -> CaseView:
+    """Turn a ranker's input into a :class:`CaseView` (onset resolved).
+
+    Args:
+        case_or_windows: A FaultCase-like object (``onset_ns`` and frames), a
+            DynamicGraph or a list of window ``Data``.
+        node_scores: For windows: ``[W, N]`` node scores (tensor or array).
+        onset: ``"given"`` (the case's onset), ``"estimated"``, or an int (ns). Windows
+            carry no onset: for them ``"given"`` and ``"estimated"`` both estimate it (a
+            mean-shift change point of the largest node score per window).
+        node_rule: Entity -> node rule for frames.
+
+    Returns:
+        The view.
+    """
+    if hasattr(case_or_windows, "onset_ns") and hasattr(case_or_windows, "metrics"):
+        case = case_or_windows
+        view = CaseView(onset_ns=None, metrics=_frame(case, "metrics"),
+                        spans=_frame(case, "spans"), logs=_frame(case, "logs"),
+                        case_id=getattr(case, "case_id", None))
+        rule = resolve_node_rule(node_rule)
+        names: set[str] = set()
+        if len(view.metrics):
+            names |= set(rule(view.metrics["node"].astype(str).unique()))
+        if len(view.spans):
+            names |= set(rule(view.spans["service"].astype(str).unique()))
+        graph = getattr(case, "call_graph", None)
+        if graph is not None:
+            view.graph = graph
+        if not names and graph is not None:
+            names = {str(n) for n in graph.nodes}
+        view.nodes = sorted(names)
+        if onset == "given" and getattr(case, "onset_ns", None) is not None:
+            view.onset_ns = int(case.onset_ns)
+        elif onset in ("given", "estimated"):
+            view.onset_ns = estimate_case_onset(view)
+        else:
+            view.onset_ns = _onset_ns(onset)
+        return view
+    windows, names = _windows_of(case_or_windows)
+    ends = np.array([int(w.window_end.view(-1)[0]) for w in windows], dtype=np.int64)
+    n = int(windows[0].x.shape[0])
+    names = names or [str(i) for i in range(n)]
+    view = CaseView(onset_ns=None, nodes=list(names), window_end=ends)
+    if node_scores is not None:
+        scores = np.asarray(node_scores.detach().cpu() if torch.is_tensor(node_scores)
+                            else node_scores, dtype=float)
+        if scores.shape != (len(windows), n):
+            raise GraphadInputError("node_scores must have one score per window and node",
+                                    field="node_scores", expected=f"[{len(windows)}, {n}]",
+                                    found=list(scores.shape))
+    else:
+        given = None if onset in ("given", "estimated") else int(onset)
+        scores = _window_feature_scores(windows, given, ends)
+    view.window_scores = scores
+    if onset in ("given", "estimated"):
+        # windows carry no onset: the end of the last window before the change point,
+        # so that the first anomalous window counts as "after the onset"
+        k = mean_shift_point(np.nanmax(scores, axis=1)) if len(ends) >= 2 else 0
+        view.onset_ns = int(ends[k - 1]) if k > 0 else int(ends[0]) - 1
+    else:
+        view.onset_ns = _onset_ns(onset)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(names)
+    for w in windows:
+        if getattr(w, "edge_index", None) is not None and w.edge_index.numel():
+            src, dst = w.edge_index.tolist()
+            graph.add_edges_from((names[a], names[b])
+                                 for a, b in zip(src, dst, strict=True) if a != b)
+    view.graph = graph
+    return view
+
+
+def estimate_case_onset(view: CaseView, method: str = "auto") -> int | None:
+    """Estimate the onset of a case view (see :func:`graphad.rca.onset.estimate_onset`)."""
+    if not len(view.metrics) and not len(view.spans):
+        return None
+    return estimate_onset(view, method=method)
+
+
+# ------------------------------------------------------------------------- propagation
+def _graph_of(view: CaseView, graph) -> nx.DiGraph:
+    """The dependency graph: argument > case call graph > spans > windows > none."""
+    if graph is not None:
+        if isinstance(graph, nx.DiGraph):
+            return graph
+        edge_index = graph[0] if isinstance(graph, tuple) else graph
+        ei = np.asarray(edge_index.detach().cpu() if torch.is_tensor(edge_index)
+                        else edge_index)
+        g = nx.DiGraph()
+        g.add_nodes_from(view.nodes)
+        for a, b in ei.T.tolist():
+            g.add_edge(view.nodes[a], view.nodes[b])
+        return g
+    if view.graph.number_of_edges():
+        return view.graph
+    if len(view.spans):
+        table = sources.span_table(view.spans)
+        calls = table[(table["parent_node"] != "") & (table["parent_node"] != table["node"])]
+        g = nx.DiGraph()
+        g.add_edges_from(set(zip(calls["parent_node"], calls["node"], strict=False)))
+        return g
+    return view.graph
+
+
+def propagation_scores(
+    scores: pd.Series,
+    graph: nx.DiGraph,
+    *,
+    alpha: float = 0.85,
+    rho: float = 0.2,
+    implementation: str = "scipy",
+) -> pd.Series:
+    r"""Propagation-aware re-ranking by a random walk on the call graph.
+
+    Anomalies spread from a callee to its callers, so the walk goes against that
+    direction (the reversed anomaly-propagation graph: caller -> callee), MonitorRank /
+    MicroRCA style. For a call ``u -> v`` the walker moves to ``v`` with weight
+    :math:`s_v`, back to ``u`` from ``v`` with weight :math:`\rho s_u`, and stays at
+    ``u`` with weight :math:`\max(0, s_u - \max_{v} s_v)` -- a node whose callees are
+    normal keeps the walker. The walk restarts in proportion to the scores
+    (personalised PageRank, :func:`personalized_pagerank`).
+
+    Args:
+        scores: Non-negative node scores (the personalisation).
+        graph: Caller -> callee graph over (a superset or subset of) the nodes.
+        alpha: Damping.
+        rho: Weight of the backward (callee -> caller) moves.
+        implementation: ``"scipy"`` or ``"torch"``.
+
+    Returns:
+        Stationary probabilities, sorted best first.
+
+    Example:
+        >>> g = nx.DiGraph([("web", "api"), ("api", "db")])
+        >>> s = pd.Series({"web": 0.9, "api": 0.6, "db": 0.05})
+        >>> propagation_scores(s, g).index[0]
+        'api'
+    """
+    s = scores.astype(float).clip(lower=0.0).fillna(0.0)
+    nodes = list(s.index)
+    pos = {n: i for i, n in enumerate(nodes)}
+    edges = [(pos[u], pos[v]) for u, v in graph.edges if u in pos and v in pos and u != v]
+    values = s.to_numpy()
+    src, dst, weight = [], [], []
+    best_callee = np.zeros(len(nodes))
+    for u, v in edges:
+        src += [u, v]
+        dst += [v, u]
+        weight += [values[v], rho * values[u]]
+        best_callee[u] = max(best_callee[u], values[v])
+    for i in range(len(nodes)):
+        src.append(i)
+        dst.append(i)
+        weight.append(max(0.0, values[i] - best_callee[i]))
+    if values.sum() <= 0:
+        return s.sort_values(ascending=False, kind="stable")
+    rank = personalized_pagerank(np.array([src, dst], dtype=np.int64).reshape(2, -1),
+                                 np.array(weight), values + 1e-12, alpha=alpha,
+                                 num_nodes=len(nodes), implementation=implementation)
+    return pd.Series(rank, index=nodes).sort_values(ascending=False, kind="stable")
+
+
+def explain_paths(
+    scores: pd.Series,
+    graph: nx.DiGraph,
+    *,
+    top: int = 3,
+    max_depth: int = 3,
+    max_paths: int = 5,
+) -> dict[str, list[list[str]]]:
+    """Propagation paths that explain the top candidates.
+
+    From a candidate, an anomaly travels to its callers; a path follows callers
+    (caller <- callee edges, reversed) through nodes that scored above the median, and is
+    kept when it ends at such a node.
+
+    Args:
+        scores: Ranking scores (best first or not).
+        graph: Caller -> callee graph.
+        top: Number of candidates explained.
+        max_depth: Longest path (edges).
+        max_paths: Paths kept per candidate, shortest first.
+
+    Returns:
+        ``{candidate: [[candidate, caller, caller's caller, ...], ...]}``.
+
+    Example:
+        >>> g = nx.DiGraph([("web", "api"), ("api", "db")])
+        >>> s = pd.Series({"db": 3.0, "api": 2.0, "web": 1.5, "x": 0.0, "y": 0.0, "z": 0.0})
+        >>> explain_paths(s, g)["db"]
+        [['db', 'api'], ['db', 'api', 'web']]
+    """
+    ranked = scores.sort_values(ascending=False, kind="stable")
+    level = float(ranked.median())
+    hot = {n for n, v in ranked.items() if v > level}
+    out: dict[str, list[list[str]]] = {}
+    for candidate in list(ranked.index[:top]):
+        if candidate not in graph:
+            continue
+        found: list[list[str]] = []
+        frontier = [[candidate]]
+        for _ in range(max_depth):
+            frontier = [path + [caller] for path in frontier
+                        for caller in sorted(graph.predecessors(path[-1]))
+                        if caller in hot and caller not in path]
+            found.extend(frontier)
+        out[str(candidate)] = [list(map(str, p)) for p in found[:max_paths]]
+    return out
+
+
+# ----------------------------------------------------------------------------- rankers
+class BaseRanker:
+    """Base class: subclasses implement ``_node_scores(view, graph) -> (pd.Series, extra)``.
+
+    Args:
+        onset: ``"given"``, ``"estimated"`` or a time in ns (default for :meth:`rank`).
+        node_rule: Entity -> node rule for frames (default Kubernetes pod -> service).
+    """
+
+    name = "base"
+
+    def __init__(self, onset: str | int = "given", node_rule: str = "service") -> None:
+        self.onset = onset
+        self.node_rule = node_rule
+
+    def fit(self, reference=None) -> BaseRanker:
+        """Learn from a fault-free reference (a FaultCase-like object); default: keep it."""
+        self.reference_ = reference
+        self.inner_ = None
+        return self
+
+    def get_params(self) -> dict:
+        """Constructor arguments (scikit-learn style)."""
+        import inspect
+
+        names = inspect.signature(type(self).__init__).parameters
+        return {k: getattr(self, k) for k in names if k != "self"}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def rank(self, case_or_windows, node_scores=None, graph=None, *,
+             onset: str | int | None = None) -> RCAResult:
+        """Rank the candidate root causes of one case.
+
+        Args:
+            case_or_windows: A FaultCase, a DynamicGraph or a list of window ``Data``.
+            node_scores: Optional node scores: ``[W, N]`` per window (windows input) or a
+                ``pd.Series`` / dict node -> score (any input; used as they are).
+            graph: Optional dependency graph: ``nx.DiGraph`` caller -> callee over node
+                names, or an ``edge_index`` ``[2, E]`` (or ``(edge_index, weight)``, e.g.
+                a learned adjacency) over node ids.
+            onset: Overrides the ranker's ``onset`` setting.
+
+        Returns:
+            :class:`RCAResult`, best candidate first.
+        """
+        start = time.perf_counter()
+        onset = self.onset if onset is None else onset
+        per_node = isinstance(node_scores, (pd.Series, Mapping))
+        view = as_case_view(case_or_windows, None if per_node else node_scores, onset,
+                            self.node_rule)
+        if per_node:
+            given = pd.Series(node_scores, dtype=float)
+            view.nodes = sorted(set(view.nodes) | set(given.index))
+            scores, extra = self._from_scores(given.reindex(view.nodes).fillna(0.0), view,
+                                              graph)
+        else:
+            scores, extra = self._node_scores(view, graph)
+        scores = scores.reindex(sorted(set(scores.index) | set(view.nodes))).fillna(0.0)
+        scores = scores.sort_values(ascending=False, kind="stable")
+        paths = None
+        if graph is not None or view.graph.number_of_edges():
+            paths = explain_paths(scores, _graph_of(view, graph))
+        extra = dict(extra)
+        extra["seconds"] = time.perf_counter() - start
+        return RCAResult(list(map(str, scores.index)), scores.tolist(), method=self.name,
+                         paths=paths, onset_ns=view.onset_ns, extra=extra)
+
+    def _from_scores(self, scores: pd.Series, view: CaseView, graph):
+        return scores, {}
+
+    def _node_scores(self, view: CaseView, graph) -> tuple[pd.Series, dict]:
+        raise NotImplementedError
+
+    # helpers shared by rankers
+    @staticmethod
+    def _aggregate_windows(view: CaseView, agg: str) -> pd.Series:
+        scores = view.window_scores
+        after = view.window_end > (view.onset_ns if view.onset_ns is not None else -1)
+        if not after.any():
+            after = np.zeros(len(scores), dtype=bool)
+            after[-1] = True
+        chosen = scores[after]
+        values = chosen.max(axis=0) if agg == "max" else chosen.mean(axis=0)
+        return pd.Series(values, index=view.nodes)
+
+
+class _EvidenceRanker(BaseRanker):
+    """A ranker whose case-level scores are the multi-source evidence (no propagation)."""
+
+    def fit(self, reference=None) -> BaseRanker:
+        """Keep a fault-free reference and prepare the evidence ranker with it."""
+        super().fit(reference)
+        _inner(self)
+        return self
+
+
+def _inner(ranker: BaseRanker) -> MultiSourceRanker:
+    """The evidence ranker (no propagation) of a case-level Score / PageRank ranker."""
+    inner = getattr(ranker, "inner_", None)
+    if inner is None:
+        inner = MultiSourceRanker(propagation=0.0, node_rule=ranker.node_rule)
+        inner.fit(getattr(ranker, "reference_", None))
+        ranker.inner_ = inner
+    return inner
+
+
+class ScoreRanker(_EvidenceRanker):
+    """Rank by node score alone (callee-unaware).
+
+    With window input, per-node scores are aggregated over the windows after the onset
+    (``agg="max"`` or ``"mean"``); with a case, the multi-source evidence
+    (:class:`MultiSourceRanker` without propagation) is used.
+
+    Args:
+        agg: ``"max"`` or ``"mean"`` over post-onset windows.
+        onset, node_rule: See :class:`BaseRanker`.
+
+    Example:
+        >>> from torch_geometric.data import Data
+        >>> ws = [Data(x=torch.zeros(3, 1, 1), window_end=torch.tensor([t]))
+        ...       for t in range(4)]
+        >>> s = torch.tensor([[0., 0, 0], [0, 0, 0], [1, 5, 0], [2, 4, 0]])
+        >>> ScoreRanker(agg="mean").rank(ws, s, onset=1).nodes
+        ['1', '0', '2']
+    """
+
+    name = "score"
+
+    def __init__(self, agg: str = "max", onset: str | int = "given",
+                 node_rule: str = "service") -> None:
+        super().__init__(onset, node_rule)
+        self.agg = agg
+
+    def _node_scores(self, view, graph):
+        if view.window_scores is not None:
+            return self._aggregate_windows(view, self.agg), {}
+        return _inner(self)._node_scores(view, graph)
+
+
+class PageRankRanker(_EvidenceRanker):
+    """Propagation-aware ranking: personalised PageRank on the reversed call graph.
+
+    The personalisation is the node score (``node_scores`` aggregated over post-onset
+    windows, or the multi-source evidence of a case); the graph is ``graph``, else the
+    case's call graph, else the calls seen in its spans, else the windows' edges
+    (e.g. a learned adjacency). See :func:`propagation_scores`.
+
+    Args:
+        alpha: Damping.
+        rho: Weight of backward moves.
+        agg: Aggregation of window scores.
+        implementation: ``"scipy"`` or ``"torch"``.
+        onset, node_rule: See :class:`BaseRanker`.
+    """
+
+    name = "pagerank"
+
+    def __init__(self, alpha: float = 0.85, rho: float = 0.2, agg: str = "max",
+                 implementation: str = "scipy", onset: str | int = "given",
+                 node_rule: str = "service") -> None:
+        super().__init__(onset, node_rule)
+        self.alpha = alpha
+        self.rho = rho
+        self.agg = agg
+        self.implementation = implementation
+
+    def _walk(self, scores: pd.Series, view: CaseView, graph) -> tuple[pd.Series, dict]:
+        g = _graph_of(view, graph)
+        ranked = propagation_scores(scores, g, alpha=self.alpha, rho=self.rho,
+                                    implementation=self.implementation)
+        return ranked, {"graph_edges": g.number_of_edges()}
+
+    def _from_scores(self, scores, view, graph):
+        return self._walk(scores, view, graph)
+
+    def _node_scores(self, view, graph):
+        if view.window_scores is not None:
+            base = self._aggregate_windows(view, self.agg)
+        else:
+            base, _ = _inner(self)._node_scores(view, graph)
+        return self._walk(base, view, graph)
+
+
+#: Default source weights: a global choice made on the 56 Nezha OnlineBoutique faults
+#: (see benchmarks/RESULTS_rca.md, with its leave-one-day-out check). Metrics and call
+#: structure are noisier per node than span latencies, hence the lower weights.
+DEFAULT_WEIGHTS = {"metric": 0.25, "latency": 1.0, "gap": 1.0, "structure": 0.25, "log": 1.0}
+
+
+class MultiSourceRanker(BaseRanker):
+    """graphad's multi-source ranker: metrics + spans + logs, fused, propagation-aware.
+
+    Evidence per source (:mod:`graphad.rca.sources`): metric deviations (robust scaling
+    on the pre-onset period), span self-time shifts, RPC network-gap shifts, call-structure
+    changes, and log-template rate changes. Each source is normalised across nodes and the
+    sources are summed with ``weights`` (:func:`graphad.rca.fusion.fuse_scores`); the
+    result is blended with a propagation-aware random walk on the call graph
+    (``propagation`` is the blend weight, 0 = off).
+
+    A fault-free reference (a FaultCase-like object with spans / logs / metrics) given to
+    :meth:`fit` is added to the pre-onset spans and logs as reference.
+
+    Args:
+        weights: Source -> weight (``metric, latency, gap, structure, log``); missing
+            names take :data:`DEFAULT_WEIGHTS`.
+        propagation: Weight of the random-walk rank in the final score.
+        pre: Reference period before the onset (ns), ``None`` = all.
+        post: Period after the onset (ns).
+        fusion: ``"sum"`` or ``"max"``.
+        normalize: Per-source normalisation (``"robust"``, ``"max"``, ``"rank"``).
+        onset, node_rule: See :class:`BaseRanker`.
+    """
+
+    name = "graphad"
+
+    def __init__(self, weights: Mapping[str, float] | None = None, propagation: float = 0.0,
+                 pre: int | None = 5 * _MIN, post: int | None = 3 * _MIN,
+                 fusion: str = "sum", normalize: str = "robust", metric_floor: float = 0.05,
+                 onset: str | int = "given", node_rule: str = "service") -> None:
+        super().__init__(onset, node_rule)
+        self.metric_floor = metric_floor
+        self.weights = weights
+        self.propagation = propagation
+        self.pre = pre
+        self.post = post
+        self.fusion = fusion
+        self.normalize = normalize
+
+    def fit(self, reference=None) -> MultiSourceRanker:
+        """Keep a fault-free reference (spans, logs) and pre-compute its span table.
+
+        Args:
+            reference: A FaultCase-like object (e.g. ``Nezha.normal_period()``), or None.
+
+        Returns:
+            ``self``.
+        """
+        self.reference_ = reference
+        spans = _frame(reference, "spans") if reference is not None else pd.DataFrame()
+        self.reference_spans_ = (sources.span_table(spans, self.node_rule) if len(spans)
+                                 else None)
+        return self
+
+    def _reference_spans(self) -> pd.DataFrame | None:
+        if getattr(self, "reference_spans_", None) is not None:
+            return self.reference_spans_
+        ref = getattr(self, "reference_", None)
+        spans = _frame(ref, "spans") if ref is not None else pd.DataFrame()
+        return spans if len(spans) else None
+
+    def evidence(self, view: CaseView) -> dict[str, pd.Series]:
+        """Per-source node scores of a case view."""
+        onset = view.onset_ns
+        ref = getattr(self, "reference_", None)
+        out: dict[str, pd.Series] = {}
+        if onset is None:
+            return out
+        if len(view.metrics):
+            out["metric"] = sources.metric_deviation_scores(
+                view.metrics, onset, node_rule=self.node_rule, pre_ns=self.pre,
+                post_ns=self.post, min_scale=self.metric_floor)
+        if len(view.spans):
+            out.update(sources.span_scores(
+                view.spans, onset, node_rule=self.node_rule,
+                reference=self._reference_spans(), pre_ns=self.pre, post_ns=self.post))
+        if len(view.logs):
+            ref_logs = _frame(ref, "logs") if ref is not None else None
+            out["log"] = sources.log_scores(
+                view.logs, onset, node_rule=self.node_rule,
+                reference=ref_logs if ref_logs is not None and len(ref_logs) else None,
+                pre_ns=self.pre, post_ns=self.post)
+        return out
+
+    def _node_scores(self, view, graph):
+        if view.window_scores is not None:
+            base = self._aggregate_windows(view, "max")
+            evidence = {"windows": base}
+        else:
+            evidence = self.evidence(view)
+        weights = dict(DEFAULT_WEIGHTS, **(self.weights or {}), windows=1.0)
+        fused, table = fuse_scores(evidence, weights, method=self.normalize,
+                                   how=self.fusion, nodes=view.nodes or None)
+        extra = {"sources": {k: table[k].round(4).to_dict() for k in table.columns}}
+        if self.propagation > 0 and len(fused):
+            walk, info = PageRankRanker(node_rule=self.node_rule)._walk(fused, view, graph)
+            walk = walk / walk.max() if walk.max() > 0 else walk
+            base = fused / fused.max() if fused.max() > 0 else fused
+            fused = (1 - self.propagation) * base + self.propagation * walk.reindex(base.index)
+            extra.update(info)
+        return fused, extra
+
+
+# ---------------------------------------------------------------------------- registry
+RANKERS: dict[str, type[BaseRanker]] = {}
+
+
+def register_ranker(name: str, cls: type[BaseRanker]) -> type[BaseRanker]:
+    """Register a ranker class under ``name`` (lower case)."""
+    RANKERS[name.lower()] = cls
+    return cls
+
+
+def get_ranker(name: str | BaseRanker, **kwargs) -> BaseRanker:
+    """A ranker instance by registered name (or pass an instance through).
+
+    Example:
+        >>> get_ranker("pagerank", alpha=0.9).alpha
+        0.9
+    """
+    if isinstance(name, BaseRanker):
+        return name
+    from graphad.utils import resolve
+
+    return resolve(name, RANKERS, "ranker")(**kwargs)
+
+
+for _name, _cls in (("score", ScoreRanker), ("pagerank", PageRankRanker),
+                    ("graphad", MultiSourceRanker)):
+    register_ranker(_name, _cls)

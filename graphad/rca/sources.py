@@ -1,0 +1,567 @@
+"""Per-source node evidence for root-cause ranking: metrics, spans and logs.
+
+Every function here compares the telemetry after a fault onset with a reference (the
+period before the onset, or a fault-free period given by the user) and returns one
+non-negative score per node (a ``pd.Series`` indexed by node name, higher = more
+suspicious). Raw entity names (pods) are mapped to nodes (services) with a node rule
+(:mod:`graphad.graph.rules`), so the same code serves any system.
+
+Span evidence is decomposed so that a change is charged to the node that causes it:
+
+* **self time**: a span's duration minus the time covered by its children, per
+  ``(node, operation)`` -- CPU starvation or slow code of a node lengthens its own self
+  time, not that of its callers;
+* **network gap**: for an RPC pair (a span of node ``A`` whose only child is a span of
+  another node ``B``), the client duration minus the server duration -- the time spent
+  on the wire; it is charged to both ends, and a node scores by the *median* deviation over
+  its incident edges, so the node whose every edge is slowed wins over its callers;
+* **call structure**: for every span, the number of child calls of each
+  ``(child node, child operation)`` it makes -- early returns and exceptions change what a
+  node calls, charged to the calling node; the mix of entry operations counts too.
+
+Log evidence is the relative change of each node's template mix and log volume.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from graphad.exceptions import GraphadInputError, SchemaError
+from graphad.graph.rules import NodeRule, resolve_node_rule
+
+__all__ = [
+    "split_by_onset",
+    "metric_deviation_scores",
+    "span_table",
+    "span_latency_scores",
+    "span_gap_scores",
+    "span_structure_scores",
+    "span_scores",
+    "log_scores",
+]
+
+_EPS = 1e-9
+
+
+def _check_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(f"the {what} frame lacks a required column", source=what,
+                          field=missing[0], expected=f"columns {list(columns)}",
+                          found=list(frame.columns))
+
+
+def split_by_onset(
+    times: np.ndarray | pd.Series,
+    onset_ns: int,
+    pre_ns: int | None = None,
+    post_ns: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the samples before ``onset_ns`` and from it on, optionally clipped.
+
+    Args:
+        times: ``[n]`` int64 ns timestamps.
+        onset_ns: The onset.
+        pre_ns: Keep only the last ``pre_ns`` before the onset (``None``: all).
+        post_ns: Keep only the first ``post_ns`` from the onset on (``None``: all).
+
+    Returns:
+        ``(before, after)`` boolean masks of shape ``[n]``.
+
+    Example:
+        >>> b, a = split_by_onset(np.array([0, 5, 10, 15]), 10, pre_ns=5)
+        >>> b.tolist(), a.tolist()
+        ([False, True, False, False], [False, False, True, True])
+    """
+    t = np.asarray(times, dtype=np.int64)
+    before = t < onset_ns
+    after = t >= onset_ns
+    if pre_ns is not None:
+        before &= t >= onset_ns - int(pre_ns)
+    if post_ns is not None:
+        after &= t < onset_ns + int(post_ns)
+    return before, after
+
+
+# ----------------------------------------------------------------------------- metrics
+def _wide(metrics: pd.DataFrame, rule: NodeRule) -> pd.DataFrame:
+    """``[T, (node, entity, metric)]`` table of metric values (mean over duplicates)."""
+    frame = metrics[["ts_ns", "node", "metric", "value"]].copy()
+    frame["entity"] = frame["node"].astype(str)
+    frame["node"] = rule(frame["entity"]).to_numpy()
+    wide = frame.pivot_table(index="ts_ns", columns=["node", "entity", "metric"],
+                             values="value", aggfunc="mean")
+    return wide.sort_index()
+
+
+def _centre_scale(values: np.ndarray, scaler: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column centre and scale (NaN for columns without reference values)."""
+    if scaler not in ("robust", "standard"):
+        raise GraphadInputError(f"Could not resolve '{scaler}' among choices "
+                                "['robust', 'standard']", field="scaler")
+    with warnings.catch_warnings():  # all-NaN columns are handled by the caller
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if scaler == "robust":
+            centre = np.nanmedian(values, axis=0)
+            scale = np.nanpercentile(values, 75, axis=0) - np.nanpercentile(values, 25,
+                                                                            axis=0)
+        else:
+            centre = np.nanmean(values, axis=0)
+            scale = np.nanstd(values, axis=0)
+    return centre, scale
+
+
+def metric_deviation_scores(
+    metrics: pd.DataFrame,
+    onset_ns: int,
+    *,
+    node_rule: str | NodeRule | None = "service",
+    reference: pd.DataFrame | None = None,
+    scaler: str = "robust",
+    pre_ns: int | None = None,
+    post_ns: int | None = None,
+    agg: str = "max",
+    min_scale: float = 0.0,
+    return_details: bool = False,
+) -> pd.Series | tuple[pd.Series, pd.Series]:
+    r"""Score nodes by how far their metrics move after the onset (BARO / N-Sigma).
+
+    Each metric series is scaled with the reference period (the samples before the onset,
+    or ``reference``): ``z = (x - median) / IQR`` (``scaler="robust"``, BARO) or
+    ``z = (x - mean) / std`` (``"standard"``, N-Sigma); a zero scale becomes 1 as in
+    scikit-learn's scalers. A metric scores ``max_t |z_t|`` (``agg="max"``) or
+    ``mean_t |z_t|`` (``"mean"``) over the samples after the onset; a node scores the
+    maximum over its metrics (and entities, e.g. the pods of a service).
+
+    Args:
+        metrics: Canonical metrics frame ``ts_ns, node, metric, value``.
+        onset_ns: Fault onset.
+        node_rule: Entity -> node rule (default: Kubernetes pod -> service).
+        reference: Optional fault-free metrics to scale with instead of the pre-onset
+            samples.
+        scaler: ``"robust"`` or ``"standard"``.
+        pre_ns: Use only the last ``pre_ns`` before the onset as reference.
+        post_ns: Use only the first ``post_ns`` after the onset.
+        agg: ``"max"`` or ``"mean"`` over the post-onset samples.
+        min_scale: Floor of the scale relative to ``|centre|`` (0: scikit-learn rule only).
+            A floor stops a metric that never moved before from dominating.
+        return_details: Also return the per-``(node, entity, metric)`` scores.
+
+    Returns:
+        Node scores ``pd.Series`` (sorted, best first); with ``return_details`` also the
+        per-metric scores.
+
+    Example:
+        >>> m = pd.DataFrame({"ts_ns": [0, 1, 2, 3] * 2, "node": ["a"] * 4 + ["b"] * 4,
+        ...                   "metric": "cpu", "value": [1, 2, 3, 9, 5, 5, 6, 6]})
+        >>> metric_deviation_scores(m, onset_ns=3, node_rule=None).round(2).to_dict()
+        {'a': 7.0, 'b': 2.0}
+    """
+    _check_columns(metrics, ("ts_ns", "node", "metric", "value"), "metrics")
+    rule = resolve_node_rule(node_rule)
+    wide = _wide(metrics, rule)
+    before, after = split_by_onset(wide.index.to_numpy(), onset_ns, pre_ns, post_ns)
+    ref = _wide(reference, rule).reindex(columns=wide.columns) if reference is not None \
+        else wide[before]
+    post = wide[after]
+    if post.empty or ref.dropna(how="all").empty:
+        empty = pd.Series(dtype=float)
+        return (empty, empty) if return_details else empty
+    values = ref.to_numpy(dtype=float)
+    centre, scale = _centre_scale(values, scaler)
+    scale = np.where(~np.isfinite(scale) | (scale < _EPS), 1.0, scale)
+    if min_scale > 0:
+        scale = np.maximum(scale, min_scale * np.abs(np.nan_to_num(centre)))
+    z = np.abs(post.to_numpy(dtype=float) - centre) / scale
+    z = np.where(np.isfinite(z), z, np.nan)
+    with warnings.catch_warnings():  # a metric without post-onset values is all-NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_metric = np.nanmax(z, axis=0) if agg == "max" else np.nanmean(z, axis=0)
+    details = pd.Series(np.nan_to_num(per_metric), index=post.columns)
+    nodes = details.groupby(level="node").max().sort_values(ascending=False, kind="stable")
+    return (nodes, details) if return_details else nodes
+
+
+# ------------------------------------------------------------------------------- spans
+def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service") -> pd.DataFrame:
+    """Spans with their node, parent node, self time and RPC network gap.
+
+    Args:
+        spans: Canonical spans frame.
+        node_rule: Entity (``service`` column, e.g. pod) -> node rule.
+
+    Returns:
+        A frame with ``trace_id`` (integer code), ``node, operation, start_ns, duration_ns, status,
+        parent_node, parent_operation, self_ns, n_children, gap_ns, is_client``
+        (``parent_node`` is ``""`` for a root; ``gap_ns`` is NaN unless the span's parent
+        is an RPC client span of another node with this span as its only child;
+        ``is_client`` marks such client spans).
+
+    Example:
+        >>> s = pd.DataFrame({"trace_id": "t", "span_id": ["1", "2", "3"],
+        ...                   "parent_id": ["", "1", "2"], "service": ["a", "a", "b"],
+        ...                   "operation": ["GET", "b.Call", "b.Call"],
+        ...                   "start_ns": [0, 10, 12], "duration_ns": [100, 50, 40]})
+        >>> t = span_table(s, node_rule=None)
+        >>> t[["node", "parent_node", "self_ns", "gap_ns"]].values.tolist()
+        [['a', '', 50, nan], ['a', 'a', 10, nan], ['b', 'a', 40, 10.0]]
+    """
+    _check_columns(spans, ("trace_id", "span_id", "parent_id", "service", "start_ns",
+                           "duration_ns"), "spans")
+    rule = resolve_node_rule(node_rule)
+    trace_codes, _ = pd.factorize(spans["trace_id"].astype(str).to_numpy(dtype=object))
+    ids = np.concatenate([spans["span_id"].astype(str).to_numpy(dtype=object),
+                          spans["parent_id"].astype(str).to_numpy(dtype=object)])
+    id_codes, id_uniques = pd.factorize(ids)
+    n = len(spans)
+    width = np.int64(len(id_uniques) + 1)
+    key = trace_codes.astype(np.int64) * width + id_codes[:n]
+    parent_key = trace_codes.astype(np.int64) * width + id_codes[n:]
+    entity_codes, entities = pd.factorize(spans["service"].astype(str).to_numpy(dtype=object))
+    node_names = np.asarray(rule(pd.Series(entities, dtype=object)).to_numpy(), dtype=object)
+    nodes = node_names[entity_codes] if n else np.zeros(0, dtype=object)
+    operations = (spans["operation"].astype(str).to_numpy(dtype=object) if "operation" in spans
+                  else np.full(n, "", dtype=object))
+    table = pd.DataFrame({
+        "trace_id": trace_codes,
+        "node": nodes,
+        "operation": operations,
+        "start_ns": spans["start_ns"].to_numpy(dtype=np.int64),
+        "duration_ns": spans["duration_ns"].to_numpy(dtype=np.int64),
+        "status": (spans["status"].to_numpy(dtype=np.int64) if "status" in spans else 0),
+    })
+    first = ~pd.Series(key).duplicated().to_numpy()  # duplicate ids: the first is the parent
+    found = pd.Index(key[first]).get_indexer(parent_key)
+    position = np.where(found >= 0, np.flatnonzero(first)[np.maximum(found, 0)], -1)
+    position = np.where(position == np.arange(n), -1, position)  # a span is not its parent
+    has_parent = position >= 0
+    parent_pos = np.where(has_parent, position, 0)
+    table["parent_node"] = np.where(has_parent, nodes[parent_pos] if n else nodes, "")
+    table["parent_operation"] = np.where(has_parent, operations[parent_pos] if n
+                                         else operations, "")
+    n = len(table)
+    child_time = np.bincount(position[has_parent], weights=table["duration_ns"].to_numpy()
+                             [has_parent], minlength=n) if n else np.zeros(0)
+    n_children = np.bincount(position[has_parent], minlength=n) if n else np.zeros(0, int)
+    table["self_ns"] = np.maximum(table["duration_ns"].to_numpy() - child_time, 0).astype(
+        np.int64)
+    table["n_children"] = n_children.astype(np.int64)
+    parent_duration = table["duration_ns"].to_numpy()[parent_pos]
+    rpc = has_parent & (table["parent_node"].to_numpy() != table["node"].to_numpy())
+    rpc &= n_children[parent_pos] == 1 if n else rpc
+    gap = np.where(rpc, parent_duration - table["duration_ns"].to_numpy(), np.nan)
+    table["gap_ns"] = np.where(gap >= 0, gap, np.nan) if n else gap
+    # an RPC client span: its only child runs on another node (its self time is a gap)
+    is_client = np.zeros(n, dtype=bool)
+    if n:
+        is_client[parent_pos[rpc]] = True
+    table["is_client"] = is_client
+    return table
+
+
+def _shift_scores(
+    values: pd.Series,
+    keys: pd.DataFrame,
+    before: np.ndarray,
+    after: np.ndarray,
+    min_count: int,
+    floor: float,
+) -> pd.DataFrame:
+    """Robust shift of ``log1p(values)`` per key: |median after - median before| / spread.
+
+    Returns a frame with the key columns and ``score, n_before, n_after``.
+    """
+    frame = keys.copy()
+    frame["v"] = np.log1p(np.maximum(values.to_numpy(dtype=float), 0.0))
+    frame["part"] = np.where(before, 0, np.where(after, 1, -1))
+    frame = frame[(frame["part"] >= 0) & np.isfinite(frame["v"])]
+    cols = list(keys.columns)
+    grouped = frame.groupby(cols + ["part"], sort=False)["v"]
+    stats = grouped.quantile([0.25, 0.5, 0.75]).unstack(-1)
+    stats["n"] = grouped.size()
+    stats = stats.unstack("part")
+    if stats.empty or 0 not in stats.columns.get_level_values(1) \
+            or 1 not in stats.columns.get_level_values(1):
+        return pd.DataFrame(columns=cols + ["score", "n_before", "n_after"])
+    n0, n1 = stats[("n", 0)].fillna(0), stats[("n", 1)].fillna(0)
+    spread = (stats[(0.75, 0)] - stats[(0.25, 0)]) / 1.349
+    spread = np.maximum(spread.fillna(0.0), floor)
+    shift = (stats[(0.5, 1)] - stats[(0.5, 0)]).abs() / spread
+    ok = (n0 >= min_count) & (n1 >= min_count)
+    out = pd.DataFrame({"score": np.where(ok, shift, 0.0), "n_before": n0, "n_after": n1})
+    return out.reset_index()
+
+
+def span_latency_scores(
+    table: pd.DataFrame,
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    min_count: int = 5,
+    floor: float = 0.1,
+) -> pd.Series:
+    """Per node: the largest robust shift of the log self time of its operations.
+
+    Args:
+        table: :func:`span_table` output.
+        before: ``[n]`` mask of the reference spans.
+        after: ``[n]`` mask of the post-onset spans.
+        min_count: Spans needed on both sides for a key to count.
+        floor: Lowest spread of log self time (0.1 = a 10 % change is one unit).
+
+    Returns:
+        Node scores.
+    """
+    own = ~table["is_client"].to_numpy()
+    keys = table.loc[own, ["node", "operation"]]
+    shifts = _shift_scores(table.loc[own, "self_ns"], keys, before[own], after[own],
+                           min_count, floor)
+    return shifts.groupby("node")["score"].max() if len(shifts) else pd.Series(dtype=float)
+
+
+def span_gap_scores(
+    table: pd.DataFrame,
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    min_count: int = 5,
+    floor: float = 0.1,
+) -> pd.Series:
+    """Per node: the median, over its incident RPC edges, of the network-gap shift.
+
+    A network fault at a node slows every edge that touches it, while each of its peers
+    sees only one slow edge among several; the median over incident edges separates them.
+
+    Args:
+        table: :func:`span_table` output.
+        before: ``[n]`` mask of the reference spans.
+        after: ``[n]`` mask of the post-onset spans.
+        min_count: Pairs needed on both sides for an edge to count.
+        floor: Lowest spread of the log gap.
+
+    Returns:
+        Node scores.
+    """
+    has_gap = table["gap_ns"].notna().to_numpy()
+    if not has_gap.any():
+        return pd.Series(dtype=float)
+    sub = table[has_gap]
+    keys = sub[["parent_node", "node"]].rename(columns={"parent_node": "src", "node": "dst"})
+    edges = _shift_scores(sub["gap_ns"], keys, before[has_gap], after[has_gap],
+                          min_count, floor)
+    if not len(edges):
+        return pd.Series(dtype=float)
+    edges = edges.groupby(["src", "dst"], as_index=False)["score"].max()
+    incident = pd.concat([edges[["src", "score"]].rename(columns={"src": "node"}),
+                          edges[["dst", "score"]].rename(columns={"dst": "node"})])
+    return incident.groupby("node")["score"].median()
+
+
+def span_structure_scores(
+    table: pd.DataFrame,
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    min_count: int = 5,
+    top: int = 3,
+) -> pd.Series:
+    """Per node: how much what it calls, and how often it is entered, changed.
+
+    Two relative changes per pattern, both in ``[0, 1]``:
+
+    * fan-out: for every ``(node, operation)`` and each ``(child node, child operation)``
+      it calls, the mean number of such calls per span, ``m0`` before and ``m1`` after:
+      ``|m1 - m0| / max(m0, m1)`` (an early return or exception stops calls: 1);
+    * entry share: the share of each root ``(node, operation)`` (a span without a
+      parent, where requests enter the system) among all root spans of its side,
+      ``|p1 - p0| / max(p0, p1)`` (load changes cancel out; new or vanished entry
+      operations score 1). Calls into a node are decided by its callers, so a vanished
+      callee operation is charged to the caller through the fan-out only.
+
+    A node scores the mean of its ``top`` largest pattern changes (a fault changes
+    several patterns of its node at once, noise rarely does); patterns with fewer than
+    ``min_count`` spans on a side are ignored.
+
+    Args:
+        table: :func:`span_table` output.
+        before: ``[n]`` mask of the reference spans.
+        after: ``[n]`` mask of the post-onset spans.
+        min_count: Spans a pattern needs to count.
+        top: Number of largest pattern changes averaged per node (1 = the maximum).
+
+    Returns:
+        Node scores in ``[0, 1]``.
+    """
+    part = np.where(before, 0, np.where(after, 1, -1))
+    frame = table.assign(part=part)
+    frame = frame[frame["part"] >= 0]
+    spans_per = frame.groupby(["node", "operation", "part"]).size().unstack(fill_value=0)
+    for side in (0, 1):
+        if side not in spans_per.columns:
+            spans_per[side] = 0
+    totals = spans_per.sum(axis=0)
+    if totals[0] == 0 or totals[1] == 0:
+        return pd.Series(dtype=float)
+    scores = []
+    calls = frame[frame["parent_node"] != ""]
+    child = calls.groupby(["parent_node", "parent_operation", "node", "operation",
+                           "part"]).size().unstack(fill_value=0)
+    for side in (0, 1):
+        if side not in child.columns:
+            child[side] = 0
+    if len(child):
+        n_parent = spans_per.reindex(child.index.droplevel([2, 3]))
+        n0 = n_parent[0].to_numpy(dtype=float)
+        n1 = n_parent[1].to_numpy(dtype=float)
+        m0 = child[0].to_numpy(dtype=float) / np.maximum(n0, 1)
+        m1 = child[1].to_numpy(dtype=float) / np.maximum(n1, 1)
+        ok = (n0 >= min_count) & (n1 >= min_count)
+        change = np.abs(m1 - m0) / np.maximum(np.maximum(m0, m1), _EPS)
+        scores.append(pd.Series(np.where(ok, change, 0.0),
+                                index=child.index.get_level_values(0)))
+    roots = frame[frame["parent_node"] == ""]
+    entries = roots.groupby(["node", "operation", "part"]).size().unstack(fill_value=0)
+    for side in (0, 1):
+        if side not in entries.columns:
+            entries[side] = 0
+    if len(entries) and entries[0].sum() > 0 and entries[1].sum() > 0:
+        p0 = entries[0] / entries[0].sum()
+        p1 = entries[1] / entries[1].sum()
+        ok = (entries[0] + entries[1]) >= min_count
+        share = (p1 - p0).abs() / np.maximum(np.maximum(p0, p1), _EPS)
+        scores.append(pd.Series(np.where(ok, share, 0.0),
+                                index=entries.index.get_level_values(0)))
+    if not scores:
+        return pd.Series(dtype=float)
+    every = pd.concat(scores)
+    if top <= 1:
+        return every.groupby(level=0).max()
+    return every.groupby(level=0).apply(
+        lambda v: float(np.sort(v.to_numpy())[::-1][:top].sum() / top))
+
+
+
+def span_scores(
+    spans: pd.DataFrame,
+    onset_ns: int,
+    *,
+    node_rule: str | NodeRule | None = "service",
+    reference: pd.DataFrame | None = None,
+    pre_ns: int | None = None,
+    post_ns: int | None = None,
+    min_count: int = 5,
+) -> dict[str, pd.Series]:
+    """All span evidence: ``{"latency", "gap", "structure"}`` node scores.
+
+    Args:
+        spans: Canonical spans around the onset.
+        onset_ns: Fault onset.
+        node_rule: Entity -> node rule.
+        reference: Optional fault-free spans (or their :func:`span_table`, to reuse it)
+            used as extra reference: they are added to the pre-onset spans.
+        pre_ns: Clip the pre-onset reference to this long before the onset.
+        post_ns: Clip the post-onset period to this long.
+        min_count: Spans a key needs on both sides.
+
+    Returns:
+        A dict of node-score series (empty series when there are no spans).
+    """
+    empty = {"latency": pd.Series(dtype=float), "gap": pd.Series(dtype=float),
+             "structure": pd.Series(dtype=float)}
+    if not len(spans):
+        return empty
+    table = span_table(spans, node_rule)
+    before, after = split_by_onset(table["start_ns"].to_numpy(), onset_ns, pre_ns, post_ns)
+    if reference is not None and len(reference):
+        ref = reference if "self_ns" in reference.columns else span_table(reference, node_rule)
+        table = pd.concat([table, ref], ignore_index=True)
+        before = np.concatenate([before, np.ones(len(ref), dtype=bool)])
+        after = np.concatenate([after, np.zeros(len(ref), dtype=bool)])
+    return {
+        "latency": span_latency_scores(table, before, after, min_count=min_count),
+        "gap": span_gap_scores(table, before, after, min_count=min_count),
+        "structure": span_structure_scores(table, before, after, min_count=min_count),
+    }
+
+
+# -------------------------------------------------------------------------------- logs
+def log_scores(
+    logs: pd.DataFrame,
+    onset_ns: int,
+    *,
+    node_rule: str | NodeRule | None = "service",
+    reference: pd.DataFrame | None = None,
+    pre_ns: int | None = None,
+    post_ns: int | None = None,
+    min_count: int = 5,
+    top: int = 3,
+) -> pd.Series:
+    """Per node: how much the mix and the volume of its log templates changed.
+
+    Like the call structure (:func:`span_structure_scores`), changes are relative, in
+    ``[0, 1]``, so a busy node is not favoured: for each node and template, the share of
+    the template among the node's log events before (``p0``) and after (``p1``) the
+    onset, ``|p1 - p0| / max(p0, p1)`` (a new error template or a vanished normal one
+    scores 1), and the node's log rate, ``|r1 - r0| / max(r0, r1)``. A node scores the
+    mean of its ``top`` largest changes; templates with fewer than ``min_count`` events
+    on both sides together are ignored.
+
+    Args:
+        logs: Canonical log events ``ts_ns, node, template, count``.
+        onset_ns: Fault onset.
+        node_rule: Entity -> node rule.
+        reference: Optional fault-free log events added to the pre-onset events.
+        pre_ns: Clip the pre-onset period to this long before the onset.
+        post_ns: Clip the post-onset period to this long.
+        min_count: Events a template needs.
+        top: Number of largest changes averaged per node.
+
+    Returns:
+        Node scores in ``[0, 1]`` (empty when there are no logs on one side).
+
+    Example:
+        >>> lg = pd.DataFrame({"ts_ns": [0, 1, 2, 10, 11], "node": ["a"] * 5,
+        ...                    "template": ["ok", "ok", "ok", "ok", "error <*>"],
+        ...                    "count": [3, 3, 3, 3, 6]})
+        >>> log_scores(lg, onset_ns=10, node_rule=None, pre_ns=10, post_ns=10,
+        ...            top=1).round(2).to_dict()
+        {'a': 1.0}
+    """
+    _check_columns(logs, ("ts_ns", "node", "template", "count"), "logs")
+    rule = resolve_node_rule(node_rule)
+    frame = logs.assign(node=rule(logs["node"].astype(str)).to_numpy())
+    before, after = split_by_onset(frame["ts_ns"].to_numpy(), onset_ns, pre_ns, post_ns)
+    ref = frame[before]
+    if reference is not None and len(reference):
+        ref = pd.concat([ref, reference.assign(
+            node=rule(reference["node"].astype(str)).to_numpy())], ignore_index=True)
+    post = frame[after]
+    if ref.empty or post.empty:
+        return pd.Series(dtype=float)
+    c0 = ref.groupby(["node", "template"])["count"].sum().astype(float)
+    c1 = post.groupby(["node", "template"])["count"].sum().astype(float)
+    index = c0.index.union(c1.index)
+    c0, c1 = c0.reindex(index, fill_value=0.0), c1.reindex(index, fill_value=0.0)
+    n0 = c0.groupby(level="node").transform("sum")
+    n1 = c1.groupby(level="node").transform("sum")
+    p0 = c0 / np.maximum(n0, _EPS)
+    p1 = c1 / np.maximum(n1, _EPS)
+    share = ((p1 - p0).abs() / np.maximum(np.maximum(p0, p1), _EPS)).where(
+        (c0 + c1) >= min_count, 0.0)
+    r0 = c0.groupby(level="node").sum() / _log_period(ref["ts_ns"].to_numpy(), pre_ns)
+    r1 = c1.groupby(level="node").sum() / _log_period(post["ts_ns"].to_numpy(), post_ns)
+    volume = (r1 - r0).abs() / np.maximum(np.maximum(r0, r1), _EPS)
+    every = pd.concat([pd.Series(share.to_numpy(), index=share.index.get_level_values(0)),
+                       volume])
+    return every.groupby(level=0).apply(
+        lambda v: float(np.sort(v.to_numpy())[::-1][:top].sum() / top))
+
+
+def _log_period(ts: np.ndarray, clip: int | None) -> float:
+    span = float(ts.max() - ts.min()) / 1e9 if len(ts) else 0.0
+    if clip is not None:
+        span = max(span, float(clip) / 1e9)
+    return max(span, 1.0)

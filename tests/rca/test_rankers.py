@@ -1,0 +1,162 @@
+"""Score, propagation-aware and multi-source rankers."""
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from graphad.datasets import make_microservice_system
+from graphad.datasets.base import FaultCase
+from graphad.exceptions import GraphadInputError
+from graphad.graph import NodeVocab
+from graphad.graph.dynamic import DynamicGraph
+from graphad.rca import (
+    MultiSourceRanker,
+    PageRankRanker,
+    RCAResult,
+    ScoreRanker,
+    propagation_scores,
+)
+
+
+def _planted_scores(system):
+    """Scores where an upstream caller of the faulty service looks worse than it."""
+    root = system.case.root_cause
+    graph = system.call_graph
+    callers = list(graph.predecessors(root))
+    assert callers, "the planted service needs a caller"
+    caller = callers[0]
+    scores = {node: 0.05 for node in graph.nodes}
+    scores[caller] = 1.0
+    scores[root] = 0.7
+    return scores, caller, root
+
+
+def test_propagation_beats_score_on_simulator():
+    system = make_microservice_system(n_services=8, duration="2h", random_state=1)
+    scores, caller, root = _planted_scores(system)
+    plain = ScoreRanker().rank(system.case, node_scores=scores)
+    walk = PageRankRanker().rank(system.case, node_scores=scores,
+                                 graph=system.call_graph)
+    assert plain.nodes[0] == caller
+    assert walk.nodes[0] == root
+    assert isinstance(walk, RCAResult) and walk.method == "pagerank"
+
+
+@pytest.mark.parametrize("implementation", ["scipy", "torch"])
+def test_propagation_chain(implementation):
+    graph = nx.DiGraph([("web", "api"), ("api", "db"), ("web", "auth")])
+    scores = pd.Series({"web": 0.9, "api": 0.6, "db": 0.05, "auth": 0.05})
+    ranked = propagation_scores(scores, graph, implementation=implementation)
+    assert ranked.index[0] == "api"
+    assert ranked.sum() == pytest.approx(1.0)
+
+
+def _windows(scores: torch.Tensor, edges=((0, 1),)) -> DynamicGraph:
+    vocab = NodeVocab(["web", "api", "db"])
+    windows = []
+    for i in range(scores.shape[0]):
+        windows.append(Data(x=torch.zeros(3, 2, 1),
+                            edge_index=torch.tensor(edges, dtype=torch.long).t(),
+                            node_mask=torch.ones(3, dtype=torch.bool),
+                            window_start=torch.tensor([i * 10]),
+                            window_end=torch.tensor([i * 10 + 10])))
+    return DynamicGraph(vocab, windows, ["v"])
+
+
+def test_windows_with_node_scores_max_and_mean():
+    scores = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [5.0, 1.0, 0.0],
+                           [1.0, 4.0, 0.0]])
+    graph = _windows(scores)
+    assert ScoreRanker(agg="max").rank(graph, scores, onset=20).nodes[0] == "web"
+    assert ScoreRanker(agg="mean").rank(graph, scores, onset=20).nodes == ["web", "api",
+                                                                           "db"]
+    late = ScoreRanker(agg="mean").rank(graph, scores, onset=35)
+    assert late.nodes[0] == "api" and late.onset_ns == 35
+
+
+def test_windows_estimated_onset_and_learned_graph():
+    scores = torch.zeros(8, 3)
+    scores[5:, 0] = 1.0   # the caller looks worst
+    scores[5:, 1] = 0.8   # its callee is the culprit
+    graph = _windows(scores, edges=())
+    learned = torch.tensor([[0], [1]])  # e.g. a learned adjacency web -> api
+    result = PageRankRanker().rank(graph, scores, graph=(learned, torch.ones(1)),
+                                   onset="estimated")
+    assert result.onset_ns == 50  # end of the last normal window
+    assert result.nodes[0] == "api"
+
+
+def test_windows_without_scores_use_feature_deviation():
+    windows = []
+    for i in range(6):
+        x = torch.ones(2, 1, 1)
+        if i >= 4:
+            x[1] = 9.0
+        windows.append(Data(x=x, edge_index=torch.zeros(2, 0, dtype=torch.long),
+                            window_end=torch.tensor([i])))
+    assert ScoreRanker().rank(windows, onset=3).nodes == ["1", "0"]
+
+
+def test_bad_inputs():
+    scores = torch.zeros(4, 2)
+    with pytest.raises(GraphadInputError, match="node_scores"):
+        ScoreRanker().rank(_windows(torch.zeros(4, 3)), scores)
+    with pytest.raises(GraphadInputError, match="case_or_windows"):
+        ScoreRanker().rank("not a case")
+    with pytest.raises(GraphadInputError, match="onset"):
+        ScoreRanker().rank(_windows(torch.zeros(4, 3)), torch.zeros(4, 3), onset="soon")
+
+
+def _span_case() -> FaultCase:
+    """web calls api, api calls db; after the onset db's own time triples."""
+    rows = []
+    rng = np.random.default_rng(0)
+    second = 1_000_000_000
+    for i in range(200):
+        start = i * second // 2
+        slow = 3.0 if start >= 50 * second else 1.0
+        db = int(2e6 * slow * rng.uniform(0.9, 1.1))
+        api_self, web_self = int(1e6 * rng.uniform(0.9, 1.1)), int(1e6)
+        trace = f"t{i}"
+        rows += [
+            (trace, "w", "", "web-7d9f8b6c5d-aaaaa", "GET /", start,
+             web_self + 2 * 200_000 + api_self + db + 2 * 100_000),
+            (trace, "wc", "w", "web-7d9f8b6c5d-aaaaa", "api.Get", start,
+             200_000 + api_self + db + 100_000),
+            (trace, "a", "wc", "api-7d9f8b6c5d-bbbbb", "api.Get", start,
+             api_self + db + 100_000),
+            (trace, "ac", "a", "api-7d9f8b6c5d-bbbbb", "db.Query", start, db + 100_000),
+            (trace, "d", "ac", "db-7d9f8b6c5d-ccccc", "db.Query", start, db),
+        ]
+    spans = pd.DataFrame(rows, columns=["trace_id", "span_id", "parent_id", "service",
+                                        "operation", "start_ns", "duration_ns"])
+    spans["status"] = 0
+    spans["kind"] = ""
+    return FaultCase("toy", "toy", onset_ns=50 * second, root_cause="", fault_type="",
+                     spans=spans)
+
+
+def test_multi_source_on_spans():
+    case = _span_case()
+    result = MultiSourceRanker().rank(case)
+    assert result.nodes[0] == "db"
+    assert set(result.extra["sources"]) >= {"latency", "gap", "structure"}
+    walk = MultiSourceRanker(propagation=0.5).rank(case)
+    assert walk.nodes[0] == "db"
+    assert ScoreRanker().rank(case).nodes[0] == "db"
+    case.onset_ns = None  # unknown onset: estimated from the span latencies
+    unknown = MultiSourceRanker().rank(case)
+    assert abs(unknown.onset_ns - 50 * 1_000_000_000) <= 10 * 1_000_000_000
+    assert unknown.nodes[0] == "db"
+
+
+def test_paths_explain_candidates():
+    system = make_microservice_system(n_services=8, duration="2h", random_state=1)
+    scores, caller, root = _planted_scores(system)
+    walk = PageRankRanker().rank(system.case, node_scores=scores,
+                                 graph=system.call_graph)
+    assert [root, caller] in walk.paths[root]
+    assert walk.to_dict()["paths"] == walk.paths

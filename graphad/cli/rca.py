@@ -128,7 +128,7 @@ def telemetry_case(args: argparse.Namespace, console: Console) -> Any:
             report.merge(part)
     frames = {k: v for k, v in (("spans", spans), ("metrics", metrics), ("logs", logs))
               if v is not None}
-    return FaultCase(case_id="cli", system="", onset_ns=0, root_cause="", fault_type="",
+    return FaultCase(case_id="cli", system="", onset_ns=None, root_cause="", fault_type="",
                      report=report, **frames)
 
 

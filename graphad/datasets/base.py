@@ -25,7 +25,7 @@ class FaultCase:
     Attributes:
         case_id: Unique id within the dataset, e.g. ``"2022-08-22T03:53:54"``.
         system: System name, e.g. ``"OnlineBoutique"``.
-        onset_ns: Fault start (ns UTC).
+        onset_ns: Fault start (ns UTC); ``None`` when unknown (rankers then estimate it).
         root_cause: Root-cause node at service level.
         fault_type: e.g. ``"cpu_contention"``, ``"network_delay"``, ``"exception"``.
         spans: Spans in the case's time range (may be empty).
@@ -40,7 +40,7 @@ class FaultCase:
 
     case_id: str
     system: str
-    onset_ns: int
+    onset_ns: int | None
     root_cause: str
     fault_type: str
     spans: pd.DataFrame = field(default_factory=empty_spans)

@@ -29,7 +29,8 @@ examples:
 
   Prints what was ingested, the graph size, when the anomaly started (detected vs
   true), the top-5 root-cause candidates next to the truth, and the paths of the
-  pictures: propagation.png / propagation.gif, heatmap.png, timeline.png, rca.png."""
+  pictures: propagation.png / propagation.gif, heatmap.png, timeline.png, rca.png,
+  adjacency.png (learned adjacency next to the observed call graph)."""
 
 #: Detector used when --detector is not given, and its training epochs (docs/demo.md).
 DEFAULT_DETECTOR = "CRLBSAD"
@@ -244,6 +245,13 @@ def _draw(run: DemoRun, out: Path, onset: int) -> list[Path]:
                                 threshold=run.detector.threshold_, onset=onset,
                                 detected=run.detected_ns, log_scale=True), "timeline.png")
     save(viz.plot_rca(run.result, truth=truth), "rca.png")
+    if hasattr(run.detector, "learned_adjacency"):
+        # What the model learned around the fault, next to the calls it observed; flip to
+        # draw row i = the weights node i gives to the others.
+        edge_index, edge_weight = run.detector.learned_adjacency(graph[run.train_windows:])
+        save(viz.plot_adjacency((edge_index.flip(0), edge_weight), graph, node_names=names,
+                                title="learned adjacency after the onset vs. observed calls"),
+             "adjacency.png")
     return written
 
 

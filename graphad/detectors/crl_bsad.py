@@ -18,12 +18,14 @@ window and its successor. Scores follow the rule of :mod:`graphad.detectors._con
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch_geometric.utils import coalesce
 
 from graphad.detectors._contrastive import ContrastiveDetector, scales_tuple, subset
-from graphad.detectors.base import register_detector
+from graphad.detectors.base import check_is_fitted, register_detector
 from graphad.nn import (
     AdaptiveAdjacency,
     ForecastHead,
@@ -246,6 +248,48 @@ class CRLBSAD(ContrastiveDetector):
         self.device = device
         self.num_threads = num_threads
         self.verbose = verbose
+
+    @torch.no_grad()
+    def learned_adjacency(self, windows: Any) -> tuple[Tensor, Tensor]:
+        r"""The adaptive adjacency the fitted model learned, averaged over ``windows``.
+
+        Each window gets its own adjacency (METHODS eq. 2, recomputed per window); this
+        returns their mean :math:`\bar A_{ij} = \frac{1}{W} \sum_w A^{(w)}_{ij}`, so the
+        weights of each row still sum to 1 (top-k rows may spread over more than ``k``
+        neighbours once averaged).
+
+        Args:
+            windows: Windows in any form :meth:`fit` accepts.
+
+        Returns:
+            ``(edge_index, edge_weight)`` in PyG's message-passing convention, as
+            :class:`~graphad.nn.AdaptiveAdjacency` returns it: an edge ``j -> i`` carries
+            ``A_ij``, so the weights of the edges into each node sum to 1. For a matrix
+            picture with row ``i`` = node ``i``, pass ``(edge_index.flip(0), edge_weight)``
+            to :func:`graphad.viz.plot_adjacency`.
+
+        Shapes:
+            ``edge_index``: ``[2, E]`` with ``E <= N * N``; ``edge_weight``: ``[E]``.
+        """
+        check_is_fitted(self)
+        batch = self._batch(windows)
+        self._check_input(batch)
+        device = self._device()
+        n = batch.num_nodes
+        prior = self.edge_index_.to(device)
+        prior = prior if prior.numel() else None
+        index, weight = [], []
+        for xb in self._prepare(batch.x).split(1024):
+            ctx = xb[:, :, :-1].to(device)
+            b, _, t, f = ctx.shape
+            h = self.model_.encoder(ctx.reshape(b * n, t, f)).view(b, n, -1)
+            edge_index, edge_weight = self.model_.adjacency(h, prior_edge_index=prior)
+            index.append((edge_index % n).cpu())
+            weight.append(edge_weight.float().cpu())
+        edge_index, edge_weight = coalesce(
+            torch.cat(index, 1), torch.cat(weight), num_nodes=n, reduce="sum"
+        )
+        return edge_index, edge_weight / batch.num_windows
 
     def _build_model(self) -> nn.Module:
         return CRLBSADNet(

@@ -130,3 +130,17 @@ def test_real_asd_server_beats_random(shared_data):
     test = pd.concat([entity.train.iloc[-7:], entity.test])
     scores = det.score_windows(test).numpy()
     assert auc_pr(entity.test_labels, scores) > 3 * entity.test_labels.mean()
+
+
+def test_learned_adjacency_rows_sum_to_one():
+    import numpy as np
+
+    from graphad.detectors import CRLBSAD
+
+    rng = np.random.default_rng(0)
+    series = rng.normal(size=(80, 4)).astype("float32")
+    detector = CRLBSAD(window_size=6, epochs=1, random_state=0).fit(series)
+    edge_index, edge_weight = detector.learned_adjacency(series[:30])
+    assert edge_index.shape[0] == 2 and edge_index.max() < 4
+    row_sums = torch.zeros(4).index_add_(0, edge_index[1], edge_weight)
+    assert torch.allclose(row_sums, torch.ones(4), atol=1e-5)

@@ -17,13 +17,13 @@ import logging
 import lzma
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 import pandas as pd
 
-from graphad.exceptions import ParseError
+from graphad.exceptions import GraphadInputError, ParseError
 from graphad.utils import import_optional
 
 __all__ = [
@@ -66,6 +66,42 @@ def source_name(source: object) -> str:
     if isinstance(source, pd.DataFrame):
         return "<frame>"
     return f"<{type(source).__name__}>"
+
+
+def check_source(source: object, format: str, formats: Sequence[str], what: str) -> str:
+    """Check a reader's ``format`` and ``source`` arguments and return the source's name.
+
+    Args:
+        source: A path or a DataFrame.
+        format: The requested format.
+        formats: The formats the reader understands.
+        what: What the reader reads (``"metrics"``, ``"logs"``), for the message.
+
+    Returns:
+        :func:`source_name` of ``source``.
+
+    Raises:
+        GraphadInputError: An unknown format, or a source that is neither a path nor a frame.
+
+    Example:
+        >>> check_source("m.csv", "long", ("auto", "long"), "metrics")
+        'm.csv'
+    """
+    name = source_name(source)
+    if format not in formats:
+        raise GraphadInputError(
+            f"Could not resolve '{format}' among choices {list(formats)}",
+            source=name,
+            field="format",
+        )
+    if not isinstance(source, (pd.DataFrame, str, os.PathLike)):
+        raise GraphadInputError(
+            f"cannot read {what} from this object",
+            field="source",
+            expected="a path or a pandas DataFrame",
+            found=type(source).__name__,
+        )
+    return name
 
 
 def compression_of(path: PathLike) -> str | None:

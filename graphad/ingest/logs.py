@@ -24,7 +24,6 @@ The result is the canonical log-events frame ``ts_ns, node, template, count`` of
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -37,10 +36,10 @@ from graphad.exceptions import GraphadInputError, ParseError, SchemaError
 from graphad.ingest.io import (
     COMPRESSION_SUFFIXES,
     PathLike,
+    check_source,
     inner_suffix,
     iter_lines,
     read_table,
-    source_name,
 )
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import validate_logs
@@ -327,20 +326,7 @@ def read_logs(
         >>> events["template"].tolist(), events["count"].tolist()
         (['user <NUM> logged in', 'user <NUM> logged in'], [1, 1])
     """
-    if format not in LOG_FORMATS:
-        raise GraphadInputError(
-            f"Could not resolve '{format}' among choices {list(LOG_FORMATS)}",
-            source=source_name(source),
-            field="format",
-        )
-    name = source_name(source)
-    if not isinstance(source, (pd.DataFrame, str, os.PathLike)):
-        raise GraphadInputError(
-            "cannot read logs from this object",
-            field="source",
-            expected="a path or a pandas DataFrame",
-            found=type(source).__name__,
-        )
+    name = check_source(source, format, LOG_FORMATS, "logs")
     if format == "auto":
         table = isinstance(source, pd.DataFrame) or inner_suffix(source) in (
             ".csv",

@@ -21,7 +21,6 @@ Layouts:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -32,10 +31,10 @@ from graphad.exceptions import GraphadInputError, ParseError, SchemaError
 from graphad.ingest.io import (
     COMPRESSION_SUFFIXES,
     PathLike,
+    check_source,
     inner_suffix,
     read_json_documents,
     read_table,
-    source_name,
 )
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import METRIC_COLUMNS, validate_metrics
@@ -122,20 +121,7 @@ def read_metrics(
         >>> dict(report.counts)
         {'non_finite_value': 1}
     """
-    if format not in METRIC_FORMATS:
-        raise GraphadInputError(
-            f"Could not resolve '{format}' among choices {list(METRIC_FORMATS)}",
-            source=source_name(source),
-            field="format",
-        )
-    name = source_name(source)
-    if not isinstance(source, (pd.DataFrame, str, os.PathLike)):
-        raise GraphadInputError(
-            "cannot read metrics from this object",
-            field="source",
-            expected="a path or a pandas DataFrame",
-            found=type(source).__name__,
-        )
+    name = check_source(source, format, METRIC_FORMATS, "metrics")
     is_json = not isinstance(source, pd.DataFrame) and inner_suffix(source) in (
         ".json",
         ".jsonl",

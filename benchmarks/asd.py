@@ -70,6 +70,7 @@ SPECS: dict[str, tuple[str, dict, dict]] = {
     "PCADetector": ("PCADetector", {}, {}),
     "IForestDetector": ("IForestDetector", {}, {}),
     "KNNDetector": ("KNNDetector", {}, {}),
+    "GDN": ("GDN", {}, {}),
 }
 DEFAULT_ROWS = [r for r in SPECS if r not in ("CRLBSAD:knn-embedding-only",
                                               "UCL:no-contrastive")]

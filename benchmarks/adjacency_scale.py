@@ -46,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - start
         rows = torch.zeros(n).index_add_(0, edge_index[1], edge_weight)
         assert torch.allclose(rows, torch.ones(n), atol=1e-4)
-        print(f"| {n} | {seconds:.2f} | {edge_index.shape[1]} | {peak_rss_mb():.0f} | "
-              f"{n * n * 4 / 2**20:.0f} |")
+        print(
+            f"| {n} | {seconds:.2f} | {edge_index.shape[1]} | {peak_rss_mb():.0f} | "
+            f"{n * n * 4 / 2**20:.0f} |"
+        )
     return 0
 
 

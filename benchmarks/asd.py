@@ -56,27 +56,39 @@ SPECS: dict[str, tuple[str, dict, dict]] = {
     "CRLBSAD:forecast-only": ("CRLBSAD", {}, {"scoring": ("forecast",)}),
     "CRLBSAD:knn-only": ("CRLBSAD", {}, {"scoring": ("knn",)}),
     "CRLBSAD:no-contrastive": ("CRLBSAD", {"contrastive_weight": 0.0}, {}),
-    "CRLBSAD:knn-embedding-only": ("CRLBSAD", {"knn_space": "embedding"},
-                                   {"scoring": ("knn",)}),
+    "CRLBSAD:knn-embedding-only": ("CRLBSAD", {"knn_space": "embedding"}, {"scoring": ("knn",)}),
     "CRLBSAD:windows-from-both-parts": ("CRLBSAD", {}, {"window_scoring": None}),
     "UCL": ("UCL", {}, {}),
     "UCL:forecast-only": ("UCL", {}, {"scoring": ("forecast",)}),
     "UCL:windows-from-both-parts": ("UCL", {}, {"window_scoring": None}),
     "UCL:knn-only": ("UCL", {}, {"scoring": ("knn",)}),
     "UCL:no-contrastive": ("UCL", {"contrastive_weight": 0.0}, {}),
-    "knn on raw values (untrained)": ("CRLBSAD", {"knn_space": "values", "epochs": 0},
-                                      {"scoring": ("knn",)}),
+    "knn on raw values (untrained)": (
+        "CRLBSAD",
+        {"knn_space": "values", "epochs": 0},
+        {"scoring": ("knn",)},
+    ),
     "RobustZScore": ("RobustZScore", {}, {}),
     "PCADetector": ("PCADetector", {}, {}),
     "IForestDetector": ("IForestDetector", {}, {}),
     "KNNDetector": ("KNNDetector", {}, {}),
     "GDN": ("GDN", {}, {}),
 }
-DEFAULT_ROWS = [r for r in SPECS if r not in ("CRLBSAD:knn-embedding-only",
-                                              "UCL:no-contrastive")]
+DEFAULT_ROWS = [r for r in SPECS if r not in ("CRLBSAD:knn-embedding-only", "UCL:no-contrastive")]
 QUICK_ROWS = ["CRLBSAD", "UCL", "KNNDetector"]
-COLUMNS = ["AUC-ROC", "AUC-PR", "VUS-PR", "best F1", "F1@thr", "Hit@100", "Hit@150",
-           "fit s", "score s", "fit cpu s", "score cpu s"]
+COLUMNS = [
+    "AUC-ROC",
+    "AUC-PR",
+    "VUS-PR",
+    "best F1",
+    "F1@thr",
+    "Hit@100",
+    "Hit@150",
+    "fit s",
+    "score s",
+    "fit cpu s",
+    "score cpu s",
+]
 
 
 def parse_servers(text: str | None, entities: list[str]) -> list[str]:
@@ -143,34 +155,48 @@ def run_one(row: str, entity, quick: bool, seed: int) -> dict:
     """Fit and score one detector on one server; return its metrics."""
     detector, fit_s, fit_cpu = fitted_detector(row, entity, quick, seed)
     window = int(getattr(detector, "window_size", None) or 1)
-    series = pd.concat([entity.train.iloc[len(entity.train) - (window - 1):],
-                        entity.test]) if window > 1 else entity.test
+    series = (
+        pd.concat([entity.train.iloc[len(entity.train) - (window - 1) :], entity.test])
+        if window > 1
+        else entity.test
+    )
     scores, score_s, score_cpu = _timed(detector.score_windows, series)
     scores = scores.numpy().astype(np.float64)
     node_scores = detector.decision_function(series).numpy().astype(np.float64)
     y = entity.test_labels
     labels = entity.node_labels
     # a row that narrows the scoring after fitting has no training threshold of its own
-    f1_thr = f1_at_threshold(y, scores, detector.threshold_).f1 if not SPECS[row][2] \
-        else float("nan")
+    f1_thr = (
+        f1_at_threshold(y, scores, detector.threshold_).f1 if not SPECS[row][2] else float("nan")
+    )
     return {
-        "AUC-ROC": auc_roc(y, scores), "AUC-PR": auc_pr(y, scores),
-        "VUS-PR": vus_pr(y, scores), "best F1": best_f1(y, scores).f1, "F1@thr": f1_thr,
+        "AUC-ROC": auc_roc(y, scores),
+        "AUC-PR": auc_pr(y, scores),
+        "VUS-PR": vus_pr(y, scores),
+        "best F1": best_f1(y, scores).f1,
+        "F1@thr": f1_thr,
         "Hit@100": hit_rate_at_p(node_scores, labels, 1.0),
         "Hit@150": hit_rate_at_p(node_scores, labels, 1.5),
-        "fit s": fit_s, "score s": score_s, "fit cpu s": fit_cpu, "score cpu s": score_cpu,
+        "fit s": fit_s,
+        "score s": score_s,
+        "fit cpu s": fit_cpu,
+        "score cpu s": score_cpu,
     }
 
 
 def format_table(results: dict[str, dict[str, dict]]) -> str:
     """Markdown table of the mean over servers, one row per detector."""
-    lines = ["| detector | " + " | ".join(COLUMNS) + " |",
-             "|---|" + "---|" * len(COLUMNS)]
+    lines = ["| detector | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
     for row, per_server in results.items():
         means = {c: np.mean([m[c] for m in per_server.values()]) for c in COLUMNS}
-        cells = ["–" if not np.isfinite(means[c]) else
-                 f"{means[c]:.1f}" if c.endswith(" s") else f"{means[c]:.3f}"
-                 for c in COLUMNS]
+        cells = [
+            "–"
+            if not np.isfinite(means[c])
+            else f"{means[c]:.1f}"
+            if c.endswith(" s")
+            else f"{means[c]:.3f}"
+            for c in COLUMNS
+        ]
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -181,16 +207,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detectors", help=f"comma list among {DEFAULT_ROWS}")
     parser.add_argument("--servers", help="e.g. 1-12, 1,5,7 or omi-3 (default: all)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--quick", action="store_true",
-                        help="3 servers, 3 epochs, the main rows only")
+    parser.add_argument(
+        "--quick", action="store_true", help="3 servers, 3 epochs, the main rows only"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the per-server results")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
     data = MultivariateCSV(args.root)
-    rows = args.detectors.split(",") if args.detectors else \
-        (QUICK_ROWS if args.quick else DEFAULT_ROWS)
+    rows = (
+        args.detectors.split(",")
+        if args.detectors
+        else (QUICK_ROWS if args.quick else DEFAULT_ROWS)
+    )
     unknown = [r for r in rows if r not in SPECS]
     if unknown:
         raise SystemExit(f"unknown detectors {unknown}; choose among {DEFAULT_ROWS}")
@@ -202,14 +232,19 @@ def main(argv: list[str] | None = None) -> int:
     for name, entity in entities.items():  # server-major: fitted models are reused
         for row in rows:
             results[row][name] = run_one(row, entity, args.quick, args.seed)
-            print(f"{row:38s} {name:7s} " + " ".join(
-                f"{c}={v:.3f}" for c, v in results[row][name].items()),
-                file=sys.stderr, flush=True)
+            print(
+                f"{row:38s} {name:7s} "
+                + " ".join(f"{c}={v:.3f}" for c, v in results[row][name].items()),
+                file=sys.stderr,
+                flush=True,
+            )
             if args.json:
                 args.json.write_text(json.dumps({"partial": True, "results": results}))
-    header = (f"ASD, {len(servers)} servers, mean over servers; "
-              f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; torch threads "
-              f"{args.threads}; {platform.processor() or platform.machine()}")
+    header = (
+        f"ASD, {len(servers)} servers, mean over servers; "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; torch threads "
+        f"{args.threads}; {platform.processor() or platform.machine()}"
+    )
     print(header)
     print(format_table(results))
     if args.json:

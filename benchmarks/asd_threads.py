@@ -36,9 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     entity = MultivariateCSV(args.root).load(args.server)
     classes = {"CRLBSAD": CRLBSAD, "UCL": UCL}
-    print(f"{args.server}: {entity.train.shape[0]} training steps x {entity.train.shape[1]} "
-          f"metrics, {entity.test.shape[0]} test steps; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"{args.server}: {entity.train.shape[0]} training steps x {entity.train.shape[1]} "
+        f"metrics, {entity.test.shape[0]} test steps; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     print("| detector | threads | fit s | fit cpu s | score s | score cpu s |")
     print("|---|---|---|---|---|---|")
     for name in args.detectors.split(","):
@@ -47,12 +49,15 @@ def main(argv: list[str] | None = None) -> int:
             wall, cpu = time.perf_counter(), time.process_time()
             det.fit(entity.train)
             fit = (time.perf_counter() - wall, time.process_time() - cpu)
-            series = pd.concat([entity.train.iloc[-(det.window_size - 1):], entity.test])
+            series = pd.concat([entity.train.iloc[-(det.window_size - 1) :], entity.test])
             wall, cpu = time.perf_counter(), time.process_time()
             det.score_windows(series)
             score = (time.perf_counter() - wall, time.process_time() - cpu)
-            print(f"| {name} | {threads} | {fit[0]:.1f} | {fit[1]:.1f} | {score[0]:.2f} | "
-                  f"{score[1]:.2f} |", flush=True)
+            print(
+                f"| {name} | {threads} | {fit[0]:.1f} | {fit[1]:.1f} | {score[0]:.2f} | "
+                f"{score[1]:.2f} |",
+                flush=True,
+            )
     return 0
 
 

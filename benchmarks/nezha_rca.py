@@ -63,14 +63,14 @@ def ablations() -> dict:
     """One row per source alone, per source left out, and per fusion part."""
     rows = {}
     for source in ("metric", *_SPAN, "log"):
-        weights = {k: (1.0 if k == source else 0.0)
-                   for k in ("metric", *_SPAN, "log")}
+        weights = {k: (1.0 if k == source else 0.0) for k in ("metric", *_SPAN, "log")}
         rows[f"only {source}"] = lambda w=weights: _SharedEvidence(weights=w)
     for source in ("metric", *_SPAN):
         rows[f"without {source}"] = lambda s=source: _SharedEvidence(weights={s: 0.0})
     rows["graphad (default fusion)"] = lambda: _SharedEvidence()
     rows["equal weights (all 1)"] = lambda: _SharedEvidence(
-        weights={k: 1.0 for k in ("metric", *_SPAN, "log")})
+        weights={k: 1.0 for k in ("metric", *_SPAN, "log")}
+    )
     rows["fusion: max instead of sum"] = lambda: _SharedEvidence(fusion="max")
     rows["fusion: max-normalised"] = lambda: _SharedEvidence(normalize="max")
     rows["fusion: rank-normalised"] = lambda: _SharedEvidence(normalize="rank")
@@ -103,10 +103,12 @@ def main() -> None:
     parser.add_argument("--root", default="../shared/data/nezha")
     parser.add_argument("--system", default=None)
     parser.add_argument("--ablation", action="store_true", help="also print the ablation")
-    parser.add_argument("--lodo", action="store_true",
-                        help="leave-one-day-out check of the ablation choices")
-    parser.add_argument("--no-fit", action="store_true",
-                        help="do not use the fault-free construct_data reference")
+    parser.add_argument(
+        "--lodo", action="store_true", help="leave-one-day-out check of the ablation choices"
+    )
+    parser.add_argument(
+        "--no-fit", action="store_true", help="do not use the fault-free construct_data reference"
+    )
     parser.add_argument("--json", default=None, help="write the main result as JSON")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -128,8 +130,13 @@ def main() -> None:
     show(result, "true onset")
     if args.json:
         result.to_json(args.json)
-    estimated = run(cases, normal, {k: MAIN[k] for k in ("random", "nsigma", "baro",
-                                                          "graphad")}, "estimated", fit)
+    estimated = run(
+        cases,
+        normal,
+        {k: MAIN[k] for k in ("random", "nsigma", "baro", "graphad")},
+        "estimated",
+        fit,
+    )
     show(estimated, "estimated onset (graphad.rca.estimate_onset)")
     if args.ablation:
         show(run(cases, normal, ablations(), "true", fit), "ablation (true onset)")
@@ -140,11 +147,11 @@ def main() -> None:
 def leave_one_day_out(cases: list, normal, fit: bool) -> None:
     """Choose the source weights on one day, report them on the other day."""
     grid = {}
-    for metric, gap, structure in itertools.product((0.25, 0.5, 1.0), (0.5, 1.0, 2.0),
-                                                    (0.0, 0.25, 0.5, 1.0)):
+    for metric, gap, structure in itertools.product(
+        (0.25, 0.5, 1.0), (0.5, 1.0, 2.0), (0.0, 0.25, 0.5, 1.0)
+    ):
         weights = {"metric": metric, "latency": 1.0, "gap": gap, "structure": structure}
-        grid[f"m={metric} g={gap} s={structure}"] = (
-            lambda w=weights: _SharedEvidence(weights=w))
+        grid[f"m={metric} g={gap} s={structure}"] = lambda w=weights: _SharedEvidence(weights=w)
     result = run(cases, normal, grid, "true", fit)
     frame = pd.DataFrame(result.records)
     frame["day"] = frame["case_id"].astype(str).str[:10]
@@ -158,12 +165,17 @@ def leave_one_day_out(cases: list, normal, fit: bool) -> None:
                 continue
             chosen = acc.loc[other].sort_values(["hit1", "hit3"], ascending=False).index[0]
             default = "m=0.25 g=1.0 s=0.25"
-            rows.append({"chosen on": other, "weights chosen": chosen,
-                         "reported on": day,
-                         "AC@1": acc.loc[(day, chosen), "hit1"],
-                         "AC@3": acc.loc[(day, chosen), "hit3"],
-                         "default AC@1": acc.loc[(day, default), "hit1"],
-                         "default AC@3": acc.loc[(day, default), "hit3"]})
+            rows.append(
+                {
+                    "chosen on": other,
+                    "weights chosen": chosen,
+                    "reported on": day,
+                    "AC@1": acc.loc[(day, chosen), "hit1"],
+                    "AC@3": acc.loc[(day, chosen), "hit3"],
+                    "default AC@1": acc.loc[(day, default), "hit1"],
+                    "default AC@3": acc.loc[(day, default), "hit3"],
+                }
+            )
     print("\n## leave-one-day-out (weights grid chosen on one day, reported on the other)\n")
     print(format_table(pd.DataFrame(rows)))
 

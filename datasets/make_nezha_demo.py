@@ -79,18 +79,22 @@ def main() -> None:
         if not trace.exists():
             continue
         frame = pd.read_csv(trace, dtype=str, keep_default_na=False)
-        _write_csv(frame[_kept(frame["TraceID"], args.percent)],
-                   dst / "trace" / trace.name)
-        ids = pd.read_csv(src / "traceid" / f"{name}_traceid.csv.xz", header=None,
-                          dtype=str)
+        _write_csv(frame[_kept(frame["TraceID"], args.percent)], dst / "trace" / trace.name)
+        ids = pd.read_csv(src / "traceid" / f"{name}_traceid.csv.xz", header=None, dtype=str)
         kept = ids[_kept(ids[0], args.percent)]
-        kept.to_csv(dst / "traceid" / f"{name}_traceid.csv.xz", index=False, header=False,
-                    compression={"method": "xz", "preset": 9})
+        kept.to_csv(
+            dst / "traceid" / f"{name}_traceid.csv.xz",
+            index=False,
+            header=False,
+            compression={"method": "xz", "preset": 9},
+        )
 
     construct = args.out / "construct_data"
     construct.mkdir()
-    shutil.copyfile(args.source / "construct_data" / "root_cause_hipster.json",
-                    construct / "root_cause_hipster.json")
+    shutil.copyfile(
+        args.source / "construct_data" / "root_cause_hipster.json",
+        construct / "root_cause_hipster.json",
+    )
     shutil.copyfile(args.source / "LICENSE", args.out / "LICENSE")
     commit = (args.source / "SOURCE_COMMIT.txt").read_text().strip()
     (args.out / "SOURCE.txt").write_text(

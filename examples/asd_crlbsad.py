@@ -25,12 +25,17 @@ from graphad.viz import plot_score_heatmap, plot_window_scores
 def evaluate(name, detector, train, test, labels, window):
     detector.fit(train)
     # Prepend the last window-1 training steps so every test step gets its window.
-    context = pd.concat([train.iloc[-(window - 1):], test], ignore_index=True)
+    context = pd.concat([train.iloc[-(window - 1) :], test], ignore_index=True)
     scores = detector.score_windows(context).numpy()
     nodes = detector.decision_function(context).numpy()
-    row = {"detector": name, "AUC-ROC": auc_roc(labels, scores), "AUC-PR": auc_pr(labels, scores),
-           "VUS-PR": vus_pr(labels, scores), "best F1": best_f1(labels, scores).f1,
-           "F1@train thr": f1_at_threshold(labels, scores, detector.threshold_).f1}
+    row = {
+        "detector": name,
+        "AUC-ROC": auc_roc(labels, scores),
+        "AUC-PR": auc_pr(labels, scores),
+        "VUS-PR": vus_pr(labels, scores),
+        "best F1": best_f1(labels, scores).f1,
+        "F1@train thr": f1_at_threshold(labels, scores, detector.threshold_).f1,
+    }
     return row, scores, nodes
 
 
@@ -51,13 +56,22 @@ def main(argv: list[str] | None = None) -> None:
     if args.small:
         train, epochs = train.iloc[-1500:], 1
         test, labels = test.iloc[:1200], labels[:1200]
-    print(f"{entity.name}: train {train.shape}, test {test.shape}, "
-          f"{int(labels.sum())} anomalous test steps")
+    print(
+        f"{entity.name}: train {train.shape}, test {test.shape}, "
+        f"{int(labels.sum())} anomalous test steps"
+    )
 
     rows, results = [], {}
     for name, detector in (
-        ("CRLBSAD", CRLBSAD(window_size=window, epochs=epochs, random_state=0,
-                            max_windows=512 if args.small else 2048)),
+        (
+            "CRLBSAD",
+            CRLBSAD(
+                window_size=window,
+                epochs=epochs,
+                random_state=0,
+                max_windows=512 if args.small else 2048,
+            ),
+        ),
         ("RobustZScore", RobustZScore(window_size=window)),
     ):
         row, scores, nodes = evaluate(name, detector, train, test, labels, window)
@@ -67,18 +81,30 @@ def main(argv: list[str] | None = None) -> None:
 
     steps = np.arange(len(test))
     for name, (detector, scores, _) in results.items():
-        fig = plot_window_scores(scores, times=steps, labels=labels,
-                                 threshold=detector.threshold_, log_scale=True,
-                                 title=f"{entity.name}: {name} window scores")
+        fig = plot_window_scores(
+            scores,
+            times=steps,
+            labels=labels,
+            threshold=detector.threshold_,
+            log_scale=True,
+            title=f"{entity.name}: {name} window scores",
+        )
         fig.savefig(out / f"timeline_{name}.png")
     detector, scores, nodes = results["CRLBSAD"]
-    fig = plot_score_heatmap(nodes, list(test.columns), times=steps, scale="log",
-                             title=f"{entity.name}: CRLBSAD metric scores")
+    fig = plot_score_heatmap(
+        nodes,
+        list(test.columns),
+        times=steps,
+        scale="log",
+        title=f"{entity.name}: CRLBSAD metric scores",
+    )
     fig.savefig(out / "heatmap_CRLBSAD.png")
     # The same scores mapped back to test steps, explicitly (no silent padding):
     per_step, valid = window_scores_to_steps(scores, len(test) + window - 1, window)
-    print(f"scored steps: {int(valid.sum())} of {len(per_step)} (the first {window - 1} are "
-          "training context)")
+    print(
+        f"scored steps: {int(valid.sum())} of {len(per_step)} (the first {window - 1} are "
+        "training context)"
+    )
     print("wrote", sorted(p.name for p in out.glob("*.png")))
 
 

@@ -32,8 +32,7 @@ class MedianShift(BaseDetector):
         contamination: Share of training windows above the threshold.
     """
 
-    def __init__(self, window_size: int = 8, recent: int = 3,
-                 contamination: float = 0.01) -> None:
+    def __init__(self, window_size: int = 8, recent: int = 3, contamination: float = 0.01) -> None:
         self.window_size = window_size
         self.recent = recent
         self.contamination = contamination
@@ -45,7 +44,7 @@ class MedianShift(BaseDetector):
         self.mad_ = mad.clamp_min(1e-6)
 
     def _score_nodes(self, batch: WindowBatch) -> torch.Tensor:
-        recent = batch.x[:, :, -self.recent:, :].median(dim=2).values  # [W, N, F]
+        recent = batch.x[:, :, -self.recent :, :].median(dim=2).values  # [W, N, F]
         return ((recent - self.median_) / self.mad_).abs().amax(dim=-1)
 
     def _get_state(self) -> dict[str, torch.Tensor]:
@@ -75,10 +74,14 @@ def main(argv: list[str] | None = None) -> None:
     detector = MedianShift().fit(entity.train)
     scores = detector.score_windows(entity.test).numpy()
     steps = np.arange(detector.window_size - 1, len(entity.test))
-    fig = plot_window_scores(scores, times=steps,
-                             labels=entity.test_labels[detector.window_size - 1:],
-                             threshold=detector.threshold_, log_scale=True,
-                             title=f"{entity.name}: MedianShift")
+    fig = plot_window_scores(
+        scores,
+        times=steps,
+        labels=entity.test_labels[detector.window_size - 1 :],
+        threshold=detector.threshold_,
+        log_scale=True,
+        title=f"{entity.name}: MedianShift",
+    )
     fig.savefig(out / "timeline.png")
     print("wrote", out / "timeline.png")
 

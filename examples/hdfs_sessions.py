@@ -47,11 +47,15 @@ def main(argv: list[str] | None = None) -> None:
     n_train, n_test = (300, 200) if args.small else (len(sessions.train) - 500, 2000)
     order = rng.permutation(len(sessions.train))
     train = [sessions.train[i] for i in order[:n_train]]
-    normal = [sessions.train[i] for i in order[-(n_test // 2):]]  # held out, never trained on
-    abnormal = [sessions.test_abnormal[i] for i in
-                rng.choice(len(sessions.test_abnormal), n_test // 2, replace=False)]
-    print(f"{len(train)} training sessions, {len(normal)} normal + {len(abnormal)} abnormal "
-          f"test sessions, {sessions.num_events} event types")
+    normal = [sessions.train[i] for i in order[-(n_test // 2) :]]  # held out, never trained on
+    abnormal = [
+        sessions.test_abnormal[i]
+        for i in rng.choice(len(sessions.test_abnormal), n_test // 2, replace=False)
+    ]
+    print(
+        f"{len(train)} training sessions, {len(normal)} normal + {len(abnormal)} abnormal "
+        f"test sessions, {sessions.num_events} event types"
+    )
 
     graphs = [session_graph(s, sessions.num_events) for s in (normal[0], abnormal[0])]
     nx_graphs = [to_networkx(g) for g in graphs]
@@ -60,19 +64,30 @@ def main(argv: list[str] | None = None) -> None:
     fig = new_figure((10.0, 4.5))
     titles = ("normal session", "abnormal session")
     for ax, g, title in zip(fig.subplots(1, 2), nx_graphs, titles, strict=True):
-        counts = {n: float(g.out_degree(n, weight="weight") + g.in_degree(n, weight="weight"))
-                  for n in g}
-        draw_service_graph(ax, g, counts, pos={n: pos[n] for n in g}, cmap="Purples",
-                           vmin=0, title=title, node_size=300.0)
+        counts = {
+            n: float(g.out_degree(n, weight="weight") + g.in_degree(n, weight="weight")) for n in g
+        }
+        draw_service_graph(
+            ax,
+            g,
+            counts,
+            pos={n: pos[n] for n in g},
+            cmap="Purples",
+            vmin=0,
+            title=title,
+            node_size=300.0,
+        )
     fig.savefig(out / "sessions.png")
 
     detector = DeepLog(epochs=1 if args.small else 10, random_state=0).fit(train)
     test = normal + abnormal
     labels = np.r_[np.zeros(len(normal)), np.ones(len(abnormal))]
     scores = detector.score_windows(test).numpy()
-    print(f"DeepLog: AUC-ROC {auc_roc(labels, scores):.3f}, AUC-PR {auc_pr(labels, scores):.3f}"
-          f", F1 at the training threshold "
-          f"{f1_at_threshold(labels, scores, detector.threshold_).f1:.3f}")
+    print(
+        f"DeepLog: AUC-ROC {auc_roc(labels, scores):.3f}, AUC-PR {auc_pr(labels, scores):.3f}"
+        f", F1 at the training threshold "
+        f"{f1_at_threshold(labels, scores, detector.threshold_).f1:.3f}"
+    )
     print("wrote", out / "sessions.png")
 
 

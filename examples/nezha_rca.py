@@ -44,21 +44,33 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("graphad", "baro"):
         result = get_ranker(name).rank(blind_case(case))
         results[name] = result
-        print(f"{name:8s} top-3 {result.top(3)}  truth '{case.root_cause}' at rank "
-              f"{result.rank_of(case.root_cause)}")
+        print(
+            f"{name:8s} top-3 {result.top(3)}  truth '{case.root_cause}' at rank "
+            f"{result.rank_of(case.root_cause)}"
+        )
 
     spec = WindowSpec.of("5min", stride="1min", step="1min")
-    graph = build_dynamic_graph(case.spans, case.metrics, case.logs if len(case.logs) else None,
-                                spec=spec, node_rule="service")
+    graph = build_dynamic_graph(
+        case.spans,
+        case.metrics,
+        case.logs if len(case.logs) else None,
+        spec=spec,
+        node_rule="service",
+    )
     train = int(np.searchsorted(graph.window_end.numpy(), case.onset_ns, side="right"))
     if train < 2:
         raise SystemExit(f"case {case.case_id} has too little data before its onset")
     detector = RobustZScore().fit(graph[:train])
     scores = detector.decision_function(graph).numpy()
-    common = {"onset": case.onset_ns, "ranking": results["graphad"], "scale": "log",
-              "vmin": 0.0, "before": 1 if args.small else 2, "after": 3 if args.small else 6}
-    fig = plot_propagation(graph, scores, title=f"{case.case_id}: {case.fault_type}",
-                           **common)
+    common = {
+        "onset": case.onset_ns,
+        "ranking": results["graphad"],
+        "scale": "log",
+        "vmin": 0.0,
+        "before": 1 if args.small else 2,
+        "after": 3 if args.small else 6,
+    }
+    fig = plot_propagation(graph, scores, title=f"{case.case_id}: {case.fault_type}", **common)
     fig.savefig(out / "propagation.png")
     save_propagation_gif(graph, scores, out / "propagation.gif", **common)
     for name, result in results.items():

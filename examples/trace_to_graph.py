@@ -35,24 +35,37 @@ def main(argv: list[str] | None = None) -> None:
 
     spans, report = read_traces(args.traces)
     print(report)
-    graph = build_dynamic_graph(spans, spec=WindowSpec.of(args.window, step=args.step),
-                                node_rule=args.node_rule)
+    graph = build_dynamic_graph(
+        spans, spec=WindowSpec.of(args.window, step=args.step), node_rule=args.node_rule
+    )
     print(graph, "nodes:", graph.vocab.names)
 
     # The request count per step (or the first feature): its mean over each window.
-    feature = next((f for f in graph.feature_names if f.endswith("req_count")),
-                   graph.feature_names[0])
+    feature = next(
+        (f for f in graph.feature_names if f.endswith("req_count")), graph.feature_names[0]
+    )
     column = graph.feature_names.index(feature)
     rates = graph.x[..., column].mean(dim=2).numpy()  # [W, N]
-    busiest = int(np.argmax([w.edge_attr[:, 0].sum() if w.edge_attr.numel() else 0
-                             for w in graph]))
+    busiest = int(np.argmax([w.edge_attr[:, 0].sum() if w.edge_attr.numel() else 0 for w in graph]))
     pos = graph_layout(graph)
-    fig = plot_service_graph(graph, rates[busiest], window=busiest, pos=pos, vmin=0,
-                             vmax=float(rates.max()), cmap="Blues",
-                             title=f"window {busiest}: colour = {feature} per step")
+    fig = plot_service_graph(
+        graph,
+        rates[busiest],
+        window=busiest,
+        pos=pos,
+        vmin=0,
+        vmax=float(rates.max()),
+        cmap="Blues",
+        title=f"window {busiest}: colour = {feature} per step",
+    )
     fig.savefig(out / "service_graph.png")
-    fig = plot_score_heatmap(rates, graph.vocab.names, times=graph.window_end,
-                             cmap="Blues", title=f"{feature} per node and window")
+    fig = plot_score_heatmap(
+        rates,
+        graph.vocab.names,
+        times=graph.window_end,
+        cmap="Blues",
+        title=f"{feature} per node and window",
+    )
     fig.savefig(out / "requests_heatmap.png")
     print("wrote", out / "service_graph.png", out / "requests_heatmap.png")
 

@@ -18,10 +18,14 @@ EXAMPLES = REPO / "examples"
 #: script -> (shared-data folder it reads or None, expected figure files)
 CASES = {
     "trace_to_graph.py": (None, ["requests_heatmap.png", "service_graph.png"]),
-    "asd_crlbsad.py": ("asd", ["heatmap_CRLBSAD.png", "timeline_CRLBSAD.png",
-                               "timeline_RobustZScore.png"]),
-    "nezha_rca.py": ("nezha", ["propagation.gif", "propagation.png", "rca_baro.png",
-                               "rca_graphad.png"]),
+    "asd_crlbsad.py": (
+        "asd",
+        ["heatmap_CRLBSAD.png", "timeline_CRLBSAD.png", "timeline_RobustZScore.png"],
+    ),
+    "nezha_rca.py": (
+        "nezha",
+        ["propagation.gif", "propagation.png", "rca_baro.png", "rca_graphad.png"],
+    ),
     "hdfs_sessions.py": ("hdfs", ["sessions.png"]),
     "custom_detector.py": ("asd", ["timeline.png"]),
 }
@@ -38,8 +42,12 @@ def runs(shared_data, tmp_path_factory) -> dict:
         args = [sys.executable, str(EXAMPLES / script), "--small", "--out", str(cwd / "out")]
         if data is not None:
             args += ["--root", str(shared_data / data)]
-        started[script] = (subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, text=True), cwd / "out")
+        started[script] = (
+            subprocess.Popen(
+                args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            ),
+            cwd / "out",
+        )
     done = {}
     for script, (process, out) in started.items():
         stdout, stderr = process.communicate(timeout=600)

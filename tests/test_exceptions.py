@@ -18,18 +18,14 @@ def test_message_names_source_record_field_expected_found():
         expected="a number",
         found="'x'",
     )
-    assert (
-        str(err) == "m.csv, record 7, field 'value': bad value (expected a number, got 'x')"
-    )
+    assert str(err) == "m.csv, record 7, field 'value': bad value (expected a number, got 'x')"
     assert (err.source, err.record, err.field) == ("m.csv", 7, "value")
 
 
 def test_hierarchy():
     assert issubclass(SchemaError, GraphadInputError)
     assert issubclass(GraphadInputError, ValueError)
-    assert issubclass(NotFittedError, ValueError) and issubclass(
-        NotFittedError, AttributeError
-    )
+    assert issubclass(NotFittedError, ValueError) and issubclass(NotFittedError, AttributeError)
     assert issubclass(UnknownNodeError, KeyError)
 
 

@@ -79,17 +79,22 @@ class Console:
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options every verb has: ``--quiet`` and ``--debug``."""
     group = parser.add_argument_group("general options")
-    group.add_argument("-q", "--quiet", action="store_true",
-                       help="print results only, no progress or summaries")
-    group.add_argument("--debug", action="store_true",
-                       help="show the full traceback of an error")
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="print results only, no progress or summaries"
+    )
+    group.add_argument("--debug", action="store_true", help="show the full traceback of an error")
 
 
 def add_plugins(parser: argparse.ArgumentParser) -> None:
     """``--plugin``: import user code (e.g. a module defining a registered detector)."""
-    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_FILE",
-                        help="import this Python module or .py file first, e.g. to "
-                             "register your own detector (repeatable)")
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE_OR_FILE",
+        help="import this Python module or .py file first, e.g. to "
+        "register your own detector (repeatable)",
+    )
 
 
 def load_plugins(items: Sequence[str]) -> None:
@@ -106,8 +111,7 @@ def load_plugins(items: Sequence[str]) -> None:
             path = Path(item)
             if not path.is_file():
                 raise GraphadInputError("no such file", source=item)
-            spec = importlib.util.spec_from_file_location(f"graphad_plugin_{path.stem}",
-                                                          path)
+            spec = importlib.util.spec_from_file_location(f"graphad_plugin_{path.stem}", path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
@@ -115,8 +119,7 @@ def load_plugins(items: Sequence[str]) -> None:
             try:
                 importlib.import_module(item)
             except ImportError as error:
-                raise GraphadInputError(f"cannot import plugin ({error})",
-                                        source=item) from error
+                raise GraphadInputError(f"cannot import plugin ({error})", source=item) from error
 
 
 def parse_time(text: str | None, field: str = "onset") -> int | None:
@@ -138,9 +141,12 @@ def parse_time(text: str | None, field: str = "onset") -> int | None:
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as error:
-        raise GraphadInputError("unreadable time", field=field,
-                                expected="ns since the epoch, a step index or an ISO time",
-                                found=repr(text)) from error
+        raise GraphadInputError(
+            "unreadable time",
+            field=field,
+            expected="ns since the epoch, a step index or an ISO time",
+            found=repr(text),
+        ) from error
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return int(stamp.value)
 
@@ -163,8 +169,9 @@ def parse_params(items: Sequence[str] | None) -> dict[str, Any]:
     for item in items or ():
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise GraphadInputError("unreadable parameter", field="--param",
-                                    expected="NAME=VALUE", found=repr(item))
+            raise GraphadInputError(
+                "unreadable parameter", field="--param", expected="NAME=VALUE", found=repr(item)
+            )
         params[key.strip()] = _value(raw.strip())
     return params
 
@@ -215,8 +222,9 @@ def _read_table(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
         if isinstance(error, FileNotFoundError):
             raise
-        raise GraphadInputError(f"unreadable table ({error})".replace("\n", " "),
-                                source=str(path)) from error
+        raise GraphadInputError(
+            f"unreadable table ({error})".replace("\n", " "), source=str(path)
+        ) from error
 
 
 def check_file(path: str | Path) -> Path:
@@ -255,9 +263,12 @@ def read_windows(path: str | Path, time_column: str | None = None) -> WindowInpu
     if path.suffix.lower() == ".pt":
         return WindowInput(DynamicGraph.load(path), name)
     if not any(s.lower() in _TABLE_SUFFIXES for s in path.suffixes):
-        raise GraphadInputError("unknown file type", source=name, expected="a saved graph "
-                                "(.pt) or a table (.csv, .tsv, .parquet, optionally .gz/.xz)",
-                                found=repr("".join(path.suffixes) or path.name))
+        raise GraphadInputError(
+            "unknown file type",
+            source=name,
+            expected="a saved graph (.pt) or a table (.csv, .tsv, .parquet, optionally .gz/.xz)",
+            found=repr("".join(path.suffixes) or path.name),
+        )
     frame = _read_table(path)
     labels = times = None
     for column in _LABEL_COLUMNS:
@@ -266,24 +277,39 @@ def read_windows(path: str | Path, time_column: str | None = None) -> WindowInpu
             break
     if time_column is not None:
         if time_column not in frame.columns:
-            raise GraphadInputError("time column not found", source=name, field=time_column,
-                                    expected=f"one of {list(frame.columns)[:8]}")
+            raise GraphadInputError(
+                "time column not found",
+                source=name,
+                field=time_column,
+                expected=f"one of {list(frame.columns)[:8]}",
+            )
         times = frame.pop(time_column).to_numpy()
     for column in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[column]):
             raise GraphadInputError(
                 "non-numeric column (name the time column with --time-column)",
-                source=name, field=str(column), expected="numbers",
-                found=str(frame[column].dtype))
+                source=name,
+                field=str(column),
+                expected="numbers",
+                found=str(frame[column].dtype),
+            )
     if frame.shape[1] == 0 or frame.shape[0] == 0:
-        raise GraphadInputError("empty table", source=name, expected="rows and node columns",
-                                found=f"{frame.shape[0]} rows x {frame.shape[1]} columns")
+        raise GraphadInputError(
+            "empty table",
+            source=name,
+            expected="rows and node columns",
+            found=f"{frame.shape[0]} rows x {frame.shape[1]} columns",
+        )
     frame.columns = [str(c) for c in frame.columns]
     return WindowInput(frame.astype(np.float32), name, labels, times)
 
 
-def scores_frame(node_scores: torch.Tensor | np.ndarray, window_scores: Any,
-                 node_names: Sequence[str], window_end: Any) -> pd.DataFrame:
+def scores_frame(
+    node_scores: torch.Tensor | np.ndarray,
+    window_scores: Any,
+    node_names: Sequence[str],
+    window_end: Any,
+) -> pd.DataFrame:
     """The scores table: ``window_end``, ``window_score`` and one column per node.
 
     Example:
@@ -295,11 +321,11 @@ def scores_frame(node_scores: torch.Tensor | np.ndarray, window_scores: Any,
 
     reserved = {SCORE_TIME, SCORE_WINDOW}.intersection(node_names)
     if reserved:
-        raise GraphadInputError("a node name clashes with a scores-table column",
-                                field="node", found=sorted(reserved))
+        raise GraphadInputError(
+            "a node name clashes with a scores-table column", field="node", found=sorted(reserved)
+        )
     nodes = node_scores.numpy() if torch.is_tensor(node_scores) else np.asarray(node_scores)
-    window = window_scores.numpy() if torch.is_tensor(window_scores) \
-        else np.asarray(window_scores)
+    window = window_scores.numpy() if torch.is_tensor(window_scores) else np.asarray(window_scores)
     ends = window_end.numpy() if torch.is_tensor(window_end) else np.asarray(window_end)
     frame = pd.DataFrame(nodes.astype(np.float64), columns=list(node_names))
     frame.insert(0, SCORE_WINDOW, window.astype(np.float64))
@@ -326,17 +352,21 @@ def read_scores(path: str | Path) -> pd.DataFrame:
         frame = _read_table(path)
     missing = [c for c in (SCORE_TIME, SCORE_WINDOW) if c not in frame.columns]
     if missing:
-        raise GraphadInputError("not a scores table (write one with 'graphad score')",
-                                source=str(path), field=missing[0],
-                                expected=f"columns {SCORE_TIME}, {SCORE_WINDOW}, <nodes>",
-                                found=list(frame.columns)[:6])
+        raise GraphadInputError(
+            "not a scores table (write one with 'graphad score')",
+            source=str(path),
+            field=missing[0],
+            expected=f"columns {SCORE_TIME}, {SCORE_WINDOW}, <nodes>",
+            found=list(frame.columns)[:6],
+        )
     if frame.shape[1] < 3:
         raise GraphadInputError("scores table has no node columns", source=str(path))
     return frame
 
 
-def write_frame(frame: pd.DataFrame, path: str | Path | None, fmt: str | None,
-                console: Console) -> str:
+def write_frame(
+    frame: pd.DataFrame, path: str | Path | None, fmt: str | None, console: Console
+) -> str:
     """Write a table as CSV, Parquet or JSON (by ``fmt`` or the suffix); stdout if no path.
 
     Returns:
@@ -371,6 +401,7 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
            1  db
            2  api
     """
+
     def cell(value: Any) -> str:
         if isinstance(value, float):
             return f"{value:.4g}"
@@ -378,12 +409,16 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
     text = [[cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in text]) for i, h in enumerate(headers)]
-    numeric = [all(isinstance(row[i], (int, float)) for row in rows) and bool(rows)
-               for i in range(len(headers))]
+    numeric = [
+        all(isinstance(row[i], (int, float)) for row in rows) and bool(rows)
+        for i in range(len(headers))
+    ]
 
     def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w)
-                 for v, w, num in zip(values, widths, numeric, strict=True)]
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
         return "  ".join(parts).rstrip()
 
     out = [line(list(headers)), line(["-" * w for w in widths])]

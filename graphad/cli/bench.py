@@ -36,64 +36,91 @@ _DATASETS = ("nezha",)
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``bench`` verb and its three benchmarks."""
     parser = verbs.add_parser(
-        "bench", help="run the benchmark harness (rca, mts, logs)",
+        "bench",
+        help="run the benchmark harness (rca, mts, logs)",
         description="Run root-cause rankers over fault cases, or detectors over a "
-                    "multivariate-CSV folder or HDFS log sessions, and print the tables.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "multivariate-CSV folder or HDFS log sessions, and print the tables.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     kinds = parser.add_subparsers(dest="benchmark", metavar="<benchmark>", required=True)
 
     rca = kinds.add_parser(
-        "rca", help="root-cause rankers over fault cases",
+        "rca",
+        help="root-cause rankers over fault cases",
         epilog="example:\n  graphad bench rca --dataset nezha --root ../shared/data/nezha "
-               "--rankers PageRankRanker,BaroRanker --limit 5",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    rca.add_argument("--dataset", choices=_DATASETS, default="nezha",
-                     help="dataset layout (default nezha)")
+        "--rankers PageRankRanker,BaroRanker --limit 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rca.add_argument(
+        "--dataset", choices=_DATASETS, default="nezha", help="dataset layout (default nezha)"
+    )
     rca.add_argument("--root", required=True, help="dataset folder")
     rca.add_argument("--system", default=None, help="system name (default: all)")
     rca.add_argument("--rankers", required=True, help="comma-separated ranker names")
-    rca.add_argument("--onset", choices=("true", "estimated"), default="true",
-                     help="use the injected onset or estimate it (default true)")
-    rca.add_argument("--node-rule", default=None,
-                     help="map ranked names before matching, e.g. service")
+    rca.add_argument(
+        "--onset",
+        choices=("true", "estimated"),
+        default="true",
+        help="use the injected onset or estimate it (default true)",
+    )
+    rca.add_argument(
+        "--node-rule", default=None, help="map ranked names before matching, e.g. service"
+    )
     rca.add_argument("--limit", type=int, default=None, help="only the first N cases")
     _outputs(rca)
 
     mts = kinds.add_parser(
-        "mts", help="detectors over a multivariate-CSV folder (ASD layout)",
+        "mts",
+        help="detectors over a multivariate-CSV folder (ASD layout)",
         epilog="example:\n  graphad bench mts --root ../shared/data/asd "
-               "--detectors RobustZScore,KNNDetector --entities omi-1,omi-2",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "--detectors RobustZScore,KNNDetector --entities omi-1,omi-2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     mts.add_argument("--root", required=True, help="folder of <entity>_train/_test.csv")
     mts.add_argument("--detectors", required=True, help="comma-separated detector names")
     mts.add_argument("--entities", default=None, help="comma-separated entity names")
-    mts.add_argument("--param", action="append", metavar="DETECTOR:NAME=VALUE",
-                     help="detector argument (repeatable)")
-    mts.add_argument("--point-adjust", action="store_true",
-                     help="also report point-adjusted F1 (beside random scores)")
+    mts.add_argument(
+        "--param",
+        action="append",
+        metavar="DETECTOR:NAME=VALUE",
+        help="detector argument (repeatable)",
+    )
+    mts.add_argument(
+        "--point-adjust",
+        action="store_true",
+        help="also report point-adjusted F1 (beside random scores)",
+    )
     _outputs(mts)
 
     logs = kinds.add_parser(
-        "logs", help="session detectors over HDFS log sessions",
+        "logs",
+        help="session detectors over HDFS log sessions",
         epilog="example:\n  graphad bench logs --root ../shared/data/hdfs "
-               "--detectors DeepLog --max-test 2000",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "--detectors DeepLog --max-test 2000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     logs.add_argument("--root", required=True, help="folder with hdfs_train etc.")
     logs.add_argument("--detectors", default="DeepLog", help="comma-separated names")
-    logs.add_argument("--param", action="append", metavar="DETECTOR:NAME=VALUE",
-                      help="detector argument (repeatable)")
-    logs.add_argument("--max-test", type=int, default=None,
-                      help="subsample the test sessions")
+    logs.add_argument(
+        "--param",
+        action="append",
+        metavar="DETECTOR:NAME=VALUE",
+        help="detector argument (repeatable)",
+    )
+    logs.add_argument("--max-test", type=int, default=None, help="subsample the test sessions")
     _outputs(logs)
     parser.set_defaults(func=run, quiet=False, debug=False)
 
 
 def _outputs(parser: argparse.ArgumentParser) -> None:
     add_plugins(parser)
-    parser.add_argument("--json", default=None, metavar="FILE",
-                        help="also write the full result as JSON")
-    parser.add_argument("--format", choices=("table", "json"), default="table",
-                        help="what to print (default table)")
+    parser.add_argument(
+        "--json", default=None, metavar="FILE", help="also write the full result as JSON"
+    )
+    parser.add_argument(
+        "--format", choices=("table", "json"), default="table", help="what to print (default table)"
+    )
     add_common(parser)
 
 
@@ -108,8 +135,12 @@ def parse_method_params(items: list[str] | None) -> dict[str, dict[str, Any]]:
     for item in items or ():
         label, sep, rest = item.partition(":")
         if not sep or not label.strip():
-            raise GraphadInputError("unreadable parameter", field="--param",
-                                    expected="DETECTOR:NAME=VALUE", found=repr(item))
+            raise GraphadInputError(
+                "unreadable parameter",
+                field="--param",
+                expected="DETECTOR:NAME=VALUE",
+                found=repr(item),
+            )
         out.setdefault(label.strip(), {}).update(parse_params([rest]))
     return out
 
@@ -134,26 +165,40 @@ def _run_rca(args: argparse.Namespace) -> Any:
         normal = dataset.normal_period(system=args.system)
     except GraphadInputError:
         normal = None
-    return run_rca_benchmark(cases, parse_list(args.rankers), onset=args.onset,
-                             node_rule=args.node_rule, fit_data=normal,
-                             verbose=not args.quiet)
+    return run_rca_benchmark(
+        cases,
+        parse_list(args.rankers),
+        onset=args.onset,
+        node_rule=args.node_rule,
+        fit_data=normal,
+        verbose=not args.quiet,
+    )
 
 
 def _run_mts(args: argparse.Namespace) -> Any:
     from graphad.eval.bench import run_mts_benchmark
 
     entities = parse_list(args.entities) or None
-    return run_mts_benchmark(_folder(args.root), parse_list(args.detectors),
-                             entities=entities, params=parse_method_params(args.param),
-                             point_adjust=args.point_adjust, verbose=not args.quiet)
+    return run_mts_benchmark(
+        _folder(args.root),
+        parse_list(args.detectors),
+        entities=entities,
+        params=parse_method_params(args.param),
+        point_adjust=args.point_adjust,
+        verbose=not args.quiet,
+    )
 
 
 def _run_logs(args: argparse.Namespace) -> Any:
     from graphad.eval.bench import run_logs_benchmark
 
-    return run_logs_benchmark(_folder(args.root), parse_list(args.detectors),
-                              params=parse_method_params(args.param),
-                              max_test=args.max_test, verbose=not args.quiet)
+    return run_logs_benchmark(
+        _folder(args.root),
+        parse_list(args.detectors),
+        params=parse_method_params(args.param),
+        max_test=args.max_test,
+        verbose=not args.quiet,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -31,29 +31,61 @@ example:
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``build`` verb."""
     parser = verbs.add_parser(
-        "build", help="telemetry files -> a saved dynamic graph",
+        "build",
+        help="telemetry files -> a saved dynamic graph",
         description="Read traces, metrics and logs and cut them into a dynamic graph "
-                    "(one PyG graph per time window) saved in a safe format.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--traces", nargs="+", default=[], metavar="FILE",
-                        help="span files (OTLP/Jaeger/Zipkin JSON, CSV, Parquet)")
-    parser.add_argument("--metrics", nargs="+", default=[], metavar="FILE",
-                        help="metric files (long/wide CSV, Parquet, Prometheus JSON)")
-    parser.add_argument("--logs", nargs="+", default=[], metavar="FILE",
-                        help="log files (raw lines or CSV rows; templates mined by Drain3)")
-    parser.add_argument("--trace-columns", default=None, metavar="MAP",
-                        help="span table columns, e.g. 'trace_id=TraceID,service=PodName'")
-    parser.add_argument("--end-column", default=None,
-                        help="span table column with end times (when there is no duration)")
+        "(one PyG graph per time window) saved in a safe format.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--traces",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="span files (OTLP/Jaeger/Zipkin JSON, CSV, Parquet)",
+    )
+    parser.add_argument(
+        "--metrics",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="metric files (long/wide CSV, Parquet, Prometheus JSON)",
+    )
+    parser.add_argument(
+        "--logs",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="log files (raw lines or CSV rows; templates mined by Drain3)",
+    )
+    parser.add_argument(
+        "--trace-columns",
+        default=None,
+        metavar="MAP",
+        help="span table columns, e.g. 'trace_id=TraceID,service=PodName'",
+    )
+    parser.add_argument(
+        "--end-column",
+        default=None,
+        help="span table column with end times (when there is no duration)",
+    )
     parser.add_argument("--window", default="5min", help="window size (default 5min)")
-    parser.add_argument("--step", default="1min", help="time step inside a window "
-                        "(default 1min)")
-    parser.add_argument("--stride", default=None,
-                        help="distance between windows (default: the step)")
-    parser.add_argument("--node-rule", default="identity",
-                        help="entity -> node: identity, service (k8s pod -> service)")
-    parser.add_argument("--granularity", choices=("entity", "metric"), default="entity",
-                        help="nodes are entities (services/pods) or single metrics")
+    parser.add_argument("--step", default="1min", help="time step inside a window (default 1min)")
+    parser.add_argument(
+        "--stride", default=None, help="distance between windows (default: the step)"
+    )
+    parser.add_argument(
+        "--node-rule",
+        default="identity",
+        help="entity -> node: identity, service (k8s pod -> service)",
+    )
+    parser.add_argument(
+        "--granularity",
+        choices=("entity", "metric"),
+        default="entity",
+        help="nodes are entities (services/pods) or single metrics",
+    )
     parser.add_argument("--start", default=None, help="start time (ISO or ns)")
     parser.add_argument("--end", default=None, help="end time (ISO or ns)")
     parser.add_argument("-o", "--out", required=True, help="output graph file (.pt)")
@@ -68,14 +100,19 @@ def _mapping(text: str | None) -> dict[str, str] | None:
     for item in text.split(","):
         key, sep, value = item.partition("=")
         if not sep:
-            raise GraphadInputError("unreadable column map", field="--trace-columns",
-                                    expected="canonical=column,...", found=repr(item))
+            raise GraphadInputError(
+                "unreadable column map",
+                field="--trace-columns",
+                expected="canonical=column,...",
+                found=repr(item),
+            )
         out[key.strip()] = value.strip()
     return out
 
 
-def read_all(paths: Sequence[str], reader: Callable, console: Console,
-             **kwargs) -> tuple[pd.DataFrame | None, IngestReport | None]:
+def read_all(
+    paths: Sequence[str], reader: Callable, console: Console, **kwargs
+) -> tuple[pd.DataFrame | None, IngestReport | None]:
     """Read several files with one reader; concatenate frames and merge reports."""
     import pandas as pd
 
@@ -99,23 +136,39 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console(args.quiet)
     if not (args.traces or args.metrics or args.logs):
-        raise GraphadInputError("nothing to build from", field="--traces/--metrics/--logs",
-                                expected="at least one telemetry file")
+        raise GraphadInputError(
+            "nothing to build from",
+            field="--traces/--metrics/--logs",
+            expected="at least one telemetry file",
+        )
     spec = WindowSpec.of(args.window, stride=args.stride, step=args.step)
     console.info("ingestion:")
-    spans, _ = read_all(args.traces, ingest.read_traces, console,
-                        columns=_mapping(args.trace_columns), end_column=args.end_column)
+    spans, _ = read_all(
+        args.traces,
+        ingest.read_traces,
+        console,
+        columns=_mapping(args.trace_columns),
+        end_column=args.end_column,
+    )
     metrics, _ = read_all(args.metrics, ingest.read_metrics, console)
     logs, _ = read_all(args.logs, ingest.read_logs, console)
-    graph = build_dynamic_graph(spans, metrics, logs, spec=spec, node_rule=args.node_rule,
-                                granularity=args.granularity,
-                                start_ns=parse_time(args.start, "--start"),
-                                end_ns=parse_time(args.end, "--end"))
+    graph = build_dynamic_graph(
+        spans,
+        metrics,
+        logs,
+        spec=spec,
+        node_rule=args.node_rule,
+        granularity=args.granularity,
+        start_ns=parse_time(args.start, "--start"),
+        end_ns=parse_time(args.end, "--end"),
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     graph.save(out)
-    console.info(f"graph: {len(graph)} windows x {graph.num_nodes} nodes x "
-                 f"{graph.num_steps} steps x {graph.num_features} features, "
-                 f"{graph.edge_union().shape[1]} distinct edges")
+    console.info(
+        f"graph: {len(graph)} windows x {graph.num_nodes} nodes x "
+        f"{graph.num_steps} steps x {graph.num_features} features, "
+        f"{graph.edge_union().shape[1]} distinct edges"
+    )
     console.result(f"wrote {out}")
     return 0

@@ -40,22 +40,35 @@ DEFAULT_EPOCHS = 10
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``demo`` verb."""
     parser = verbs.add_parser(
-        "demo", help="a real fault, end to end (no arguments needed)",
+        "demo",
+        help="a real fault, end to end (no arguments needed)",
         description="Ingest a fault case, build its dynamic graph, fit a detector on the "
-                    "pre-fault windows, score, rank root causes and draw the anomaly "
-                    "propagation.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--simulate", action="store_true",
-                        help="use the microservice simulator instead of the real fault")
+        "pre-fault windows, score, rank root causes and draw the anomaly "
+        "propagation.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="use the microservice simulator instead of the real fault",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--detector", default=None,
-                        help=f"detector name (default {DEFAULT_DETECTOR})")
-    parser.add_argument("--ranker", default=None,
-                        help="ranker name (default: the best multi-source ranker)")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="training epochs of a neural detector (default 10)")
-    parser.add_argument("-o", "--out", default="graphad-demo",
-                        help="folder for the pictures (default ./graphad-demo/)")
+    parser.add_argument(
+        "--detector", default=None, help=f"detector name (default {DEFAULT_DETECTOR})"
+    )
+    parser.add_argument(
+        "--ranker", default=None, help="ranker name (default: the best multi-source ranker)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="training epochs of a neural detector (default 10)"
+    )
+    parser.add_argument(
+        "-o",
+        "--out",
+        default="graphad-demo",
+        help="folder for the pictures (default ./graphad-demo/)",
+    )
     add_common(parser)
     parser.set_defaults(func=run)
 
@@ -136,8 +149,9 @@ def _nice_step(step_ns: int) -> int:
     return int(best * 10**9)
 
 
-def first_alarm(window_scores: np.ndarray, ends: np.ndarray, threshold: float,
-                start: int) -> int | None:
+def first_alarm(
+    window_scores: np.ndarray, ends: np.ndarray, threshold: float, start: int
+) -> int | None:
     """End time of the first window from index ``start`` on scoring above ``threshold``.
 
     Example:
@@ -158,8 +172,10 @@ def _load_case(simulate: bool, seed: int) -> Any:
         return maker(random_state=seed, pod_names=True).case
     loader = getattr(datasets, "load_demo_case", None)
     if loader is None:
-        raise RuntimeError("graphad.datasets.load_demo_case is missing (the bundled "
-                           "real fault); try 'graphad demo --simulate'")
+        raise RuntimeError(
+            "graphad.datasets.load_demo_case is missing (the bundled "
+            "real fault); try 'graphad demo --simulate'"
+        )
     return loader()
 
 
@@ -191,15 +207,21 @@ def _ingestion_lines(case: Any) -> list[str]:
     lines = []
     spans, metrics, logs = case.spans, case.metrics, case.logs
     if spans is not None and len(spans):
-        lines.append(f"  spans:   {len(spans):>8,} from {spans['service'].nunique()} "
-                     f"entities, {spans['trace_id'].nunique():,} traces")
+        lines.append(
+            f"  spans:   {len(spans):>8,} from {spans['service'].nunique()} "
+            f"entities, {spans['trace_id'].nunique():,} traces"
+        )
     if metrics is not None and len(metrics):
-        lines.append(f"  metrics: {len(metrics):>8,} samples of "
-                     f"{metrics['metric'].nunique()} metrics on "
-                     f"{metrics['node'].nunique()} entities")
+        lines.append(
+            f"  metrics: {len(metrics):>8,} samples of "
+            f"{metrics['metric'].nunique()} metrics on "
+            f"{metrics['node'].nunique()} entities"
+        )
     if logs is not None and len(logs):
-        lines.append(f"  logs:    {int(logs['count'].sum()):>8,} lines in "
-                     f"{logs['template'].nunique()} templates")
+        lines.append(
+            f"  logs:    {int(logs['count'].sum()):>8,} lines in "
+            f"{logs['template'].nunique()} templates"
+        )
     lines.append(f"  report:  {case.report}")
     return lines
 
@@ -226,38 +248,76 @@ def _draw(run: DemoRun, out: Path, onset: int) -> list[Path]:
         fig.savefig(out / name)
         written.append(out / name)
 
-    common = {"onset": onset, "pos": pos, "vmin": vmin, "vmax": vmax, "scale": "log",
-              "ranking": run.result, "before": 2, "after": 6}
+    common = {
+        "onset": onset,
+        "pos": pos,
+        "vmin": vmin,
+        "vmax": vmax,
+        "scale": "log",
+        "ranking": run.result,
+        "before": 2,
+        "after": 6,
+    }
     save(viz.plot_propagation(graph, scores, title=title, **common), "propagation.png")
-    viz.save_propagation_gif(graph, scores, out / "propagation.gif", title="propagation",
-                             **common)
+    viz.save_propagation_gif(graph, scores, out / "propagation.gif", title="propagation", **common)
     written.append(out / "propagation.gif")
     # Window scores may sum over nodes, so node cells get their own threshold: the 99 %
     # quantile of the node scores of the pre-fault (training) windows.
     node_threshold = float(np.nanquantile(before, 0.99)) if before.size else None
-    save(viz.plot_score_heatmap(scores, names, times=ends, onset=onset,
-                                detected=run.detected_ns, threshold=node_threshold,
-                                vmin=vmin, vmax=vmax, scale="log",
-                                title="node anomaly scores"),
-         "heatmap.png")
+    save(
+        viz.plot_score_heatmap(
+            scores,
+            names,
+            times=ends,
+            onset=onset,
+            detected=run.detected_ns,
+            threshold=node_threshold,
+            vmin=vmin,
+            vmax=vmax,
+            scale="log",
+            title="node anomaly scores",
+        ),
+        "heatmap.png",
+    )
     labels = (ends > onset).astype(int)
-    save(viz.plot_window_scores(run.window_scores, times=ends, labels=labels,
-                                threshold=run.detector.threshold_, onset=onset,
-                                detected=run.detected_ns, log_scale=True), "timeline.png")
+    save(
+        viz.plot_window_scores(
+            run.window_scores,
+            times=ends,
+            labels=labels,
+            threshold=run.detector.threshold_,
+            onset=onset,
+            detected=run.detected_ns,
+            log_scale=True,
+        ),
+        "timeline.png",
+    )
     save(viz.plot_rca(run.result, truth=truth), "rca.png")
     if hasattr(run.detector, "learned_adjacency"):
         # What the model learned around the fault, next to the calls it observed; flip to
         # draw row i = the weights node i gives to the others.
-        edge_index, edge_weight = run.detector.learned_adjacency(graph[run.train_windows:])
-        save(viz.plot_adjacency((edge_index.flip(0), edge_weight), graph, node_names=names,
-                                title="learned adjacency after the onset vs. observed calls"),
-             "adjacency.png")
+        edge_index, edge_weight = run.detector.learned_adjacency(graph[run.train_windows :])
+        save(
+            viz.plot_adjacency(
+                (edge_index.flip(0), edge_weight),
+                graph,
+                node_names=names,
+                title="learned adjacency after the onset vs. observed calls",
+            ),
+            "adjacency.png",
+        )
     return written
 
 
-def run_demo(simulate: bool = False, seed: int = 0, detector: str | None = None,
-             ranker: str | None = None, epochs: int | None = None,
-             out: str | Path = "graphad-demo", console: Console | None = None) -> DemoRun:
+def run_demo(
+    simulate: bool = False,
+    seed: int = 0,
+    detector: str | None = None,
+    ranker: str | None = None,
+    epochs: int | None = None,
+    out: str | Path = "graphad-demo",
+    console: Console | None = None,
+) -> DemoRun:
     """Run the whole demo and print its summary to ``console``.
 
     Args:
@@ -280,8 +340,10 @@ def run_demo(simulate: bool = False, seed: int = 0, detector: str | None = None,
     began = time.perf_counter()
     case = _load_case(simulate, seed)
     seconds["ingest"] = time.perf_counter() - began
-    console.info(f"case {case.case_id} of {case.system or 'a system'} "
-                 f"({'simulated' if simulate else 'real, bundled excerpt'})")
+    console.info(
+        f"case {case.case_id} of {case.system or 'a system'} "
+        f"({'simulated' if simulate else 'real, bundled excerpt'})"
+    )
     console.info("ingested:")
     for line in _ingestion_lines(case):
         console.info(line)
@@ -289,19 +351,28 @@ def run_demo(simulate: bool = False, seed: int = 0, detector: str | None = None,
     began = time.perf_counter()
     spec = choose_spec(case)
     graph = build_dynamic_graph(
-        case.spans if len(case.spans) else None, case.metrics if len(case.metrics) else None,
-        case.logs if len(case.logs) else None, spec=spec, node_rule="service")
+        case.spans if len(case.spans) else None,
+        case.metrics if len(case.metrics) else None,
+        case.logs if len(case.logs) else None,
+        spec=spec,
+        node_rule="service",
+    )
     ends = graph.window_end.numpy()
     train = int(np.searchsorted(ends, case.onset_ns, side="right"))
     seconds["graph"] = time.perf_counter() - began
-    console.info(f"graph: {len(graph)} windows of {spec.num_steps} x "
-                 f"{spec.step // 10**9} s, {graph.num_nodes} nodes, "
-                 f"{graph.edge_union().shape[1]} call edges, {graph.num_features} features "
-                 "per node and step")
+    console.info(
+        f"graph: {len(graph)} windows of {spec.num_steps} x "
+        f"{spec.step // 10**9} s, {graph.num_nodes} nodes, "
+        f"{graph.edge_union().shape[1]} call edges, {graph.num_features} features "
+        "per node and step"
+    )
     if train < 3:
-        raise GraphadInputError("too few windows before the fault to learn normal behaviour",
-                                source=case.case_id, expected=">= 3 pre-fault windows",
-                                found=train)
+        raise GraphadInputError(
+            "too few windows before the fault to learn normal behaviour",
+            source=case.case_id,
+            expected=">= 3 pre-fault windows",
+            found=train,
+        )
 
     began = time.perf_counter()
     model = _make_detector(detector, epochs, seed, verbose=not console.quiet)
@@ -318,8 +389,9 @@ def run_demo(simulate: bool = False, seed: int = 0, detector: str | None = None,
     chosen = _pick_ranker(ranker)
     result = chosen.rank(blind_case(case))
     seconds["rca"] = time.perf_counter() - began
-    run = DemoRun(case, graph, model, node_scores, window_scores, train, detected, result,
-                  seconds=seconds)
+    run = DemoRun(
+        case, graph, model, node_scores, window_scores, train, detected, result, seconds=seconds
+    )
     began = time.perf_counter()
     run.pictures = _draw(run, Path(out), case.onset_ns)
     seconds["draw"] = time.perf_counter() - began
@@ -334,18 +406,24 @@ def _summary(run: DemoRun, console: Console) -> None:
     console.info("")
     console.info(f"anomaly onset:  true {_clock(case.onset_ns)}")
     if run.detected_ns is None:
-        console.info(f"                detected: no window above the threshold "
-                     f"{run.detector.threshold_:.3g}")
+        console.info(
+            f"                detected: no window above the threshold {run.detector.threshold_:.3g}"
+        )
     else:
         delay = (run.detected_ns - case.onset_ns) / 1e9
-        console.info(f"                detected {_clock(run.detected_ns)} (end of the first "
-                     f"window above the threshold, {delay:+.0f} s)")
+        console.info(
+            f"                detected {_clock(run.detected_ns)} (end of the first "
+            f"window above the threshold, {delay:+.0f} s)"
+        )
     rows = []
-    for i, (node, score) in enumerate(zip(run.result.nodes[:5], run.result.scores[:5],
-                                          strict=True)):
+    for i, (node, score) in enumerate(
+        zip(run.result.nodes[:5], run.result.scores[:5], strict=True)
+    ):
         rows.append([i + 1, node, score, "<- root cause" if node == case.root_cause else ""])
-    console.info(f"root-cause candidates ({run.result.method or type(run.result).__name__}),"
-                 f" ground truth: {case.root_cause} ({case.fault_type})")
+    console.info(
+        f"root-cause candidates ({run.result.method or type(run.result).__name__}),"
+        f" ground truth: {case.root_cause} ({case.fault_type})"
+    )
     console.result(render_table(["rank", "node", "score", "truth"], rows))
     rank = run.result.rank_of(case.root_cause)
     console.info(f"the true root cause is ranked {rank if rank else 'nowhere'}")
@@ -359,7 +437,13 @@ def _summary(run: DemoRun, console: Console) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``graphad demo``."""
-    run_demo(simulate=args.simulate, seed=args.seed, detector=args.detector,
-             ranker=args.ranker, epochs=args.epochs, out=args.out,
-             console=Console(args.quiet))
+    run_demo(
+        simulate=args.simulate,
+        seed=args.seed,
+        detector=args.detector,
+        ranker=args.ranker,
+        epochs=args.epochs,
+        out=args.out,
+        console=Console(args.quiet),
+    )
     return 0

@@ -35,28 +35,39 @@ examples:
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``fit`` verb."""
     parser = verbs.add_parser(
-        "fit", help="graph or CSV -> saved detector",
+        "fit",
+        help="graph or CSV -> saved detector",
         description="Fit a detector on normal windows and save it (weights + JSON, "
-                    "loadable without unpickling code).",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "loadable without unpickling code).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("data", help="a saved graph (.pt) or a wide table (CSV/Parquet)")
     parser.add_argument("--detector", required=True, help="detector name, e.g. CRLBSAD")
-    parser.add_argument("--param", action="append", metavar="NAME=VALUE",
-                        help="detector argument (repeatable)")
-    parser.add_argument("--window-size", type=int, default=None,
-                        help="steps per window for a table (default: the detector's own)")
+    parser.add_argument(
+        "--param", action="append", metavar="NAME=VALUE", help="detector argument (repeatable)"
+    )
+    parser.add_argument(
+        "--window-size",
+        type=int,
+        default=None,
+        help="steps per window for a table (default: the detector's own)",
+    )
     parser.add_argument("--time-column", default=None, help="a table's time column")
-    parser.add_argument("--train-end", default=None,
-                        help="fit on windows ending at or before this time (ISO or ns; "
-                             "for a table: a row index)")
+    parser.add_argument(
+        "--train-end",
+        default=None,
+        help="fit on windows ending at or before this time (ISO or ns; for a table: a row index)",
+    )
     parser.add_argument("-o", "--out", required=True, help="output model file (.pt)")
     add_plugins(parser)
     add_common(parser)
     parser.set_defaults(func=run)
 
 
-def make_detector(name: str, params: dict[str, Any], window_size: int | None,
-                  is_graph: bool) -> Any:
+def make_detector(
+    name: str, params: dict[str, Any], window_size: int | None, is_graph: bool
+) -> Any:
     """Instantiate a registered detector by name with CLI parameters."""
     import graphad.detectors as detectors
     from graphad.utils import resolve
@@ -65,8 +76,11 @@ def make_detector(name: str, params: dict[str, Any], window_size: int | None,
     valid = set(cls._param_names())
     unknown = sorted(set(params) - valid)
     if unknown:
-        raise GraphadInputError(f"unknown parameter '{unknown[0]}' of {cls.__name__}",
-                                field="--param", expected=f"one of {sorted(valid)}")
+        raise GraphadInputError(
+            f"unknown parameter '{unknown[0]}' of {cls.__name__}",
+            field="--param",
+            expected=f"one of {sorted(valid)}",
+        )
     if not is_graph and window_size is not None and "window_size" in valid:
         params = {**params, "window_size": window_size}
     if "verbose" in valid and "verbose" not in params:
@@ -82,16 +96,21 @@ def training_part(data: WindowInput, train_end: int | None) -> Any:
         ends = data.windows.window_end.numpy()
         keep = int(np.searchsorted(ends, train_end, side="right"))
         if keep == 0:
-            raise GraphadInputError("no window ends before --train-end", source=data.source,
-                                    field="--train-end", found=train_end)
+            raise GraphadInputError(
+                "no window ends before --train-end",
+                source=data.source,
+                field="--train-end",
+                found=train_end,
+            )
         return data.windows[:keep]
     if data.times is not None:
         keep = int(np.searchsorted(np.asarray(data.times), train_end, side="right"))
     else:
         keep = int(train_end) + 1
     if keep < 1:
-        raise GraphadInputError("no rows before --train-end", source=data.source,
-                                field="--train-end", found=train_end)
+        raise GraphadInputError(
+            "no rows before --train-end", source=data.source, field="--train-end", found=train_end
+        )
     return data.windows.iloc[:keep]
 
 
@@ -102,15 +121,18 @@ def run(args: argparse.Namespace) -> int:
     load_plugins(args.plugin)
     console = Console(args.quiet)
     data = read_windows(args.data, args.time_column)
-    detector = make_detector(args.detector, parse_params(args.param), args.window_size,
-                             data.is_graph)
+    detector = make_detector(
+        args.detector, parse_params(args.param), args.window_size, data.is_graph
+    )
     train = training_part(data, parse_time(args.train_end, "--train-end"))
     console.info(f"fitting {detector!r} on {args.data}")
     detector.fit(train)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     detector.save(out)
-    console.info(f"threshold (fitted on {len(detector.train_scores_)} training windows): "
-                 f"{detector.threshold_:.4g}")
+    console.info(
+        f"threshold (fitted on {len(detector.train_scores_)} training windows): "
+        f"{detector.threshold_:.4g}"
+    )
     console.result(f"wrote {out}")
     return 0

@@ -65,8 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     """
     from graphad.cli import bench, build, demo, fit, plot, rca, score
 
-    parser = _Parser(prog="graphad", description=_DESCRIPTION, epilog=_EPILOG,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="graphad",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"graphad {__version__}")
     verbs = parser.add_subparsers(dest="command", metavar="<verb>", title="verbs")
     for module in (demo, build, fit, score, rca, plot, bench):
@@ -95,32 +99,41 @@ def reference_markdown() -> str:
     """
     parser = build_parser()
     verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    parts = ["# CLI reference", "",
-             "Generated from `--help` by `graphad.cli.main.reference_markdown()`; regenerate "
-             "with", "",
-             "```bash",
-             "python -c 'from graphad.cli.main import reference_markdown as r; print(r())' "
-             "> docs/cli.md",
-             "```", "",
-             "Exit codes: 0 success; 2 bad input or usage (one line on stderr: "
-             "`graphad: error: <file>: <problem>`); 1 internal failure (add `--debug` for "
-             "the traceback); 130 interrupted.", "",
-             "## graphad", "", "```text", _help(parser), "```"]
+    parts = [
+        "# CLI reference",
+        "",
+        "Generated from `--help` by `graphad.cli.main.reference_markdown()`; regenerate with",
+        "",
+        "```bash",
+        "python -c 'from graphad.cli.main import reference_markdown as r; print(r())' "
+        "> docs/cli.md",
+        "```",
+        "",
+        "Exit codes: 0 success; 2 bad input or usage (one line on stderr: "
+        "`graphad: error: <file>: <problem>`); 1 internal failure (add `--debug` for "
+        "the traceback); 130 interrupted.",
+        "",
+        "## graphad",
+        "",
+        "```text",
+        _help(parser),
+        "```",
+    ]
     for verb in VERBS:
         sub = verbs.choices[verb]
         parts += ["", f"## graphad {verb}", "", "```text", _help(sub), "```"]
         nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
         for action in nested:
             for name, child in action.choices.items():
-                parts += ["", f"### graphad {verb} {name}", "", "```text", _help(child),
-                          "```"]
+                parts += ["", f"### graphad {verb} {name}", "", "```text", _help(child), "```"]
     return "\n".join(parts) + "\n"
 
 
 def _describe(error: BaseException) -> str:
     """One line naming the file and the problem."""
-    if isinstance(error, (FileNotFoundError, IsADirectoryError, PermissionError)) \
-            and getattr(error, "filename", None):
+    if isinstance(error, (FileNotFoundError, IsADirectoryError, PermissionError)) and getattr(
+        error, "filename", None
+    ):
         text = f"{error.filename}: {error.strerror or type(error).__name__}"
     elif isinstance(error, GraphadInputError):
         text = ValueError.__str__(error)
@@ -130,8 +143,14 @@ def _describe(error: BaseException) -> str:
 
 
 def _input_errors() -> tuple[type[BaseException], ...]:
-    return (GraphadInputError, ValueError, FileNotFoundError, IsADirectoryError,
-            PermissionError, NotADirectoryError)
+    return (
+        GraphadInputError,
+        ValueError,
+        FileNotFoundError,
+        IsADirectoryError,
+        PermissionError,
+        NotADirectoryError,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,8 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(args_list)
     except UsageError as error:
-        print(f"graphad: error: {' '.join(str(error).split())} (see '{error.prog} --help')",
-              file=sys.stderr)
+        print(
+            f"graphad: error: {' '.join(str(error).split())} (see '{error.prog} --help')",
+            file=sys.stderr,
+        )
         return 2
     except SystemExit as done:  # --help / --version
         return int(done.code or 0)
@@ -178,8 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # an internal failure: exit 1, traceback with --debug
         if debug:
             traceback.print_exc()
-        print(f"graphad: internal error: {type(error).__name__}: {_describe(error)} "
-              "(run again with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"graphad: internal error: {type(error).__name__}: {_describe(error)} "
+            "(run again with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

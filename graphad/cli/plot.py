@@ -34,26 +34,39 @@ examples:
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``plot`` verb."""
     parser = verbs.add_parser(
-        "plot", help="scores/graph -> pictures",
+        "plot",
+        help="scores/graph -> pictures",
         description="Draw the score heat map, the window-score timeline, the service "
-                    "graph coloured by score, the anomaly propagation (PNG and GIF) and "
-                    "the root-cause bars.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "graph coloured by score, the anomaly propagation (PNG and GIF) and "
+        "the root-cause bars.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("scores", help="a scores table written by 'graphad score'")
     parser.add_argument("--graph", default=None, help="the scored graph (.pt)")
-    parser.add_argument("--rca", default=None, help="a ranking written by 'graphad rca' "
-                        "as JSON")
-    parser.add_argument("--kinds", default=None,
-                        help=f"comma-separated subset of {','.join(KINDS)} "
-                             "(default: all that the inputs allow)")
+    parser.add_argument("--rca", default=None, help="a ranking written by 'graphad rca' as JSON")
+    parser.add_argument(
+        "--kinds",
+        default=None,
+        help=f"comma-separated subset of {','.join(KINDS)} (default: all that the inputs allow)",
+    )
     parser.add_argument("--onset", default=None, help="true onset (ISO or ns)")
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="window-score threshold to mark")
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="window-score threshold to mark"
+    )
     parser.add_argument("--truth", default=None, help="the true root cause, if known")
-    parser.add_argument("--window", type=int, default=None,
-                        help="window drawn by 'graph' (default: the highest-scoring)")
-    parser.add_argument("--vmax", type=float, default=None,
-                        help="top of the colour scale (default: the highest score)")
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="window drawn by 'graph' (default: the highest-scoring)",
+    )
+    parser.add_argument(
+        "--vmax",
+        type=float,
+        default=None,
+        help="top of the colour scale (default: the highest score)",
+    )
     parser.add_argument("--dpi", type=float, default=100.0, help="dots per inch")
     parser.add_argument("-o", "--out", default="graphad-plots", help="output folder")
     add_common(parser)
@@ -68,29 +81,40 @@ def read_rca(path: str) -> RCAResult:
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
         ranking = data["ranking"]
-        return RCAResult([str(r["node"]) for r in ranking],
-                         [float(r["score"]) for r in ranking],
-                         method=str(data.get("method", "")), onset_ns=data.get("onset_ns"))
+        return RCAResult(
+            [str(r["node"]) for r in ranking],
+            [float(r["score"]) for r in ranking],
+            method=str(data.get("method", "")),
+            onset_ns=data.get("onset_ns"),
+        )
     except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise GraphadInputError("not a root-cause ranking", source=str(path),
-                                expected="JSON from 'graphad rca --format json'",
-                                found=type(error).__name__) from error
+        raise GraphadInputError(
+            "not a root-cause ranking",
+            source=str(path),
+            expected="JSON from 'graphad rca --format json'",
+            found=type(error).__name__,
+        ) from error
 
 
 def _kinds(args: argparse.Namespace) -> list[str]:
-    wanted = parse_list(args.kinds) or [k for k in KINDS if
-                                        (k not in ("graph", "propagation", "gif")
-                                         or args.graph) and (k != "rca" or args.rca)]
+    wanted = parse_list(args.kinds) or [
+        k
+        for k in KINDS
+        if (k not in ("graph", "propagation", "gif") or args.graph) and (k != "rca" or args.rca)
+    ]
     for kind in wanted:
         if kind not in KINDS:
-            raise GraphadInputError(f"Could not resolve '{kind}' among choices {list(KINDS)}",
-                                    field="--kinds")
+            raise GraphadInputError(
+                f"Could not resolve '{kind}' among choices {list(KINDS)}", field="--kinds"
+            )
         if kind in ("graph", "propagation", "gif") and not args.graph:
-            raise GraphadInputError(f"'{kind}' needs the graph", field="--graph",
-                                    expected="a graph file (.pt)")
+            raise GraphadInputError(
+                f"'{kind}' needs the graph", field="--graph", expected="a graph file (.pt)"
+            )
         if kind == "rca" and not args.rca:
-            raise GraphadInputError("'rca' needs a ranking", field="--rca",
-                                    expected="a JSON file from 'graphad rca'")
+            raise GraphadInputError(
+                "'rca' needs a ranking", field="--rca", expected="a JSON file from 'graphad rca'"
+            )
     return wanted
 
 
@@ -100,8 +124,11 @@ def _structure(graph_path: str, names: list[str], ends: np.ndarray) -> Any:
     from graphad.viz import union_graph
 
     graph = DynamicGraph.load(check_file(graph_path))
-    if len(graph) == len(ends) and np.array_equal(graph.window_end.numpy(), ends) \
-            and graph.vocab.names == names:
+    if (
+        len(graph) == len(ends)
+        and np.array_equal(graph.window_end.numpy(), ends)
+        and graph.vocab.names == names
+    ):
         return graph
     union = union_graph(graph)
     union.add_nodes_from(names)
@@ -134,11 +161,17 @@ def run(args: argparse.Namespace) -> int:
         written.append(path)
 
     if "heatmap" in kinds:
-        save(viz.plot_score_heatmap(node_scores, names, times=ends, onset=onset,
-                                    vmax=args.vmax), "heatmap.png")
+        save(
+            viz.plot_score_heatmap(node_scores, names, times=ends, onset=onset, vmax=args.vmax),
+            "heatmap.png",
+        )
     if "timeline" in kinds:
-        save(viz.plot_window_scores(window_scores, times=ends, threshold=args.threshold,
-                                    onset=onset), "timeline.png")
+        save(
+            viz.plot_window_scores(
+                window_scores, times=ends, threshold=args.threshold, onset=onset
+            ),
+            "timeline.png",
+        )
     if any(k in kinds for k in ("graph", "propagation", "gif")):
         structure = _structure(args.graph, names, ends)
         common = {"node_names": names, "vmax": args.vmax, "ranking": ranking}
@@ -147,14 +180,29 @@ def run(args: argparse.Namespace) -> int:
         if "graph" in kinds:
             index = args.window if args.window is not None else int(np.argmax(window_scores))
             if not -len(ends) <= index < len(ends):
-                raise GraphadInputError("window index out of range", field="--window",
-                                        expected=f"0..{len(ends) - 1}", found=index)
-            save(viz.plot_service_graph(structure, node_scores[index], window=index,
-                                        node_names=names, vmax=args.vmax, ranking=ranking,
-                                        title=f"window {index % len(ends)}"), "graph.png")
+                raise GraphadInputError(
+                    "window index out of range",
+                    field="--window",
+                    expected=f"0..{len(ends) - 1}",
+                    found=index,
+                )
+            save(
+                viz.plot_service_graph(
+                    structure,
+                    node_scores[index],
+                    window=index,
+                    node_names=names,
+                    vmax=args.vmax,
+                    ranking=ranking,
+                    title=f"window {index % len(ends)}",
+                ),
+                "graph.png",
+            )
         if "propagation" in kinds:
-            save(viz.plot_propagation(structure, node_scores, onset=onset, **common),
-                 "propagation.png")
+            save(
+                viz.plot_propagation(structure, node_scores, onset=onset, **common),
+                "propagation.png",
+            )
         if "gif" in kinds:
             path = out / "propagation.gif"
             viz.save_propagation_gif(structure, node_scores, path, onset=onset, **common)

@@ -39,26 +39,35 @@ examples:
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``rca`` verb."""
     parser = verbs.add_parser(
-        "rca", help="data + onset or detection -> ranked root causes",
+        "rca",
+        help="data + onset or detection -> ranked root causes",
         description="Rank the likely root-cause nodes of an anomaly.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("graph", nargs="?", default=None,
-                        help="a saved graph (.pt); or give telemetry with --traces etc.")
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "graph",
+        nargs="?",
+        default=None,
+        help="a saved graph (.pt); or give telemetry with --traces etc.",
+    )
     parser.add_argument("--scores", default=None, help="scores table of the graph")
     parser.add_argument("--model", default=None, help="saved detector to score the graph")
     parser.add_argument("--traces", nargs="+", default=[], metavar="FILE", help="span files")
-    parser.add_argument("--metrics", nargs="+", default=[], metavar="FILE",
-                        help="metric files")
+    parser.add_argument("--metrics", nargs="+", default=[], metavar="FILE", help="metric files")
     parser.add_argument("--logs", nargs="+", default=[], metavar="FILE", help="log files")
     when = parser.add_mutually_exclusive_group(required=True)
     when.add_argument("--onset", default=None, help="when it broke (ISO or ns)")
-    when.add_argument("--detect", action="store_true",
-                      help="estimate the onset from the anomaly scores")
-    parser.add_argument("--ranker", default=None,
-                        help="ranker name (default: the best multi-source ranker)")
+    when.add_argument(
+        "--detect", action="store_true", help="estimate the onset from the anomaly scores"
+    )
+    parser.add_argument(
+        "--ranker", default=None, help="ranker name (default: the best multi-source ranker)"
+    )
     parser.add_argument("--top", type=int, default=5, help="candidates to show (default 5)")
-    parser.add_argument("--format", choices=("table", "json"), default="table",
-                        help="output format (default table)")
+    parser.add_argument(
+        "--format", choices=("table", "json"), default="table", help="output format (default table)"
+    )
     parser.add_argument("-o", "--out", default=None, help="also write the output here")
     add_common(parser)
     parser.set_defaults(func=run)
@@ -69,15 +78,18 @@ def _registry() -> dict[str, Any]:
 
     registry = getattr(rca, "RANKERS", None)
     if not registry:
-        raise GraphadInputError("no root-cause rankers are registered (graphad.rca.RANKERS)",
-                                field="--ranker")
+        raise GraphadInputError(
+            "no root-cause rankers are registered (graphad.rca.RANKERS)", field="--ranker"
+        )
     return registry
 
 
 #: Default rankers, best first: the multi-source ranker for telemetry, PageRank on the
 #: node scores for a scored graph.
-DEFAULT_RANKERS = {"telemetry": ("graphad", "MultiSourceRanker", "pagerank", "baro"),
-                   "graph": ("pagerank", "PageRankRanker", "score")}
+DEFAULT_RANKERS = {
+    "telemetry": ("graphad", "MultiSourceRanker", "pagerank", "baro"),
+    "graph": ("pagerank", "PageRankRanker", "score"),
+}
 
 
 def _lookup(name: str) -> Any:
@@ -106,8 +118,9 @@ def make_ranker(name: str) -> Any:
     """
     spec = _lookup(name)
     if spec is None:
-        raise GraphadInputError(f"Could not resolve '{name}' among choices "
-                                f"{sorted(_registry())}", field="--ranker")
+        raise GraphadInputError(
+            f"Could not resolve '{name}' among choices {sorted(_registry())}", field="--ranker"
+        )
     return spec() if isinstance(spec, type) else spec
 
 
@@ -126,10 +139,18 @@ def telemetry_case(args: argparse.Namespace, console: Console) -> Any:
     for part in (r1, r2, r3):
         if part is not None:
             report.merge(part)
-    frames = {k: v for k, v in (("spans", spans), ("metrics", metrics), ("logs", logs))
-              if v is not None}
-    return FaultCase(case_id="cli", system="", onset_ns=None, root_cause="", fault_type="",
-                     report=report, **frames)
+    frames = {
+        k: v for k, v in (("spans", spans), ("metrics", metrics), ("logs", logs)) if v is not None
+    }
+    return FaultCase(
+        case_id="cli",
+        system="",
+        onset_ns=None,
+        root_cause="",
+        fault_type="",
+        report=report,
+        **frames,
+    )
 
 
 def _graph_scores(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -144,19 +165,24 @@ def _graph_scores(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray
     elif args.scores:
         table = read_scores(args.scores)
     else:
-        raise GraphadInputError("a graph needs its node scores", field="--scores/--model",
-                                expected="a scores table or a saved detector")
+        raise GraphadInputError(
+            "a graph needs its node scores",
+            field="--scores/--model",
+            expected="a scores table or a saved detector",
+        )
     missing = [n for n in graph.vocab.names if n not in table.columns]
     if missing or len(table) != len(graph):
-        raise GraphadInputError("scores do not match the graph", source=args.scores,
-                                expected=f"{len(graph)} rows with a column per node",
-                                found=f"{len(table)} rows, missing {missing[:3]}")
+        raise GraphadInputError(
+            "scores do not match the graph",
+            source=args.scores,
+            expected=f"{len(graph)} rows with a column per node",
+            found=f"{len(table)} rows, missing {missing[:3]}",
+        )
     node_scores = table[graph.vocab.names].to_numpy(dtype=np.float64)
     return graph, node_scores, table["window_score"].to_numpy(dtype=np.float64)
 
 
-def rank_graph(ranker: Any, graph: Any, node_scores: np.ndarray,
-               onset: int | str) -> RCAResult:
+def rank_graph(ranker: Any, graph: Any, node_scores: np.ndarray, onset: int | str) -> RCAResult:
     """Rank from a scored graph; ``onset`` in ns or ``"estimated"`` (from the scores)."""
     import torch
 
@@ -168,9 +194,12 @@ def _output(result: RCAResult, args: argparse.Namespace, console: Console) -> No
     if args.format == "json":
         text = json.dumps(result.to_dict(), indent=2)
     else:
-        rows = [[i + 1, n, s] for i, (n, s) in
-                enumerate(zip(result.nodes[:args.top], result.scores[:args.top],
-                              strict=True))]
+        rows = [
+            [i + 1, n, s]
+            for i, (n, s) in enumerate(
+                zip(result.nodes[: args.top], result.scores[: args.top], strict=True)
+            )
+        ]
         text = render_table(["rank", "node", "score"], rows)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -185,8 +214,9 @@ def run(args: argparse.Namespace) -> int:
     console = Console(args.quiet)
     telemetry = bool(args.traces or args.metrics or args.logs)
     if telemetry == bool(args.graph):
-        raise GraphadInputError("give either a graph or telemetry files",
-                                field="graph/--traces/--metrics/--logs")
+        raise GraphadInputError(
+            "give either a graph or telemetry files", field="graph/--traces/--metrics/--logs"
+        )
     mode = "telemetry" if telemetry else "graph"
     ranker = make_ranker(args.ranker or default_ranker_name(mode))
     onset: int | str = parse_time(args.onset) if args.onset is not None else "estimated"

@@ -35,16 +35,24 @@ examples:
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``score`` verb."""
     parser = verbs.add_parser(
-        "score", help="saved detector + data -> scores CSV/Parquet",
+        "score",
+        help="saved detector + data -> scores CSV/Parquet",
         description="Score every node and every window with a saved detector.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("model", help="a detector saved by 'graphad fit' (.pt)")
     parser.add_argument("data", help="a saved graph (.pt) or a wide table (CSV/Parquet)")
     parser.add_argument("--time-column", default=None, help="a table's time column")
-    parser.add_argument("-o", "--out", default=None,
-                        help="output table (.csv, .parquet, .json); default: stdout")
-    parser.add_argument("--format", choices=("csv", "parquet", "json"), default=None,
-                        help="output format (default: from the file suffix)")
+    parser.add_argument(
+        "-o", "--out", default=None, help="output table (.csv, .parquet, .json); default: stdout"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("csv", "parquet", "json"),
+        default=None,
+        help="output format (default: from the file suffix)",
+    )
     add_plugins(parser)
     add_common(parser)
     parser.set_defaults(func=run)
@@ -83,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     alarms = int((frame["window_score"] > detector.threshold_).sum())
     where = write_frame(frame, args.out, args.format, console)
     if where != "stdout":
-        console.info(f"{len(frame)} windows scored, {alarms} above the threshold "
-                     f"{detector.threshold_:.4g}")
+        console.info(
+            f"{len(frame)} windows scored, {alarms} above the threshold {detector.threshold_:.4g}"
+        )
         console.result(f"wrote {where}")
     return 0

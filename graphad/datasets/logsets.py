@@ -56,8 +56,11 @@ def _hdfs_dir(root: str | Path, name: str) -> Path:
         if (folder / name).is_file():
             return folder
     raise GraphadInputError(
-        "HDFS session file not found", source=str(root), field=name,
-        expected=f"'{name}' in the folder or in its 'hdfs/' subfolder", found="no such file",
+        "HDFS session file not found",
+        source=str(root),
+        field=name,
+        expected=f"'{name}' in the folder or in its 'hdfs/' subfolder",
+        found="no such file",
     )
 
 
@@ -66,8 +69,11 @@ def _parse_sequence(tokens: Iterable[str], source: str, line: int) -> list[int]:
     for token in tokens:
         if not token.isdigit() or int(token) < 1:
             raise ParseError(
-                "event id is not a positive integer", source=source, record=line,
-                expected="space-separated event ids >= 1", found=repr(token),
+                "event id is not a positive integer",
+                source=source,
+                record=line,
+                expected="space-separated event ids >= 1",
+                found=repr(token),
             )
         out.append(int(token))
     return out
@@ -129,8 +135,11 @@ def load_hdfs_labelled(
     for column in ("Sequence", "label"):
         if column not in frame.columns:
             raise SchemaError(
-                "required field missing", source=str(path), field=column,
-                expected="columns ['Sequence', 'label']", found=f"columns {list(frame.columns)}",
+                "required field missing",
+                source=str(path),
+                field=column,
+                expected="columns ['Sequence', 'label']",
+                found=f"columns {list(frame.columns)}",
             )
     sequences = [
         _parse_sequence(str(text).split(), str(path), i + 2)
@@ -141,15 +150,17 @@ def load_hdfs_labelled(
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise GraphadInputError(
-            "label is not 0 or 1", source=str(path), record=row + 2, field="label",
-            expected="0 or 1", found=repr(frame["label"].iloc[row]),
+            "label is not 0 or 1",
+            source=str(path),
+            record=row + 2,
+            field="label",
+            expected="0 or 1",
+            found=repr(frame["label"].iloc[row]),
         )
     return sequences, labels.to_numpy().astype(np.int64)
 
 
-def session_graph(
-    sequence: Sequence[int], num_events: int, label: int | None = None
-) -> Data:
+def session_graph(sequence: Sequence[int], num_events: int, label: int | None = None) -> Data:
     """Turn one event-id session into a graph over the event types.
 
     Node ``i`` is event id ``i + 1``. Every consecutive pair ``(a, b)`` of the session is a
@@ -182,8 +193,10 @@ def session_graph(
     if ids.size and (ids.min() < 1 or ids.max() > num_events):
         bad = ids[(ids < 1) | (ids > num_events)][0]
         raise GraphadInputError(
-            "event id out of range", field="sequence",
-            expected=f"ids in 1..{num_events}", found=int(bad),
+            "event id out of range",
+            field="sequence",
+            expected=f"ids in 1..{num_events}",
+            found=int(bad),
         )
     nodes = ids - 1
     counts = np.bincount(nodes, minlength=num_events).astype(np.float32)
@@ -238,14 +251,26 @@ def session_graphs(
     labels = list(labels)
     if len(labels) != len(sequences):
         raise GraphadInputError(
-            "labels and sequences differ in length", field="labels",
-            expected=f"{len(sequences)} labels", found=len(labels),
+            "labels and sequences differ in length",
+            field="labels",
+            expected=f"{len(sequences)} labels",
+            found=len(labels),
         )
     return [session_graph(s, num_events, y) for s, y in zip(sequences, labels, strict=False)]
 
 
-_BGL_FIELDS = ("alert", "epoch", "date", "node", "time", "node_repeat", "type", "component",
-               "level", "message")
+_BGL_FIELDS = (
+    "alert",
+    "epoch",
+    "date",
+    "node",
+    "time",
+    "node_repeat",
+    "type",
+    "component",
+    "level",
+    "message",
+)
 
 
 def load_bgl(path: str | Path) -> pd.DataFrame:
@@ -270,8 +295,15 @@ def load_bgl(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     frame = pd.read_csv(
-        path, sep="\x01", header=None, names=["line"], dtype=str, quoting=3,
-        skip_blank_lines=True, keep_default_na=False, engine="c",
+        path,
+        sep="\x01",
+        header=None,
+        names=["line"],
+        dtype=str,
+        quoting=3,
+        skip_blank_lines=True,
+        keep_default_na=False,
+        engine="c",
     )
     lines = frame["line"].str.rstrip("\r")
     parts = lines.str.split(" ", n=9, expand=True)
@@ -279,7 +311,9 @@ def load_bgl(path: str | Path) -> pd.DataFrame:
         short = parts.iloc[:, :9].isna().any(axis=1).to_numpy() if parts.shape[1] >= 9 else None
         row = int(np.flatnonzero(short)[0]) if short is not None else 0
         raise ParseError(
-            "line has too few fields", source=str(path), record=row + 1,
+            "line has too few fields",
+            source=str(path),
+            record=row + 1,
             expected="LABEL EPOCH DATE NODE TIME NODE TYPE COMPONENT LEVEL CONTENT",
             found=repr(lines.iloc[row]),
         )
@@ -289,11 +323,16 @@ def load_bgl(path: str | Path) -> pd.DataFrame:
     if epoch.isna().any():
         row = int(np.flatnonzero(epoch.isna().to_numpy())[0])
         raise ParseError(
-            "unreadable epoch", source=str(path), record=row + 1, field="epoch",
-            expected="epoch seconds", found=repr(parts["epoch"].iloc[row]),
+            "unreadable epoch",
+            source=str(path),
+            record=row + 1,
+            field="epoch",
+            expected="epoch seconds",
+            found=repr(parts["epoch"].iloc[row]),
         )
-    micros = pd.to_numeric(parts["time"].str.extract(r"\.(\d{1,6})$")[0].str.ljust(6, "0"),
-                           errors="coerce").fillna(0)
+    micros = pd.to_numeric(
+        parts["time"].str.extract(r"\.(\d{1,6})$")[0].str.ljust(6, "0"), errors="coerce"
+    ).fillna(0)
     alert = parts["alert"].where(parts["alert"] != "-", "")
     return pd.DataFrame(
         {

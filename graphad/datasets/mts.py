@@ -65,14 +65,20 @@ def read_interpretation(
         match = _SEGMENT.match(line)
         if match is None:
             raise ParseError(
-                "unreadable anomaly segment", source=str(path), record=number,
-                expected="'start-end:d1,d2,...'", found=repr(line),
+                "unreadable anomaly segment",
+                source=str(path),
+                record=number,
+                expected="'start-end:d1,d2,...'",
+                found=repr(line),
             )
         start, end = int(match.group(1)), int(match.group(2))
         if end < start or (num_rows is not None and end >= num_rows):
             raise ParseError(
-                "segment out of range", source=str(path), record=number,
-                expected=f"0 <= start <= end < {num_rows}", found=f"{start}-{end}",
+                "segment out of range",
+                source=str(path),
+                record=number,
+                expected=f"0 <= start <= end < {num_rows}",
+                found=f"{start}-{end}",
             )
         names = []
         for item in match.group(3).split(","):
@@ -81,8 +87,11 @@ def read_interpretation(
             index = int(item)
             if not 1 <= index <= len(columns):
                 raise ParseError(
-                    "metric index out of range", source=str(path), record=number,
-                    expected=f"1-based index in 1..{len(columns)}", found=index,
+                    "metric index out of range",
+                    source=str(path),
+                    record=number,
+                    expected=f"1-based index in 1..{len(columns)}",
+                    found=index,
                 )
             names.append(columns[index - 1])
         segments.append((start, end, names))
@@ -120,7 +129,8 @@ class MultivariateCSV:
         self.label_column = label_column
         if not self.root.is_dir():
             raise GraphadInputError(
-                "dataset folder not found", source=str(self.root),
+                "dataset folder not found",
+                source=str(self.root),
                 expected="a folder of <entity>_train.csv / <entity>_test.csv files",
                 found="no such folder",
             )
@@ -131,7 +141,8 @@ class MultivariateCSV:
                 names.append(match.group("name"))
         if not names:
             raise GraphadInputError(
-                "no entity found", source=str(self.root),
+                "no entity found",
+                source=str(self.root),
                 expected="files named <entity>_train.csv[.gz]",
                 found=f"{sum(1 for _ in self.root.iterdir())} other files",
             )
@@ -179,7 +190,9 @@ class MultivariateCSV:
         """
         if name not in self._entities:
             raise GraphadInputError(
-                "unknown entity", source=str(self.root), field="name",
+                "unknown entity",
+                source=str(self.root),
+                field="name",
                 expected=f"one of {self._entities[:5]}{'...' if len(self) > 5 else ''}",
                 found=repr(name),
             )
@@ -187,14 +200,18 @@ class MultivariateCSV:
         test_path = self._find(name, "test.csv")
         if test_path is None:
             raise GraphadInputError(
-                "test file missing", source=str(self.root / f"{name}_test.csv"),
-                expected="a test file beside the training file", found="no such file",
+                "test file missing",
+                source=str(self.root / f"{name}_test.csv"),
+                expected="a test file beside the training file",
+                found="no such file",
             )
         train = _read_numeric(train_path)
         test_raw = pd.read_csv(test_path)
         if self.label_column not in test_raw.columns:
             raise SchemaError(
-                "label column missing", source=str(test_path), field=self.label_column,
+                "label column missing",
+                source=str(test_path),
+                field=self.label_column,
                 expected=f"a 0/1 column '{self.label_column}'",
                 found=f"columns {list(test_raw.columns)}",
             )
@@ -202,8 +219,10 @@ class MultivariateCSV:
         test = _read_numeric(test_path, test_raw.drop(columns=[self.label_column]))
         if list(test.columns) != list(train.columns):
             raise SchemaError(
-                "test metric columns differ from training columns", source=str(test_path),
-                expected=f"columns {list(train.columns)}", found=f"columns {list(test.columns)}",
+                "test metric columns differ from training columns",
+                source=str(test_path),
+                expected=f"columns {list(train.columns)}",
+                found=f"columns {list(test.columns)}",
             )
         interpretation = []
         interp_path = self.root / f"{name}_interpretation_label.txt"
@@ -220,8 +239,12 @@ def _read_numeric(path: Path, frame: pd.DataFrame | None = None) -> pd.DataFrame
     if bad.any():
         row, col = (int(i[0]) for i in np.nonzero(bad))
         raise GraphadInputError(
-            "value is not a number", source=str(path), record=row + 1,
-            field=frame.columns[col], expected="a number", found=repr(frame.iat[row, col]),
+            "value is not a number",
+            source=str(path),
+            record=row + 1,
+            field=frame.columns[col],
+            expected="a number",
+            found=repr(frame.iat[row, col]),
         )
     return values.astype(np.float64)
 
@@ -232,7 +255,11 @@ def _labels(series: pd.Series, source: str, column: str) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise GraphadInputError(
-            "label is not 0 or 1", source=source, record=row + 1, field=column,
-            expected="0 or 1", found=repr(series.iloc[row]),
+            "label is not 0 or 1",
+            source=source,
+            record=row + 1,
+            field=column,
+            expected="0 or 1",
+            found=repr(series.iloc[row]),
         )
     return values.to_numpy().astype(np.int64)

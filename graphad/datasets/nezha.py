@@ -134,7 +134,9 @@ def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
         return pd.read_csv(path, **kwargs)
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
         raise ParseError(
-            "unreadable CSV file", source=str(path), expected="a CSV table",
+            "unreadable CSV file",
+            source=str(path),
+            expected="a CSV table",
             found=f"{type(error).__name__}: {error}",
         ) from error
 
@@ -178,9 +180,12 @@ def metric_times(raw: pd.DataFrame, source: str, report: IngestReport) -> np.nda
     mismatch |= np.isnan(stamps) & ~np.isnan(seconds)
     if mismatch.any():
         row = int(np.flatnonzero(mismatch)[0])
-        report.add("timestamp_mismatch", int(mismatch.sum()),
-                   f"{source} record {row + 1}: TimeStamp {raw['TimeStamp'].iloc[row]} vs "
-                   f"Time {text.iloc[row]}; Time used")
+        report.add(
+            "timestamp_mismatch",
+            int(mismatch.sum()),
+            f"{source} record {row + 1}: TimeStamp {raw['TimeStamp'].iloc[row]} vs "
+            f"Time {text.iloc[row]}; Time used",
+        )
         stamps = np.where(mismatch, seconds, stamps)
     return stamps
 
@@ -197,7 +202,9 @@ def _day_metrics(metric_dir: str, pods: tuple[str, ...]) -> tuple[pd.DataFrame, 
         raw = _read_csv(path)
         if "TimeStamp" not in raw.columns:
             raise ParseError(
-                "metric file lacks its time column", source=str(path), field="TimeStamp",
+                "metric file lacks its time column",
+                source=str(path),
+                field="TimeStamp",
                 expected="a 'TimeStamp' column (epoch seconds)",
                 found=f"columns {list(raw.columns)}",
             )
@@ -209,7 +216,9 @@ def _day_metrics(metric_dir: str, pods: tuple[str, ...]) -> tuple[pd.DataFrame, 
         long = wide.melt(id_vars=["TimeStamp", "_fixed"], value_vars=names, var_name="metric")
         long.insert(1, "node", pod)
         metrics, _ = normalize_metrics(
-            long.drop(columns="_fixed"), {"ts_ns": "TimeStamp"}, time_unit="s",
+            long.drop(columns="_fixed"),
+            {"ts_ns": "TimeStamp"},
+            time_unit="s",
             source=str(path),
         )
         order = np.argsort(to_ns(long["TimeStamp"], "s"), kind="stable")
@@ -227,8 +236,10 @@ def _day_metrics(metric_dir: str, pods: tuple[str, ...]) -> tuple[pd.DataFrame, 
 def _raw_trace(path: str) -> pd.DataFrame:
     columns = [*NEZHA_SPAN_COLUMNS.values(), _SPAN_END]
     return _read_csv(
-        Path(path), dtype={c: str for c in columns[:5]},
-        usecols=lambda c: c in columns, keep_default_na=False,
+        Path(path),
+        dtype={c: str for c in columns[:5]},
+        usecols=lambda c: c in columns,
+        keep_default_na=False,
     )
 
 
@@ -238,7 +249,9 @@ def _raw_log(path: str) -> pd.DataFrame:
     for column in ("TimeUnixNano", "PodName", "Log"):
         if column not in frame.columns:
             raise ParseError(
-                "log file lacks a column", source=path, field=column,
+                "log file lacks a column",
+                source=path,
+                field=column,
                 expected="columns TimeUnixNano, PodName, Log",
                 found=f"columns {list(frame.columns)}",
             )
@@ -296,7 +309,8 @@ class Nezha:
         construct = self._scan("construct_data", "construct")
         if not rca and not construct:
             raise GraphadInputError(
-                "no Nezha day folder found", source=str(self.root),
+                "no Nezha day folder found",
+                source=str(self.root),
                 expected="rca_data/<day>/metric/<pod>_metric.csv files",
                 found="none",
             )
@@ -324,11 +338,14 @@ class Nezha:
                 labels = json.loads(path.read_text(encoding="utf-8"))
             except json.JSONDecodeError as error:
                 raise ParseError(
-                    "unreadable JSON", source=str(path), record=error.lineno,
-                    expected="a JSON object {service: {fault type: label}}", found=error.msg,
+                    "unreadable JSON",
+                    source=str(path),
+                    record=error.lineno,
+                    expected="a JSON object {service: {fault type: label}}",
+                    found=error.msg,
                 ) from error
             if isinstance(labels, dict):
-                tags[path.stem[len("root_cause_"):]] = frozenset(labels)
+                tags[path.stem[len("root_cause_") :]] = frozenset(labels)
         return tags
 
     def _name_systems(self) -> dict[tuple[str, str], str]:
@@ -372,8 +389,11 @@ class Nezha:
         key = SYSTEM_ALIASES.get(system.lower(), system)
         if key not in self.systems:
             raise GraphadInputError(
-                "unknown system", source=str(self.root), field="system",
-                expected=f"one of {self.systems}", found=repr(system),
+                "unknown system",
+                source=str(self.root),
+                field="system",
+                expected=f"one of {self.systems}",
+                found=repr(system),
             )
         return key
 
@@ -399,7 +419,9 @@ class Nezha:
             if day.name == name and day.kind == kind:
                 return day
         raise GraphadInputError(
-            "unknown day", source=str(self.root), field="day",
+            "unknown day",
+            source=str(self.root),
+            field="day",
             expected=f"one of {[d.name for d in self._days if d.kind == kind]}",
             found=repr(name),
         )
@@ -413,8 +435,16 @@ class Nezha:
             lists = sorted(day.path.glob("*fault_list*.json"))
             for path in lists:
                 rows.extend(self._fault_rows(day, path))
-        columns = ["case_id", "system", "day", "onset_ns", "root_cause", "root_cause_entity",
-                   "fault_type", "inject_time"]
+        columns = [
+            "case_id",
+            "system",
+            "day",
+            "onset_ns",
+            "root_cause",
+            "root_cause_entity",
+            "fault_type",
+            "inject_time",
+        ]
         frame = pd.DataFrame(rows, columns=columns)
         frame = frame.sort_values(["system", "onset_ns"], kind="stable").reset_index(drop=True)
         return frame
@@ -424,46 +454,63 @@ class Nezha:
             content = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise ParseError(
-                "unreadable JSON", source=str(path), record=error.lineno,
-                expected="{hour: [fault records]}", found=error.msg,
+                "unreadable JSON",
+                source=str(path),
+                record=error.lineno,
+                expected="{hour: [fault records]}",
+                found=error.msg,
             ) from error
-        records = content if isinstance(content, list) else [
-            r for key in sorted(content) for r in (content[key] or [])
-        ]
+        records = (
+            content
+            if isinstance(content, list)
+            else [r for key in sorted(content) for r in (content[key] or [])]
+        )
         rows = []
         for number, record in enumerate(records, start=1):
             for key in ("inject_pod", "inject_type"):
                 if not isinstance(record, dict) or not record.get(key):
                     raise ParseError(
-                        "fault record lacks a field", source=str(path), record=number,
-                        field=key, expected="a non-empty string", found=repr(record),
+                        "fault record lacks a field",
+                        source=str(path),
+                        record=number,
+                        field=key,
+                        expected="a non-empty string",
+                        found=repr(record),
                     )
             if record.get("inject_time"):
                 onset = pd.Timestamp(record["inject_time"], tz="UTC").value
                 stamp = pd.to_numeric(record.get("inject_timestamp"), errors="coerce")
                 if pd.notna(stamp) and abs(float(stamp) * 1e9 - onset) > 60e9:
-                    self.report.add("inject_timestamp_mismatch", 1,
-                                    f"{path.name} record {number}: inject_time used")
+                    self.report.add(
+                        "inject_timestamp_mismatch",
+                        1,
+                        f"{path.name} record {number}: inject_time used",
+                    )
             elif record.get("inject_timestamp"):
                 onset = int(float(record["inject_timestamp"])) * 1_000_000_000
             else:
                 raise ParseError(
-                    "fault record lacks its time", source=str(path), record=number,
-                    field="inject_time", expected="'YYYY-MM-DD HH:MM:SS' (UTC)",
+                    "fault record lacks its time",
+                    source=str(path),
+                    record=number,
+                    field="inject_time",
+                    expected="'YYYY-MM-DD HH:MM:SS' (UTC)",
                     found=repr(record),
                 )
             pod = str(record["inject_pod"])
             stamp = pd.Timestamp(onset, unit="ns", tz="UTC")
-            rows.append({
-                "case_id": stamp.strftime("%Y-%m-%dT%H:%M:%S"),
-                "system": self._system(day),
-                "day": day.name,
-                "onset_ns": int(onset),
-                "root_cause": k8s_service([pod]).iloc[0],
-                "root_cause_entity": pod,
-                "fault_type": str(record["inject_type"]),
-                "inject_time": record.get("inject_time", ""),
-            })
+            rows.append(
+                {
+                    "case_id": stamp.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "system": self._system(day),
+                    "day": day.name,
+                    "onset_ns": int(onset),
+                    "root_cause": k8s_service([pod]).iloc[0],
+                    "root_cause_entity": pod,
+                    "fault_type": str(record["inject_type"]),
+                    "inject_time": record.get("inject_time", ""),
+                }
+            )
         return rows
 
     def faults(self, system: str | None = None) -> pd.DataFrame:
@@ -485,9 +532,7 @@ class Nezha:
         return f"Nezha('{self.root}', systems={self.systems}, faults={len(self)})"
 
     # ------------------------------------------------------------------ graph
-    def call_graph(
-        self, system: str | None = None, day: str | None = None
-    ) -> nx.DiGraph | None:
+    def call_graph(self, system: str | None = None, day: str | None = None) -> nx.DiGraph | None:
         """The true service call graph from ``dependency.csv`` (caller -> callee).
 
         Rows whose source or target is not a service of the system (IP addresses, the load
@@ -560,7 +605,9 @@ class Nezha:
         match = faults[faults["case_id"] == case_id]
         if match.empty:
             raise GraphadInputError(
-                "unknown case", source=str(self.root), field="case_id",
+                "unknown case",
+                source=str(self.root),
+                field="case_id",
                 expected=f"one of {faults['case_id'].head(3).tolist()}...",
                 found=repr(case_id),
             )
@@ -600,7 +647,7 @@ class Nezha:
     def _root_cause_labels(self) -> dict:
         labels = {}
         for path in sorted((self.root / "construct_data").glob("root_cause_*.json")):
-            labels[path.stem[len("root_cause_"):]] = json.loads(path.read_text("utf-8"))
+            labels[path.stem[len("root_cause_") :]] = json.loads(path.read_text("utf-8"))
         return labels
 
     def _root_cause_detail(self, system: str, service: str, fault_type: str):
@@ -652,8 +699,10 @@ class Nezha:
             days = [d for d in self._days_of(chosen) if d.kind == "construct"]
             if not days:
                 raise GraphadInputError(
-                    "system has no fault-free (construct_data) day", source=str(self.root),
-                    field="system", expected="a construct_data/<day> folder",
+                    "system has no fault-free (construct_data) day",
+                    source=str(self.root),
+                    field="system",
+                    expected="a construct_data/<day> folder",
                     found=repr(chosen),
                 )
         parts, periods = [], []
@@ -666,9 +715,13 @@ class Nezha:
         report = IngestReport()
         for part in parts:
             report.merge(part["report"])
-        meta = {"periods": periods, "files": [f for p in parts for f in p["meta"]["files"]],
-                "missing": {k: [m for p in parts for m in p["meta"]["missing"][k]]
-                            for k in ("trace", "log")}}
+        meta = {
+            "periods": periods,
+            "files": [f for p in parts for f in p["meta"]["files"]],
+            "missing": {
+                k: [m for p in parts for m in p["meta"]["missing"][k]] for k in ("trace", "log")
+            },
+        }
         system_name = self._system(days[0])
         return TelemetryPeriod(
             system=system_name,
@@ -711,14 +764,18 @@ class Nezha:
             if wanted not in sources:
                 continue
             present = [day.minutes[kind][m] for m in minutes if m in day.minutes[kind]]
-            absent = [m for m in minutes if m not in day.minutes[kind]
-                      and (collected is None or m in collected)]
+            absent = [
+                m
+                for m in minutes
+                if m not in day.minutes[kind] and (collected is None or m in collected)
+            ]
             if collected is None and kind == "log":
                 absent = []  # without traceid/ we cannot tell a lost log file from none
             for m in absent:
                 missing[kind].append(f"{day.name}/{kind}/{m}_{kind}.csv")
-            report.add(f"missing_{kind}_file", len(absent),
-                       missing[kind][-len(absent)] if absent else None)
+            report.add(
+                f"missing_{kind}_file", len(absent), missing[kind][-len(absent)] if absent else None
+            )
             files.extend(str(p) for p in present)
             if kind == "trace":
                 spans, part = self._spans(present, start, end)
@@ -729,8 +786,7 @@ class Nezha:
         report.source = str(day.path)
         report.n_kept = len(metrics) + len(spans) + len(logs)
         meta = {"files": files, "missing": missing}
-        return {"spans": spans, "metrics": metrics, "logs": logs, "report": report,
-                "meta": meta}
+        return {"spans": spans, "metrics": metrics, "logs": logs, "report": report, "meta": meta}
 
     def _spans(self, paths: list[Path], start: int, end: int):
         if not paths:
@@ -740,7 +796,10 @@ class Nezha:
         keep = ((begin >= start) & (begin < end)).to_numpy()
         source = f"{paths[0].parent}/{{{','.join(p.name.split('_trace')[0] for p in paths)}}}"
         spans, report = normalize_spans(
-            raw.loc[keep], NEZHA_SPAN_COLUMNS, time_unit="ns", end_column=_SPAN_END,
+            raw.loc[keep],
+            NEZHA_SPAN_COLUMNS,
+            time_unit="ns",
+            end_column=_SPAN_END,
             source=source,
         )
         report.n_records = len(raw)
@@ -759,9 +818,11 @@ class Nezha:
             report.add("outside_time_range", len(raw), "lines of neighbouring minutes")
             return empty_logs(), report
         logs, report = read_logs(
-            raw.loc[keep].reset_index(drop=True), "table",
+            raw.loc[keep].reset_index(drop=True),
+            "table",
             columns={"ts_ns": "TimeUnixNano", "node": "PodName", "message": "Log"},
-            time_unit="ns", json_field="log.message",
+            time_unit="ns",
+            json_field="log.message",
             miner=_drain_miner(self._drain_config(day)),
         )
         report.source = source
@@ -779,12 +840,17 @@ def _dependency_edges(path: Path) -> list[tuple[str, str, float]]:
     frame = _read_csv(path, dtype=str, keep_default_na=False)
     if frame.shape[1] < 2:
         raise ParseError(
-            "dependency file has fewer than two columns", source=str(path),
-            expected="Source,Target[,Weight]", found=f"columns {list(frame.columns)}",
+            "dependency file has fewer than two columns",
+            source=str(path),
+            expected="Source,Target[,Weight]",
+            found=f"columns {list(frame.columns)}",
         )
     source, target = frame.columns[0], frame.columns[1]
-    weights = (pd.to_numeric(frame["Weight"], errors="coerce").fillna(1.0)
-               if "Weight" in frame.columns else pd.Series(1.0, index=frame.index))
+    weights = (
+        pd.to_numeric(frame["Weight"], errors="coerce").fillna(1.0)
+        if "Weight" in frame.columns
+        else pd.Series(1.0, index=frame.index)
+    )
     edges = []
     for s, t, w in zip(frame[source].str.strip(), frame[target].str.strip(), weights, strict=False):
         if _is_ip(t) or _is_ip(s):
@@ -806,8 +872,11 @@ def _slice_report(source: str, metrics: pd.DataFrame, fixed: np.ndarray) -> Inge
     report = IngestReport(source, n_records=len(metrics), n_kept=len(metrics))
     if fixed.any():
         row = metrics.iloc[int(np.flatnonzero(fixed)[0])]
-        report.add("timestamp_mismatch", int(fixed.sum()),
-                   f"{row['node']}: TimeStamp disagrees with Time; Time used")
+        report.add(
+            "timestamp_mismatch",
+            int(fixed.sum()),
+            f"{row['node']}: TimeStamp disagrees with Time; Time used",
+        )
     missing = metrics["value"].isna().to_numpy()
     if missing.any():
         row = metrics.iloc[int(np.flatnonzero(missing)[0])]
@@ -821,8 +890,10 @@ def _check_sources(sources: Iterable[str]) -> tuple[str, ...]:
     for item in sources:
         if item not in allowed:
             raise GraphadInputError(
-                "unknown telemetry source", field="sources",
-                expected=f"some of {list(allowed)}", found=repr(item),
+                "unknown telemetry source",
+                field="sources",
+                expected=f"some of {list(allowed)}",
+                found=repr(item),
             )
     return sources
 

@@ -43,15 +43,38 @@ from graphad.exceptions import GraphadInputError
 from graphad.graph.window import parse_duration
 from graphad.ingest.report import IngestReport
 
-__all__ = ["SimulatedSystem", "make_microservice_system", "make_topology", "FAULT_TYPES",
-           "SIMULATED_METRICS"]
+__all__ = [
+    "SimulatedSystem",
+    "make_microservice_system",
+    "make_topology",
+    "FAULT_TYPES",
+    "SIMULATED_METRICS",
+]
 
 FAULT_TYPES = ("latency", "errors", "cpu", "memory")
-SIMULATED_METRICS = ("cpu", "memory", "latency_p50", "latency_p99", "request_rate",
-                     "error_rate")
-_NAMES = ("auth", "user", "cart", "order", "payment", "catalog", "search", "inventory",
-          "shipping", "email", "recommendation", "review", "pricing", "notification", "ads",
-          "currency", "checkout", "profile", "media", "rating")
+SIMULATED_METRICS = ("cpu", "memory", "latency_p50", "latency_p99", "request_rate", "error_rate")
+_NAMES = (
+    "auth",
+    "user",
+    "cart",
+    "order",
+    "payment",
+    "catalog",
+    "search",
+    "inventory",
+    "shipping",
+    "email",
+    "recommendation",
+    "review",
+    "pricing",
+    "notification",
+    "ads",
+    "currency",
+    "checkout",
+    "profile",
+    "media",
+    "rating",
+)
 _SHARED = ("database", "cache", "queue", "storage")
 _DAY_NS = 86_400 * 10**9
 _Z99 = 2.326
@@ -101,8 +124,9 @@ def _service_names(n_services: int, n_shared: int) -> list[str]:
     return names
 
 
-def make_topology(n_services: int = 10, random_state: int | None = 0,
-                  max_depth: int = 3) -> nx.DiGraph:
+def make_topology(
+    n_services: int = 10, random_state: int | None = 0, max_depth: int = 3
+) -> nx.DiGraph:
     """A random but realistic service call graph (a DAG rooted at ``frontend``).
 
     The front door calls a few first-level services; each further service is called by one
@@ -130,8 +154,8 @@ def make_topology(n_services: int = 10, random_state: int | None = 0,
     rng = np.random.default_rng(random_state)
     n_shared = min(len(_SHARED), max(1, n_services // 5)) if n_services >= 3 else 0
     names = _service_names(n_services, n_shared)
-    middle = names[1:n_services - n_shared]
-    shared = names[n_services - n_shared:]
+    middle = names[1 : n_services - n_shared]
+    shared = names[n_services - n_shared :]
     graph = nx.DiGraph()
     graph.add_node("frontend", depth=0)
     for i, name in enumerate(middle):
@@ -156,7 +180,7 @@ def make_topology(n_services: int = 10, random_state: int | None = 0,
 
 def _pod_name(service: str, rng: np.random.Generator) -> str:
     alphabet = np.array(list("bcdfghjklmnpqrstvwxz2456789"))
-    return (f"{service}-{''.join(rng.choice(alphabet, 10))}-{''.join(rng.choice(alphabet, 5))}")
+    return f"{service}-{''.join(rng.choice(alphabet, 10))}-{''.join(rng.choice(alphabet, 5))}"
 
 
 @dataclass
@@ -190,16 +214,23 @@ def _fault_profile(kind: str, magnitude: float, active: np.ndarray, progress: np
         cpu_set = np.where(active, 97.0, np.nan)
     elif kind == "memory":
         mem_mult = np.where(active, 1.0 + magnitude * progress, 1.0)
-        own_mult = np.where(active, 1.0 + 2.0 * magnitude * progress ** 2, 1.0)
+        own_mult = np.where(active, 1.0 + 2.0 * magnitude * progress**2, 1.0)
     return own_mult, own_add, err_add, cpu_set, mem_mult
 
 
 _DEFAULT_MAGNITUDE = {"latency": 300.0, "errors": 0.3, "cpu": 4.0, "memory": 2.0}
 
 
-def _simulate(graph: nx.DiGraph, services: list[str], times: np.ndarray, start_ns: int,
-              fault: dict, rng: np.random.Generator, base_rate: float,
-              noise: float) -> _Model:
+def _simulate(
+    graph: nx.DiGraph,
+    services: list[str],
+    times: np.ndarray,
+    start_ns: int,
+    fault: dict,
+    rng: np.random.Generator,
+    base_rate: float,
+    noise: float,
+) -> _Model:
     n, t = len(services), len(times)
     index = {s: i for i, s in enumerate(services)}
     phase = rng.uniform(0, 2 * np.pi)
@@ -213,11 +244,16 @@ def _simulate(graph: nx.DiGraph, services: list[str], times: np.ndarray, start_n
             rate[index[c]] += graph.edges[s, c]["p"] * rate[index[s]]
     base_own = rng.lognormal(np.log(8.0), 0.5, n)  # ms
     own = base_own[:, None] * rng.lognormal(0.0, noise, (n, t))
-    own_error = np.clip(rng.uniform(0.0005, 0.003, n)[:, None]
-                        * rng.lognormal(0.0, noise, (n, t)), 0, 1)
+    own_error = np.clip(
+        rng.uniform(0.0005, 0.003, n)[:, None] * rng.lognormal(0.0, noise, (n, t)), 0, 1
+    )
     base_cpu = rng.uniform(10.0, 35.0, n)
-    cpu = np.clip(base_cpu[:, None] * (0.6 + 0.4 * rate / rate.mean(axis=1, keepdims=True))
-                  + rng.normal(0.0, 1.0, (n, t)), 0.0, 100.0)
+    cpu = np.clip(
+        base_cpu[:, None] * (0.6 + 0.4 * rate / rate.mean(axis=1, keepdims=True))
+        + rng.normal(0.0, 1.0, (n, t)),
+        0.0,
+        100.0,
+    )
     memory = rng.uniform(120.0, 900.0, n)[:, None] * rng.lognormal(0.0, noise / 3, (n, t))
     leak = np.zeros((n, t))
     f = index[fault["service"]]
@@ -225,7 +261,8 @@ def _simulate(graph: nx.DiGraph, services: list[str], times: np.ndarray, start_n
     span = max(fault["end_ns"] - fault["start_ns"], 1)
     progress = np.clip((times - fault["start_ns"]) / span, 0.0, 1.0) * active
     own_mult, own_add, err_add, cpu_set, mem_mult = _fault_profile(
-        fault["type"], fault["magnitude"], active, progress)
+        fault["type"], fault["magnitude"], active, progress
+    )
     own[f] = own[f] * own_mult + own_add
     own_error[f] = np.clip(own_error[f] + err_add, 0.0, 1.0)
     cpu[f] = np.where(np.isnan(cpu_set), cpu[f], cpu_set + rng.normal(0, 0.5, t).clip(-2, 2))
@@ -260,19 +297,30 @@ def _metrics_frame(model: _Model, entities: list[str], times: np.ndarray) -> pd.
     n, t = model.rate.shape
     frames = []
     for name in SIMULATED_METRICS:
-        frames.append(pd.DataFrame({
-            "ts_ns": np.tile(times, n),
-            "node": np.repeat(np.array(entities, dtype=object), t),
-            "metric": name,
-            "value": values[name].reshape(-1).astype(np.float64),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "ts_ns": np.tile(times, n),
+                    "node": np.repeat(np.array(entities, dtype=object), t),
+                    "metric": name,
+                    "value": values[name].reshape(-1).astype(np.float64),
+                }
+            )
+        )
     frame = pd.concat(frames, ignore_index=True)
     return frame.sort_values(["ts_ns", "node", "metric"], kind="stable").reset_index(drop=True)
 
 
-def _logs_frame(graph: nx.DiGraph, services: list[str], entities: list[str],
-                model: _Model, times: np.ndarray, step_s: float,
-                rng: np.random.Generator, q: float) -> pd.DataFrame:
+def _logs_frame(
+    graph: nx.DiGraph,
+    services: list[str],
+    entities: list[str],
+    model: _Model,
+    times: np.ndarray,
+    step_s: float,
+    rng: np.random.Generator,
+    q: float,
+) -> pd.DataFrame:
     index = {s: i for i, s in enumerate(services)}
     rows_ts, rows_node, rows_tpl, rows_count = [], [], [], []
 
@@ -289,26 +337,39 @@ def _logs_frame(graph: nx.DiGraph, services: list[str], entities: list[str],
         requests = model.rate[i] * step_s
         emit(i, f"{s}: handled request <*> in <*> ms", 0.02 * requests)
         emit(i, f"{s}: health check ok", np.full(len(times), 2.0))
-        emit(i, f"{s}: internal error while processing request <*>: <*>",
-             requests * model.own_error[i])
+        emit(
+            i,
+            f"{s}: internal error while processing request <*>: <*>",
+            requests * model.own_error[i],
+        )
         for c in graph.successors(s):
             p = graph.edges[s, c]["p"]
             emit(i, f"{s}: call to {c} failed: <*>", requests * p * q * model.error[index[c]])
         slow = np.clip(model.own[i] / np.median(model.own[i]) - 2.0, 0.0, None)
         emit(i, f"{s}: request <*> timed out after <*> ms", 0.01 * requests * slow)
         emit(i, f"{s}: GC pause of <*> ms", 20.0 * model.leak[i] ** 2)
-    frame = pd.DataFrame({
-        "ts_ns": np.concatenate(rows_ts).astype(np.int64),
-        "node": np.concatenate(rows_node),
-        "template": np.concatenate(rows_tpl),
-        "count": np.concatenate(rows_count).astype(np.int64),
-    })
+    frame = pd.DataFrame(
+        {
+            "ts_ns": np.concatenate(rows_ts).astype(np.int64),
+            "node": np.concatenate(rows_node),
+            "template": np.concatenate(rows_tpl),
+            "count": np.concatenate(rows_count).astype(np.int64),
+        }
+    )
     return frame.sort_values(["ts_ns", "node", "template"], kind="stable").reset_index(drop=True)
 
 
-def _spans_frame(graph: nx.DiGraph, services: list[str], entities: list[str],
-                 model: _Model, times: np.ndarray, step_ns: int, traces_per_step: float,
-                 rng: np.random.Generator, q: float) -> pd.DataFrame:
+def _spans_frame(
+    graph: nx.DiGraph,
+    services: list[str],
+    entities: list[str],
+    model: _Model,
+    times: np.ndarray,
+    step_ns: int,
+    traces_per_step: float,
+    rng: np.random.Generator,
+    q: float,
+) -> pd.DataFrame:
     index = {s: i for i, s in enumerate(services)}
     children = {s: [(c, graph.edges[s, c]["p"]) for c in graph.successors(s)] for s in services}
     rows: list[tuple] = []
@@ -331,8 +392,18 @@ def _spans_frame(graph: nx.DiGraph, services: list[str], entities: list[str],
                 failed |= error and rng.random() < q
         end = cursor + 0.7 * own * 1e6
         failed |= rng.random() < model.own_error[i, t]
-        rows.append((trace, span_id, parent, entities[i], f"{s}/handle", int(start),
-                     int(end - start), int(failed)))
+        rows.append(
+            (
+                trace,
+                span_id,
+                parent,
+                entities[i],
+                f"{s}/handle",
+                int(start),
+                int(end - start),
+                int(failed),
+            )
+        )
         return end - start, failed
 
     offsets = rng.random(int(counts.sum())) * step_ns
@@ -342,8 +413,16 @@ def _spans_frame(graph: nx.DiGraph, services: list[str], entities: list[str],
             trace = f"{rng.integers(0, 2**63):016x}{k:016x}"
             visit(services[0], float(times[t] + offsets[k]), t, trace, "")
             k += 1
-    columns = ["trace_id", "span_id", "parent_id", "service", "operation", "start_ns",
-               "duration_ns", "status"]
+    columns = [
+        "trace_id",
+        "span_id",
+        "parent_id",
+        "service",
+        "operation",
+        "start_ns",
+        "duration_ns",
+        "status",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     frame = frame.astype({c: object for c in columns[:5]})
     frame["start_ns"] = frame["start_ns"].astype(np.int64)
@@ -412,7 +491,9 @@ def make_microservice_system(
     """
     if fault_type not in FAULT_TYPES:
         raise GraphadInputError(
-            "unknown fault type", field="fault_type", expected=f"one of {list(FAULT_TYPES)}",
+            "unknown fault type",
+            field="fault_type",
+            expected=f"one of {list(FAULT_TYPES)}",
             found=repr(fault_type),
         )
     rng = np.random.default_rng(random_state)
@@ -421,19 +502,29 @@ def make_microservice_system(
     step_ns, duration_ns = parse_duration(step), parse_duration(duration)
     if step_ns <= 0 or duration_ns < step_ns:
         raise GraphadInputError(
-            "duration shorter than one step", field="duration",
-            expected=f"at least {step_ns} ns", found=duration_ns,
+            "duration shorter than one step",
+            field="duration",
+            expected=f"at least {step_ns} ns",
+            found=duration_ns,
         )
-    start_ns = int(start) if isinstance(start, (int, np.integer)) else int(
-        pd.Timestamp(start).tz_convert("UTC").value if pd.Timestamp(start).tzinfo
-        else pd.Timestamp(start, tz="UTC").value)
+    start_ns = (
+        int(start)
+        if isinstance(start, (int, np.integer))
+        else int(
+            pd.Timestamp(start).tz_convert("UTC").value
+            if pd.Timestamp(start).tzinfo
+            else pd.Timestamp(start, tz="UTC").value
+        )
+    )
     times = start_ns + np.arange(duration_ns // step_ns, dtype=np.int64) * step_ns
     end_ns = int(times[-1] + step_ns)
     if fault_service is None:
         fault_service = services[1 + int(rng.integers(len(services) - 1))]
     elif fault_service not in graph:
         raise GraphadInputError(
-            "unknown service", field="fault_service", expected=f"one of {services}",
+            "unknown service",
+            field="fault_service",
+            expected=f"one of {services}",
             found=repr(fault_service),
         )
     if fault_start is None:
@@ -443,33 +534,54 @@ def make_microservice_system(
         onset = offset if offset >= start_ns else start_ns + offset
     if not start_ns <= onset < end_ns:
         raise GraphadInputError(
-            "fault starts outside the simulated range", field="fault_start",
-            expected=f"a time in [{start_ns}, {end_ns})", found=onset,
+            "fault starts outside the simulated range",
+            field="fault_start",
+            expected=f"a time in [{start_ns}, {end_ns})",
+            found=onset,
         )
-    magnitude = float(_DEFAULT_MAGNITUDE[fault_type] if fault_magnitude is None
-                      else fault_magnitude)
-    fault = {"service": fault_service, "type": fault_type, "start_ns": onset,
-             "end_ns": min(onset + parse_duration(fault_duration), end_ns),
-             "magnitude": magnitude, "propagation": float(propagation)}
+    magnitude = float(
+        _DEFAULT_MAGNITUDE[fault_type] if fault_magnitude is None else fault_magnitude
+    )
+    fault = {
+        "service": fault_service,
+        "type": fault_type,
+        "start_ns": onset,
+        "end_ns": min(onset + parse_duration(fault_duration), end_ns),
+        "magnitude": magnitude,
+        "propagation": float(propagation),
+    }
     model = _simulate(graph, services, times, start_ns, fault, rng, base_rate, noise)
     entity_rng = np.random.default_rng(rng.integers(2**31))
     entities = [_pod_name(s, entity_rng) if pod_names else s for s in services]
     metrics = _metrics_frame(model, entities, times)
-    logs = _logs_frame(graph, services, entities, model, times, step_ns / 1e9, rng,
-                       float(propagation))
-    spans = _spans_frame(graph, services, entities, model, times, step_ns, traces_per_step,
-                         rng, float(propagation))
+    logs = _logs_frame(
+        graph, services, entities, model, times, step_ns / 1e9, rng, float(propagation)
+    )
+    spans = _spans_frame(
+        graph, services, entities, model, times, step_ns, traces_per_step, rng, float(propagation)
+    )
     truth_graph = nx.DiGraph()
     truth_graph.add_nodes_from(services)
-    truth_graph.add_edges_from((u, v, {"p": d["p"], "weight": d["p"]})
-                               for u, v, d in graph.edges(data=True))
+    truth_graph.add_edges_from(
+        (u, v, {"p": d["p"], "weight": d["p"]}) for u, v, d in graph.edges(data=True)
+    )
     affected = sorted(nx.ancestors(graph, fault_service) | {fault_service})
-    report = IngestReport("simulator", n_records=len(spans) + len(metrics) + len(logs),
-                          n_kept=len(spans) + len(metrics) + len(logs))
-    params = {"n_services": n_services, "duration": duration, "step": step,
-              "fault_service": fault_service, "fault_type": fault_type,
-              "fault_start_ns": onset, "fault_end_ns": fault["end_ns"],
-              "fault_magnitude": magnitude, "random_state": random_state}
+    report = IngestReport(
+        "simulator",
+        n_records=len(spans) + len(metrics) + len(logs),
+        n_kept=len(spans) + len(metrics) + len(logs),
+    )
+    params = {
+        "n_services": n_services,
+        "duration": duration,
+        "step": step,
+        "fault_service": fault_service,
+        "fault_type": fault_type,
+        "fault_start_ns": onset,
+        "fault_end_ns": fault["end_ns"],
+        "fault_magnitude": magnitude,
+        "random_state": random_state,
+    }
     case = FaultCase(
         case_id=f"sim-{random_state}-{fault_service}-{fault_type}",
         system="simulated",
@@ -482,11 +594,24 @@ def make_microservice_system(
         call_graph=truth_graph,
         root_cause_entity=entities[services.index(fault_service)],
         report=report,
-        meta={"end_ns": fault["end_ns"], "affected": affected, "start_ns": start_ns,
-              "stop_ns": end_ns, "magnitude": magnitude},
+        meta={
+            "end_ns": fault["end_ns"],
+            "affected": affected,
+            "start_ns": start_ns,
+            "stop_ns": end_ns,
+            "magnitude": magnitude,
+        },
     )
     return SimulatedSystem(
-        spans=spans, metrics=metrics, logs=logs, call_graph=truth_graph, case=case,
-        services=services, entities=dict(zip(services, entities, strict=False)), start_ns=start_ns,
-        end_ns=end_ns, step_ns=step_ns, params=params,
+        spans=spans,
+        metrics=metrics,
+        logs=logs,
+        call_graph=truth_graph,
+        case=case,
+        services=services,
+        entities=dict(zip(services, entities, strict=False)),
+        start_ns=start_ns,
+        end_ns=end_ns,
+        step_ns=step_ns,
+        params=params,
     )

@@ -167,10 +167,15 @@ class ContrastiveDetector(BaseDetector):
                 f"Could not resolve '{self.scaler}' among choices ['minmax', 'robust']",
                 field="scaler",
             )
-        if self.window_scoring is not None and not isinstance(self.window_scoring, str) \
-                and any(p not in _PARTS for p in self.window_scoring):
-            raise GraphadInputError(f"Could not resolve {list(self.window_scoring)} among "
-                                    f"choices {list(_PARTS)}", field="window_scoring")
+        if (
+            self.window_scoring is not None
+            and not isinstance(self.window_scoring, str)
+            and any(p not in _PARTS for p in self.window_scoring)
+        ):
+            raise GraphadInputError(
+                f"Could not resolve {list(self.window_scoring)} among choices {list(_PARTS)}",
+                field="window_scoring",
+            )
         if self.window_reduce not in ("sum", "max"):
             raise GraphadInputError(
                 f"Could not resolve '{self.window_reduce}' among choices ['max', 'sum']",
@@ -254,8 +259,7 @@ class ContrastiveDetector(BaseDetector):
                 total += float(loss.detach()) * len(idx)
                 count += len(idx)
             history.append(total / max(count, 1))
-            logger.debug("%s epoch %d: loss %.5f", type(self).__name__, len(history),
-                         history[-1])
+            logger.debug("%s epoch %d: loss %.5f", type(self).__name__, len(history), history[-1])
             bar.set_postfix(loss=f"{history[-1]:.4f}")
         return history
 
@@ -302,7 +306,10 @@ class ContrastiveDetector(BaseDetector):
         return torch.cat([z * weight, values], -1)
 
     def _raw_parts(
-        self, x: Tensor, device: torch.device, positions: Tensor | None,
+        self,
+        x: Tensor,
+        device: torch.device,
+        positions: Tensor | None,
         names: Sequence[str],
     ) -> dict[str, Tensor]:
         z, err = self._encode(x, device)
@@ -369,8 +376,9 @@ class ContrastiveDetector(BaseDetector):
             return self._reduce_nodes(scores, mask)
         return scores.masked_fill(~mask, 0.0).sum(1)
 
-    def _all_scores(self, batch: WindowBatch, parts: dict[str, Tensor] | None = None
-                    ) -> tuple[Tensor, Tensor]:
+    def _all_scores(
+        self, batch: WindowBatch, parts: dict[str, Tensor] | None = None
+    ) -> tuple[Tensor, Tensor]:
         """Node scores ``[W, N]`` (parts in ``scoring``) and window scores ``[W]`` (the
         node-score sum / max over the parts in ``window_scoring``).
         """

@@ -113,8 +113,10 @@ class BenchResult:
             "kind": self.kind,
             "config": _jsonable(self.config),
             "records": _jsonable(self.records),
-            "tables": {name: _jsonable(table.to_dict(orient="records"))
-                       for name, table in self.tables.items()},
+            "tables": {
+                name: _jsonable(table.to_dict(orient="records"))
+                for name, table in self.tables.items()
+            },
         }
 
     def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:
@@ -129,16 +131,21 @@ class BenchResult:
         """Rebuild a result from :meth:`to_dict` output (e.g. a JSON file's content)."""
         try:
             tables = {name: pd.DataFrame(rows) for name, rows in data["tables"].items()}
-            return cls(str(data["kind"]), list(data["records"]), tables,
-                       dict(data.get("config", {})))
+            return cls(
+                str(data["kind"]), list(data["records"]), tables, dict(data.get("config", {}))
+            )
         except (KeyError, TypeError, AttributeError) as error:
-            raise GraphadInputError("not a benchmark result", field=str(error),
-                                    expected="keys 'kind', 'records', 'tables'") from error
+            raise GraphadInputError(
+                "not a benchmark result",
+                field=str(error),
+                expected="keys 'kind', 'records', 'tables'",
+            ) from error
 
     def format(self, digits: int = 3) -> str:
         """Every table as aligned text, each under its name."""
-        return "\n\n".join(format_table(table, digits=digits, title=name)
-                           for name, table in self.tables.items())
+        return "\n\n".join(
+            format_table(table, digits=digits, title=name) for name, table in self.tables.items()
+        )
 
     def __str__(self) -> str:
         return self.format()
@@ -158,8 +165,9 @@ def _cell(value: Any, digits: int) -> str:
     return str(value)
 
 
-def format_table(table: pd.DataFrame | BenchResult, digits: int = 3,
-                 title: str | None = None) -> str:
+def format_table(
+    table: pd.DataFrame | BenchResult, digits: int = 3, title: str | None = None
+) -> str:
     """Render a table as aligned plain text (numbers right-aligned, text left-aligned).
 
     Args:
@@ -182,13 +190,17 @@ def format_table(table: pd.DataFrame | BenchResult, digits: int = 3,
         return table.format(digits)
     columns = [str(c) for c in table.columns]
     cells = [[_cell(v, digits) for v in row] for row in table.itertuples(index=False)]
-    numeric = [pd.api.types.is_numeric_dtype(table[c]) and
-               not pd.api.types.is_bool_dtype(table[c]) for c in table.columns]
+    numeric = [
+        pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
+        for c in table.columns
+    ]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
 
     def line(values: list[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w)
-                 for v, w, num in zip(values, widths, numeric, strict=True)]
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
         return "  ".join(parts).rstrip()
 
     lines = [] if title is None else [title]
@@ -210,14 +222,21 @@ def _named(methods: Any) -> list[tuple[str, Any]]:
     else:
         pairs = [(_label(methods), methods)]
     if not pairs:
-        raise GraphadInputError("no method to benchmark", field="methods",
-                                expected="at least one name or object", found="none")
+        raise GraphadInputError(
+            "no method to benchmark",
+            field="methods",
+            expected="at least one name or object",
+            found="none",
+        )
     labels = [label for label, _ in pairs]
     duplicates = sorted({x for x in labels if labels.count(x) > 1})
     if duplicates:
-        raise GraphadInputError("two methods share a name", field="methods",
-                                expected="distinct names (pass a dict to name them)",
-                                found=duplicates)
+        raise GraphadInputError(
+            "two methods share a name",
+            field="methods",
+            expected="distinct names (pass a dict to name them)",
+            found=duplicates,
+        )
     return pairs
 
 
@@ -233,8 +252,9 @@ def _lookup(name: str, registry: Mapping[str, Any], what: str) -> Any:
     key = name.lower().replace("-", "_")
     lowered = {k.lower().replace("-", "_"): v for k, v in registry.items()}
     if key not in lowered:
-        raise GraphadInputError(f"Could not resolve '{name}' among choices {sorted(registry)}",
-                                field=what)
+        raise GraphadInputError(
+            f"Could not resolve '{name}' among choices {sorted(registry)}", field=what
+        )
     return lowered[key]
 
 
@@ -243,8 +263,11 @@ def _ranker_registry() -> Mapping[str, Any]:
 
     registry = getattr(rca, "RANKERS", None)
     if registry is None:
-        raise GraphadInputError("no ranker registry: graphad.rca.RANKERS is missing",
-                                field="rankers", expected="ranker objects instead of names")
+        raise GraphadInputError(
+            "no ranker registry: graphad.rca.RANKERS is missing",
+            field="rankers",
+            expected="ranker objects instead of names",
+        )
     return registry
 
 
@@ -254,9 +277,12 @@ def _make_ranker(spec: Any) -> Any:
     if isinstance(spec, type):
         spec = spec()
     if not callable(getattr(spec, "rank", None)):
-        raise GraphadInputError("not a ranker", field="rankers",
-                                expected="an object with a rank(case) method",
-                                found=type(spec).__name__)
+        raise GraphadInputError(
+            "not a ranker",
+            field="rankers",
+            expected="an object with a rank(case) method",
+            found=type(spec).__name__,
+        )
     return spec
 
 
@@ -276,9 +302,12 @@ def _detector_factory(spec: Any, params: Mapping[str, Any] | None) -> Callable[[
         return lambda: spec  # cannot be cloned: refitted for every entity
     if callable(spec):
         return spec
-    raise GraphadInputError("not a detector", field="detectors",
-                            expected="a name, a detector class or instance, or a factory",
-                            found=type(spec).__name__)
+    raise GraphadInputError(
+        "not a detector",
+        field="detectors",
+        expected="a name, a detector class or instance, or a factory",
+        found=type(spec).__name__,
+    )
 
 
 def _progress(items: Iterable, verbose: bool, desc: str, total: int | None = None):
@@ -318,8 +347,15 @@ def blind_case(case: Any, onset_ns: int | None = None, *, hide_id: bool = False)
     case_id = case.case_id
     if hide_id:
         case_id = "case-" + hashlib.sha256(str(case_id).encode()).hexdigest()[:12]
-    return dataclasses.replace(case, root_cause="", fault_type="", root_cause_entity=None,
-                               meta={}, onset_ns=onset, case_id=case_id)
+    return dataclasses.replace(
+        case,
+        root_cause="",
+        fault_type="",
+        root_cause_entity=None,
+        meta={},
+        onset_ns=onset,
+        case_id=case_id,
+    )
 
 
 def _crop_start(case: Any, start_ns: int) -> Any:
@@ -347,8 +383,11 @@ def _default_onset_estimator() -> Callable[[Any], Any]:
 
     estimator = getattr(rca, "estimate_onset", None)
     if estimator is None:
-        raise GraphadInputError("no onset estimator: graphad.rca.estimate_onset is missing",
-                                field="onset_estimator", expected="a callable case -> ns")
+        raise GraphadInputError(
+            "no onset estimator: graphad.rca.estimate_onset is missing",
+            field="onset_estimator",
+            expected="a callable case -> ns",
+        )
     return estimator
 
 
@@ -361,9 +400,12 @@ def _as_onset(value: Any) -> int:
             return int(getattr(value, attribute))
     if isinstance(value, tuple) and value:
         return int(value[0])
-    raise GraphadInputError("the onset estimator returned no onset", field="onset_estimator",
-                            expected="an int (ns) or an object with onset_ns",
-                            found=type(value).__name__)
+    raise GraphadInputError(
+        "the onset estimator returned no onset",
+        field="onset_estimator",
+        expected="an int (ns) or an object with onset_ns",
+        found=type(value).__name__,
+    )
 
 
 def _mapped_ranking(nodes: list[str], rule: Callable | None) -> list[str]:
@@ -373,8 +415,9 @@ def _mapped_ranking(nodes: list[str], rule: Callable | None) -> list[str]:
     return list(dict.fromkeys(names))  # dedupe, keep the first (best) position
 
 
-def rca_summary(records: pd.DataFrame, by: list[str], k: Iterable[int] = (1, 3, 5),
-                avg_k: int = 5) -> pd.DataFrame:
+def rca_summary(
+    records: pd.DataFrame, by: list[str], k: Iterable[int] = (1, 3, 5), avg_k: int = 5
+) -> pd.DataFrame:
     """AC@k, Avg@k, MRR and seconds per case of RCA records grouped by ``by``.
 
     Args:
@@ -466,11 +509,13 @@ def run_rca_benchmark(
             or no case at all.
     """
     if onset not in ("true", "estimated"):
-        raise GraphadInputError("unknown onset mode", field="onset",
-                                expected="'true' or 'estimated'", found=repr(onset))
+        raise GraphadInputError(
+            "unknown onset mode", field="onset", expected="'true' or 'estimated'", found=repr(onset)
+        )
     if errors not in ("raise", "record"):
-        raise GraphadInputError("unknown error mode", field="errors",
-                                expected="'raise' or 'record'", found=repr(errors))
+        raise GraphadInputError(
+            "unknown error mode", field="errors", expected="'raise' or 'record'", found=repr(errors)
+        )
     pairs = [(label, _make_ranker(spec)) for label, spec in _named(rankers)]
     rule = None
     if node_rule is not None:
@@ -492,11 +537,11 @@ def run_rca_benchmark(
     rng = np.random.default_rng(random_state)
     records: list[dict] = []
     for case in _progress(cases, verbose, "rca cases"):
-        records.extend(_run_case(case, pairs, estimator, rule, hide_window_start, rng,
-                                 errors))
+        records.extend(_run_case(case, pairs, estimator, rule, hide_window_start, rng, errors))
     if not records:
-        raise GraphadInputError("no fault case to run", field="cases",
-                                expected="at least one FaultCase", found=0)
+        raise GraphadInputError(
+            "no fault case to run", field="cases", expected="at least one FaultCase", found=0
+        )
     frame = pd.DataFrame(records)
     avg_k = max(k)
     tables = {
@@ -509,10 +554,17 @@ def run_rca_benchmark(
     if onset == "estimated":
         errors_s = frame.groupby("ranker", sort=False)["onset_error_s"]
         tables["overall"]["|onset err| s"] = tables["overall"]["ranker"].map(
-            errors_s.apply(_median_abs))
-    config = {"onset": onset, "node_rule": str(node_rule), "k": list(k),
-              "rankers": [label for label, _ in pairs], "fit_seconds": fit_seconds,
-              "hide_window_start": hide_window_start, "random_state": random_state}
+            errors_s.apply(_median_abs)
+        )
+    config = {
+        "onset": onset,
+        "node_rule": str(node_rule),
+        "k": list(k),
+        "rankers": [label for label, _ in pairs],
+        "fit_seconds": fit_seconds,
+        "hide_window_start": hide_window_start,
+        "random_state": random_state,
+    }
     return BenchResult("rca", records, tables, config)
 
 
@@ -523,8 +575,12 @@ def _median_abs(values: pd.Series) -> float:
 
 
 def _run_case(case, pairs, estimator, rule, hide_window_start, rng, errors) -> list[dict]:
-    truth = {"system": case.system, "case_id": case.case_id,
-             "fault_type": case.fault_type, "root_cause": case.root_cause}
+    truth = {
+        "system": case.system,
+        "case_id": case.case_id,
+        "fault_type": case.fault_type,
+        "root_cause": case.root_cause,
+    }
     onset_ns, estimate_seconds, extra = None, 0.0, {}
     if estimator is not None:
         hidden = blind_case(case, hide_id=True)
@@ -541,12 +597,21 @@ def _run_case(case, pairs, estimator, rule, hide_window_start, rng, errors) -> l
                 raise
             logger.warning("onset estimation failed on case %s: %s", case.case_id, exc)
             message = f"onset estimation: {type(exc).__name__}: {exc}"
-            return [{**truth, "ranker": label, "rank": None, "top": [],
-                     "seconds": time.perf_counter() - began, "onset_ns": None,
-                     "onset_error_s": math.nan, "error": message} for label, _ in pairs]
+            return [
+                {
+                    **truth,
+                    "ranker": label,
+                    "rank": None,
+                    "top": [],
+                    "seconds": time.perf_counter() - began,
+                    "onset_ns": None,
+                    "onset_error_s": math.nan,
+                    "error": message,
+                }
+                for label, _ in pairs
+            ]
         estimate_seconds = time.perf_counter() - began
-        extra = {"onset_ns": onset_ns,
-                 "onset_error_s": (onset_ns - case.onset_ns) / 1e9}
+        extra = {"onset_ns": onset_ns, "onset_error_s": (onset_ns - case.onset_ns) / 1e9}
     out = []
     for label, ranker in pairs:
         view = blind_case(case, onset_ns, hide_id=estimator is not None)
@@ -556,8 +621,12 @@ def _run_case(case, pairs, estimator, rule, hide_window_start, rng, errors) -> l
             result = ranker.rank(view)
             nodes = getattr(result, "nodes", None)
             if nodes is None:
-                raise GraphadInputError("the ranker returned no ranking", field=label,
-                                        expected="an RCAResult", found=type(result).__name__)
+                raise GraphadInputError(
+                    "the ranker returned no ranking",
+                    field=label,
+                    expected="an RCAResult",
+                    found=type(result).__name__,
+                )
         except Exception as exc:
             if errors == "raise":
                 raise
@@ -566,8 +635,14 @@ def _run_case(case, pairs, estimator, rule, hide_window_start, rng, errors) -> l
         seconds = time.perf_counter() - began + estimate_seconds
         ranking = _mapped_ranking(list(nodes), rule)
         rank = ranking.index(case.root_cause) + 1 if case.root_cause in ranking else None
-        record = {**truth, "ranker": label, "rank": rank, "top": ranking[:5],
-                  "seconds": seconds, **extra}
+        record = {
+            **truth,
+            "ranker": label,
+            "rank": rank,
+            "top": ranking[:5],
+            "seconds": seconds,
+            **extra,
+        }
         if error is not None:
             record["error"] = error
         out.append(record)
@@ -603,9 +678,16 @@ def _to_numpy(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
-def _mts_metrics(labels: np.ndarray, scores: np.ndarray, node_scores: np.ndarray | None,
-                 node_labels: np.ndarray | None, threshold: float | None,
-                 vus_buffer: int, point_adjust: bool, random_state: int) -> dict:
+def _mts_metrics(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    node_scores: np.ndarray | None,
+    node_labels: np.ndarray | None,
+    threshold: float | None,
+    vus_buffer: int,
+    point_adjust: bool,
+    random_state: int,
+) -> dict:
     """Everything the MTS table reports; the only place that reads test labels."""
     out: dict[str, float] = {}
     out["AUC-ROC"] = auc_roc(labels, scores)
@@ -617,12 +699,23 @@ def _mts_metrics(labels: np.ndarray, scores: np.ndarray, node_scores: np.ndarray
         at = f1_at_threshold(labels, scores, threshold)
         alarms = (scores > threshold).astype(np.int64)
         rates = tpr_fpr(labels, alarms)
-        out.update({"F1@thr": at.f1, "P@thr": at.precision, "R@thr": at.recall,
-                    "FPR@thr": rates.fpr, "ADR": event_detection_rate(labels, alarms)})
+        out.update(
+            {
+                "F1@thr": at.f1,
+                "P@thr": at.precision,
+                "R@thr": at.recall,
+                "FPR@thr": rates.fpr,
+                "ADR": event_detection_rate(labels, alarms),
+            }
+        )
     else:
         out.update(dict.fromkeys(("F1@thr", "P@thr", "R@thr", "FPR@thr", "ADR"), math.nan))
-    usable = (node_scores is not None and node_labels is not None
-              and node_scores.shape == node_labels.shape and node_labels.any())
+    usable = (
+        node_scores is not None
+        and node_labels is not None
+        and node_scores.shape == node_labels.shape
+        and node_labels.any()
+    )
     out["HR@100"] = hit_rate_at_p(node_scores, node_labels, 1.0) if usable else math.nan
     out["HR@150"] = hit_rate_at_p(node_scores, node_labels, 1.5) if usable else math.nan
     if point_adjust:
@@ -631,8 +724,9 @@ def _mts_metrics(labels: np.ndarray, scores: np.ndarray, node_scores: np.ndarray
     return out
 
 
-def _score_entity(factory: Callable[[], Any], name: str, train: pd.DataFrame,
-                  test: pd.DataFrame) -> dict:
+def _score_entity(
+    factory: Callable[[], Any], name: str, train: pd.DataFrame, test: pd.DataFrame
+) -> dict:
     """Fit on ``train``, score ``test`` (with training context); sees no label."""
     detector = factory()
     began = time.perf_counter()
@@ -640,23 +734,35 @@ def _score_entity(factory: Callable[[], Any], name: str, train: pd.DataFrame,
     fit_seconds = time.perf_counter() - began
     size = _window_size(detector)
     if size - 1 > len(train):
-        raise GraphadInputError("training set shorter than the window context",
-                                source=name, field="window_size",
-                                expected=f"<= {len(train) + 1}", found=size)
-    context = train.iloc[len(train) - (size - 1):] if size > 1 else train.iloc[:0]
+        raise GraphadInputError(
+            "training set shorter than the window context",
+            source=name,
+            field="window_size",
+            expected=f"<= {len(train) + 1}",
+            found=size,
+        )
+    context = train.iloc[len(train) - (size - 1) :] if size > 1 else train.iloc[:0]
     series = pd.concat([context, test], ignore_index=True)
     began = time.perf_counter()
     scores = _to_numpy(detector.score_windows(series)).ravel()
     score_seconds = time.perf_counter() - began
     if scores.shape[0] != len(test):
-        raise GraphadInputError("the detector did not score every test step",
-                                source=name, field="score_windows",
-                                expected=f"{len(test)} scores", found=scores.shape[0])
+        raise GraphadInputError(
+            "the detector did not score every test step",
+            source=name,
+            field="score_windows",
+            expected=f"{len(test)} scores",
+            found=scores.shape[0],
+        )
     node_scores = _to_numpy(detector.decision_function(series))
     threshold = getattr(detector, "threshold_", None)
-    return {"scores": scores, "node_scores": node_scores,
-            "threshold": None if threshold is None else float(threshold),
-            "fit s": fit_seconds, "score s": score_seconds}
+    return {
+        "scores": scores,
+        "node_scores": node_scores,
+        "threshold": None if threshold is None else float(threshold),
+        "fit s": fit_seconds,
+        "score s": score_seconds,
+    }
 
 
 def _random_entity(num_train: int, test_shape: tuple[int, int], random_state: int) -> dict:
@@ -665,8 +771,13 @@ def _random_entity(num_train: int, test_shape: tuple[int, int], random_state: in
 
     rng = np.random.default_rng(random_state)
     train_scores = rng.random(num_train)
-    return {"scores": rng.random(test_shape[0]), "node_scores": rng.random(test_shape),
-            "threshold": fit_threshold(train_scores), "fit s": math.nan, "score s": math.nan}
+    return {
+        "scores": rng.random(test_shape[0]),
+        "node_scores": rng.random(test_shape),
+        "threshold": fit_threshold(train_scores),
+        "fit s": math.nan,
+        "score s": math.nan,
+    }
 
 
 def run_mts_benchmark(
@@ -709,8 +820,9 @@ def run_mts_benchmark(
         ``per_entity`` and ``mean`` (the mean over entities).
     """
     params = params or {}
-    methods = [(label, _detector_factory(spec, params.get(label)))
-               for label, spec in _named(detectors)]
+    methods = [
+        (label, _detector_factory(spec, params.get(label))) for label, spec in _named(detectors)
+    ]
     records = []
     for entity in _progress(_entities(root, entities), verbose, "entities"):
         labels = np.asarray(entity.test_labels, dtype=np.int64)
@@ -723,25 +835,52 @@ def run_mts_benchmark(
                 output = _random_entity(len(entity.train), entity.test.shape, random_state)
             else:
                 output = _score_entity(factory, entity.name, entity.train, entity.test)
-            metrics = _mts_metrics(labels, output["scores"], output["node_scores"],
-                                   node_labels, output["threshold"], vus_buffer,
-                                   point_adjust, random_state)
-            records.append({"entity": entity.name, "detector": label, **metrics,
-                            "fit s": output["fit s"], "score s": output["score s"]})
+            metrics = _mts_metrics(
+                labels,
+                output["scores"],
+                output["node_scores"],
+                node_labels,
+                output["threshold"],
+                vus_buffer,
+                point_adjust,
+                random_state,
+            )
+            records.append(
+                {
+                    "entity": entity.name,
+                    "detector": label,
+                    **metrics,
+                    "fit s": output["fit s"],
+                    "score s": output["score s"],
+                }
+            )
             logger.info("%s %s AUC-PR %.3f", entity.name, label, metrics["AUC-PR"])
     if not records:
-        raise GraphadInputError("no entity to run", field="entities",
-                                expected="at least one entity", found=0)
+        raise GraphadInputError(
+            "no entity to run", field="entities", expected="at least one entity", found=0
+        )
     frame = pd.DataFrame(records)
     order = list(dict.fromkeys(frame["detector"]))
-    mean = frame.drop(columns="entity").groupby("detector", sort=False).mean(
-        numeric_only=True).reindex(order).reset_index()
-    mean.insert(1, "entities", frame.groupby("detector", sort=False).size()
-                .reindex(order).to_numpy())
-    per_entity = frame[["entity", "detector"] + [c for c in frame.columns
-                                                 if c not in ("entity", "detector")]]
-    config = {"detectors": order, "vus_buffer": vus_buffer, "point_adjust": point_adjust,
-              "random_state": random_state, "params": params}
+    mean = (
+        frame.drop(columns="entity")
+        .groupby("detector", sort=False)
+        .mean(numeric_only=True)
+        .reindex(order)
+        .reset_index()
+    )
+    mean.insert(
+        1, "entities", frame.groupby("detector", sort=False).size().reindex(order).to_numpy()
+    )
+    per_entity = frame[
+        ["entity", "detector"] + [c for c in frame.columns if c not in ("entity", "detector")]
+    ]
+    config = {
+        "detectors": order,
+        "vus_buffer": vus_buffer,
+        "point_adjust": point_adjust,
+        "random_state": random_state,
+        "params": params,
+    }
     return BenchResult("mts", records, {"per_entity": per_entity, "mean": mean}, config)
 
 
@@ -754,12 +893,17 @@ def _subsample(part: list, n: int, rng: np.random.Generator) -> list:
     return [part[i] for i in np.sort(rng.choice(len(part), n, replace=False))]
 
 
-def _log_split(data: Any, protocol: str, holdout: float, max_test: int | None,
-               rng: np.random.Generator) -> tuple[list, list, np.ndarray, str]:
+def _log_split(
+    data: Any, protocol: str, holdout: float, max_test: int | None, rng: np.random.Generator
+) -> tuple[list, list, np.ndarray, str]:
     """Training sessions, test sessions and their labels; every choice is seeded."""
     if protocol not in _LOG_PROTOCOLS:
-        raise GraphadInputError("unknown protocol", field="protocol",
-                                expected=f"one of {list(_LOG_PROTOCOLS)}", found=repr(protocol))
+        raise GraphadInputError(
+            "unknown protocol",
+            field="protocol",
+            expected=f"one of {list(_LOG_PROTOCOLS)}",
+            found=repr(protocol),
+        )
     root = data if isinstance(data, (str, Path)) else None
     if root is not None:
         from graphad.datasets.logsets import load_hdfs_sessions
@@ -771,27 +915,39 @@ def _log_split(data: Any, protocol: str, holdout: float, max_test: int | None,
         protocol = "given" if normal is not None else "holdout"
     if protocol == "given":
         if normal is None:
-            raise GraphadInputError("the data has no normal test sessions", field="protocol",
-                                    expected="test_normal sessions, or protocol 'holdout' "
-                                             "/ 'labelled'", found="none")
+            raise GraphadInputError(
+                "the data has no normal test sessions",
+                field="protocol",
+                expected="test_normal sessions, or protocol 'holdout' / 'labelled'",
+                found="none",
+            )
         abnormal = list(data.test_abnormal)
         text = "given normal and abnormal test sessions"
     elif protocol == "holdout":
         if not 0.0 < holdout < 1.0:
-            raise GraphadInputError("holdout must be in (0, 1)", field="holdout",
-                                    expected="0 < holdout < 1", found=holdout)
+            raise GraphadInputError(
+                "holdout must be in (0, 1)",
+                field="holdout",
+                expected="0 < holdout < 1",
+                found=holdout,
+            )
         order = rng.permutation(len(train))
         cut = int(round(len(train) * (1.0 - holdout)))
         normal = [train[i] for i in order[cut:]]
         train = [train[i] for i in order[:cut]]
         abnormal = list(data.test_abnormal)
-        text = (f"{holdout:.0%} of the normal training sessions held out as normal test "
-                "sessions (before fitting), all abnormal test sessions")
+        text = (
+            f"{holdout:.0%} of the normal training sessions held out as normal test "
+            "sessions (before fitting), all abnormal test sessions"
+        )
     else:
         if root is None:
-            raise GraphadInputError("protocol 'labelled' needs the dataset folder",
-                                    field="data", expected="a folder path",
-                                    found=type(data).__name__)
+            raise GraphadInputError(
+                "protocol 'labelled' needs the dataset folder",
+                field="data",
+                expected="a folder path",
+                found=type(data).__name__,
+            )
         from graphad.datasets.logsets import load_hdfs_labelled
 
         sequences, labels = load_hdfs_labelled(root, "valid")
@@ -856,8 +1012,9 @@ def run_logs_benchmark(
     params = params or {}
     rng = np.random.default_rng(random_state)
     train, test, labels, text = _log_split(data, protocol, holdout, max_test, rng)
-    methods = [(label, _detector_factory(spec, params.get(label)))
-               for label, spec in _named(detectors)]
+    methods = [
+        (label, _detector_factory(spec, params.get(label))) for label, spec in _named(detectors)
+    ]
     train_input, test_input = features(train, test) if features is not None else (train, test)
     records = []
     for label, factory in _progress(methods, verbose, "detectors"):
@@ -869,20 +1026,40 @@ def run_logs_benchmark(
         scores = _to_numpy(detector.score_windows(test_input)).ravel()
         score_seconds = time.perf_counter() - began
         if scores.shape[0] != len(test):
-            raise GraphadInputError("the detector did not score every session", field=label,
-                                    expected=f"{len(test)} scores", found=scores.shape[0])
+            raise GraphadInputError(
+                "the detector did not score every session",
+                field=label,
+                expected=f"{len(test)} scores",
+                found=scores.shape[0],
+            )
         threshold = float(detector.threshold_)
         at = f1_at_threshold(labels, scores, threshold)
         rates = tpr_fpr(labels, (scores > threshold).astype(np.int64))
-        records.append({
-            "detector": label, "train": len(train), "test normal": int((labels == 0).sum()),
-            "test abnormal": int(labels.sum()), "AUC-ROC": auc_roc(labels, scores),
-            "AUC-PR": auc_pr(labels, scores), "best F1": best_f1(labels, scores).f1,
-            "F1@thr": at.f1, "P@thr": at.precision, "R@thr": at.recall, "TPR": rates.tpr,
-            "FPR": rates.fpr, "ACC": rates.accuracy, "fit s": fit_seconds,
-            "score s": score_seconds,
-        })
-    config = {"detectors": [label for label, _ in methods], "protocol": text,
-              "holdout": holdout, "max_test": max_test, "random_state": random_state,
-              "params": params}
+        records.append(
+            {
+                "detector": label,
+                "train": len(train),
+                "test normal": int((labels == 0).sum()),
+                "test abnormal": int(labels.sum()),
+                "AUC-ROC": auc_roc(labels, scores),
+                "AUC-PR": auc_pr(labels, scores),
+                "best F1": best_f1(labels, scores).f1,
+                "F1@thr": at.f1,
+                "P@thr": at.precision,
+                "R@thr": at.recall,
+                "TPR": rates.tpr,
+                "FPR": rates.fpr,
+                "ACC": rates.accuracy,
+                "fit s": fit_seconds,
+                "score s": score_seconds,
+            }
+        )
+    config = {
+        "detectors": [label for label, _ in methods],
+        "protocol": text,
+        "holdout": holdout,
+        "max_test": max_test,
+        "random_state": random_state,
+        "params": params,
+    }
     return BenchResult("logs", records, {"sessions": pd.DataFrame(records)}, config)

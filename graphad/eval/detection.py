@@ -70,21 +70,28 @@ class PointAdjustedReport(NamedTuple):
 def _as_labels(labels: object, name: str = "labels") -> np.ndarray:
     array = np.asarray(labels)
     if array.ndim != 1:
-        raise GraphadInputError(f"{name} must be one-dimensional", field=name,
-                                expected="shape [T]", found=f"shape {array.shape}")
+        raise GraphadInputError(
+            f"{name} must be one-dimensional",
+            field=name,
+            expected="shape [T]",
+            found=f"shape {array.shape}",
+        )
     if array.size == 0:
-        raise GraphadInputError(f"{name} are empty", field=name, expected="at least one step",
-                                found=0)
+        raise GraphadInputError(
+            f"{name} are empty", field=name, expected="at least one step", found=0
+        )
     if array.dtype == bool:
         return array.astype(np.int64)
     if not np.issubdtype(array.dtype, np.number):
-        raise GraphadInputError(f"{name} must be 0/1", field=name, expected="0/1 values",
-                                found=f"dtype {array.dtype}")
+        raise GraphadInputError(
+            f"{name} must be 0/1", field=name, expected="0/1 values", found=f"dtype {array.dtype}"
+        )
     bad = ~np.isin(array, (0, 1))
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
-        raise GraphadInputError(f"{name} must be 0/1", record=index, field=name,
-                                expected="0 or 1", found=array[index])
+        raise GraphadInputError(
+            f"{name} must be 0/1", record=index, field=name, expected="0 or 1", found=array[index]
+        )
     return array.astype(np.int64)
 
 
@@ -93,40 +100,63 @@ def _as_scores(scores: object, length: int, name: str = "scores") -> np.ndarray:
         scores = scores.detach().cpu().numpy()
     array = np.asarray(scores, dtype=np.float64)
     if array.ndim != 1:
-        raise GraphadInputError(f"{name} must be one-dimensional", field=name,
-                                expected="shape [T]", found=f"shape {array.shape}")
+        raise GraphadInputError(
+            f"{name} must be one-dimensional",
+            field=name,
+            expected="shape [T]",
+            found=f"shape {array.shape}",
+        )
     if array.shape[0] != length:
-        raise GraphadInputError(f"{name} and labels differ in length", field=name,
-                                expected=f"{length} values", found=array.shape[0])
+        raise GraphadInputError(
+            f"{name} and labels differ in length",
+            field=name,
+            expected=f"{length} values",
+            found=array.shape[0],
+        )
     bad = ~np.isfinite(array)
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
-        raise GraphadInputError(f"non-finite {name[:-1]}", record=index, field=name,
-                                expected="finite values", found=array[index])
+        raise GraphadInputError(
+            f"non-finite {name[:-1]}",
+            record=index,
+            field=name,
+            expected="finite values",
+            found=array[index],
+        )
     return array
 
 
-def _check_inputs(labels: object, scores: object, *, need_negative: bool = False,
-                  name: str = "scores") -> tuple[np.ndarray, np.ndarray]:
+def _check_inputs(
+    labels: object, scores: object, *, need_negative: bool = False, name: str = "scores"
+) -> tuple[np.ndarray, np.ndarray]:
     y = _as_labels(labels)
     s = _as_scores(scores, y.shape[0], name)
     if not y.any():
-        raise GraphadInputError("no anomalous step in labels", field="labels",
-                                expected="at least one 1", found="only 0")
+        raise GraphadInputError(
+            "no anomalous step in labels", field="labels", expected="at least one 1", found="only 0"
+        )
     if need_negative and y.all():
-        raise GraphadInputError("no normal step in labels", field="labels",
-                                expected="at least one 0", found="only 1")
+        raise GraphadInputError(
+            "no normal step in labels", field="labels", expected="at least one 0", found="only 1"
+        )
     return y, s
 
 
 def _check_predictions(labels: object, predictions: object) -> tuple[np.ndarray, np.ndarray]:
     y = _as_labels(labels)
-    p = _as_labels(np.asarray(predictions.detach().cpu().numpy()
-                              if hasattr(predictions, "detach") else predictions),
-                   "predictions")
+    p = _as_labels(
+        np.asarray(
+            predictions.detach().cpu().numpy() if hasattr(predictions, "detach") else predictions
+        ),
+        "predictions",
+    )
     if p.shape != y.shape:
-        raise GraphadInputError("predictions and labels differ in length", field="predictions",
-                                expected=f"{y.shape[0]} values", found=p.shape[0])
+        raise GraphadInputError(
+            "predictions and labels differ in length",
+            field="predictions",
+            expected=f"{y.shape[0]} values",
+            found=p.shape[0],
+        )
     return y, p
 
 
@@ -223,8 +253,9 @@ def best_f1(labels: object, scores: object) -> F1Result:
     # the last point (precision 1, recall 0) has no threshold
     f1 = _f1(precision[:-1], recall[:-1])
     best = int(np.argmax(f1))
-    return F1Result(float(f1[best]), float(precision[best]), float(recall[best]),
-                    float(thresholds[best]))
+    return F1Result(
+        float(f1[best]), float(precision[best]), float(recall[best]), float(thresholds[best])
+    )
 
 
 def f1_at_threshold(labels: object, scores: object, threshold: float) -> F1Result:
@@ -246,8 +277,12 @@ def f1_at_threshold(labels: object, scores: object, threshold: float) -> F1Resul
     """
     y, s = _check_inputs(labels, scores)
     if not np.isfinite(float(threshold)):
-        raise GraphadInputError("threshold is not finite", field="threshold",
-                                expected="a finite number", found=threshold)
+        raise GraphadInputError(
+            "threshold is not finite",
+            field="threshold",
+            expected="a finite number",
+            found=threshold,
+        )
     predictions = (s > threshold).astype(np.int64)
     precision, recall, f1, _ = skm.precision_recall_fscore_support(
         y, predictions, average="binary", zero_division=0
@@ -296,8 +331,9 @@ def event_detection_rate(labels: object, predictions: object) -> float:
     y, p = _check_predictions(labels, predictions)
     segments = anomaly_segments(y)
     if len(segments) == 0:
-        raise GraphadInputError("no anomalous step in labels", field="labels",
-                                expected="at least one 1", found="only 0")
+        raise GraphadInputError(
+            "no anomalous step in labels", field="labels", expected="at least one 1", found="only 0"
+        )
     inside = np.cumsum(np.concatenate(([0], p)))
     hits = inside[segments[:, 1] + 1] - inside[segments[:, 0]]
     return float(np.mean(hits > 0))
@@ -305,7 +341,7 @@ def event_detection_rate(labels: object, predictions: object) -> float:
 
 # -- point adjustment (inflates results) -----------------------------------------------
 def _segment_max(scores: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    return np.array([scores[s:e + 1].max() for s, e in segments], dtype=np.float64)
+    return np.array([scores[s : e + 1].max() for s, e in segments], dtype=np.float64)
 
 
 def _pa_counts(y: np.ndarray, s: np.ndarray, thresholds: np.ndarray):
@@ -324,8 +360,7 @@ def _pa_counts(y: np.ndarray, s: np.ndarray, thresholds: np.ndarray):
     return tp, fp.astype(np.float64), fn
 
 
-def point_adjusted_f1(labels: object, scores: object,
-                      threshold: float | None = None) -> F1Result:
+def point_adjusted_f1(labels: object, scores: object, threshold: float | None = None) -> F1Result:
     """Point-adjusted F1. **Inflates results**: report it only beside honest metrics.
 
     Point adjustment (Xu et al., 2018) marks a whole anomaly segment as detected when a
@@ -364,9 +399,9 @@ def point_adjusted_f1(labels: object, scores: object,
     return F1Result(float(f1[best]), float(precision[best]), float(recall[best]), used)
 
 
-def point_adjusted_f1_with_baseline(labels: object, scores: object,
-                                    threshold: float | None = None, *,
-                                    random_state: int = 0) -> PointAdjustedReport:
+def point_adjusted_f1_with_baseline(
+    labels: object, scores: object, threshold: float | None = None, *, random_state: int = 0
+) -> PointAdjustedReport:
     """Point-adjusted F1 together with the point-adjusted F1 of random scores.
 
     The random baseline draws i.i.d. uniform scores with ``random_state``. With

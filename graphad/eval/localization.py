@@ -14,13 +14,18 @@ def _as_matrix(values: object, name: str) -> np.ndarray:
         values = values.detach().cpu().numpy()
     array = np.asarray(values)
     if array.ndim != 2:
-        raise GraphadInputError(f"{name} must be two-dimensional", field=name,
-                                expected="shape [T, N]", found=f"shape {array.shape}")
+        raise GraphadInputError(
+            f"{name} must be two-dimensional",
+            field=name,
+            expected="shape [T, N]",
+            found=f"shape {array.shape}",
+        )
     return array
 
 
-def hit_rate_at_p(node_scores: object, node_labels: object, p: float = 1.0,
-                  steps: object | None = None) -> float:
+def hit_rate_at_p(
+    node_scores: object, node_labels: object, p: float = 1.0, steps: object | None = None
+) -> float:
     """HitRate@P%: how much of the true culprit set is among the top-scored nodes.
 
     For every step ``t`` with a non-empty ground-truth set ``G_t`` (the nodes that
@@ -59,27 +64,41 @@ def hit_rate_at_p(node_scores: object, node_labels: object, p: float = 1.0,
     scores = _as_matrix(node_scores, "node_scores").astype(np.float64)
     labels = _as_matrix(node_labels, "node_labels").astype(bool)
     if scores.shape != labels.shape:
-        raise GraphadInputError("node_scores and node_labels differ in shape",
-                                field="node_labels", expected=f"shape {scores.shape}",
-                                found=f"shape {labels.shape}")
+        raise GraphadInputError(
+            "node_scores and node_labels differ in shape",
+            field="node_labels",
+            expected=f"shape {scores.shape}",
+            found=f"shape {labels.shape}",
+        )
     if not np.isfinite(scores).all():
         row = int(np.flatnonzero(~np.isfinite(scores).all(axis=1))[0])
-        raise GraphadInputError("non-finite node score", record=row, field="node_scores",
-                                expected="finite values", found="NaN/inf")
+        raise GraphadInputError(
+            "non-finite node score",
+            record=row,
+            field="node_scores",
+            expected="finite values",
+            found="NaN/inf",
+        )
     if not p > 0:
         raise GraphadInputError("p must be positive", field="p", expected="p > 0", found=p)
     keep = labels.any(axis=1)
     if steps is not None:
         mask = np.asarray(steps, dtype=bool)
         if mask.shape != (scores.shape[0],):
-            raise GraphadInputError("steps mask has the wrong shape", field="steps",
-                                    expected=f"shape ({scores.shape[0]},)",
-                                    found=f"shape {mask.shape}")
+            raise GraphadInputError(
+                "steps mask has the wrong shape",
+                field="steps",
+                expected=f"shape ({scores.shape[0]},)",
+                found=f"shape {mask.shape}",
+            )
         keep &= mask
     if not keep.any():
-        raise GraphadInputError("no evaluated step has a ground-truth node",
-                                field="node_labels", expected="at least one True row",
-                                found="none")
+        raise GraphadInputError(
+            "no evaluated step has a ground-truth node",
+            field="node_labels",
+            expected="at least one True row",
+            found="none",
+        )
     scores, labels = scores[keep], labels[keep]
     truth = labels.sum(axis=1)
     top = np.floor(p * truth + 1e-9).astype(np.int64)

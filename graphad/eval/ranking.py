@@ -19,24 +19,31 @@ def _ranks(ranks: Iterable[int | None]) -> np.ndarray:
     """1-based ranks as floats, ``inf`` for ``None``; validated."""
     values = list(ranks)
     if not values:
-        raise GraphadInputError("no case to evaluate", field="ranks",
-                                expected="at least one rank", found=0)
+        raise GraphadInputError(
+            "no case to evaluate", field="ranks", expected="at least one rank", found=0
+        )
     out = np.empty(len(values), dtype=np.float64)
     for i, rank in enumerate(values):
         if rank is None or (isinstance(rank, float) and np.isnan(rank)):
             out[i] = np.inf
             continue
         if isinstance(rank, bool) or not float(rank).is_integer() or rank < 1:
-            raise GraphadInputError("a rank must be a positive integer or None", record=i,
-                                    field="ranks", expected="1, 2, ... or None", found=rank)
+            raise GraphadInputError(
+                "a rank must be a positive integer or None",
+                record=i,
+                field="ranks",
+                expected="1, 2, ... or None",
+                found=rank,
+            )
         out[i] = float(rank)
     return out
 
 
 def _check_k(k: int) -> int:
     if isinstance(k, bool) or int(k) != k or k < 1:
-        raise GraphadInputError("k must be a positive integer", field="k",
-                                expected="k >= 1", found=k)
+        raise GraphadInputError(
+            "k must be a positive integer", field="k", expected="k >= 1", found=k
+        )
     return int(k)
 
 

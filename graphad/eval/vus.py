@@ -68,8 +68,7 @@ def _widened_segments(segments: np.ndarray, buffer: int, length: int) -> np.ndar
     starts, ends = segments[:, 0] - half, segments[:, 1] + half
     new_group = np.r_[True, starts[1:] > ends[:-1]]
     merged_starts = np.maximum(starts[new_group], 0)
-    merged_ends = np.minimum(np.maximum.reduceat(ends, np.flatnonzero(new_group)),
-                             length - 1)
+    merged_ends = np.minimum(np.maximum.reduceat(ends, np.flatnonzero(new_group)), length - 1)
     return np.stack([merged_starts, merged_ends], axis=1)
 
 
@@ -107,8 +106,12 @@ def _areas(tpr: np.ndarray, fpr: np.ndarray, precision: np.ndarray) -> tuple[flo
 def _prepare(labels, scores, num_thresholds):
     y, s = _check_inputs(labels, scores, need_negative=True)
     if num_thresholds is not None and int(num_thresholds) < 1:
-        raise GraphadInputError("num_thresholds must be positive", field="num_thresholds",
-                                expected="an integer >= 1 or None", found=num_thresholds)
+        raise GraphadInputError(
+            "num_thresholds must be positive",
+            field="num_thresholds",
+            expected="an integer >= 1 or None",
+            found=num_thresholds,
+        )
     descending = np.sort(s)[::-1]
     if num_thresholds is None:
         ranks = np.arange(s.shape[0])
@@ -120,8 +123,9 @@ def _prepare(labels, scores, num_thresholds):
     return y, s, anomaly_segments(y), order, counts, thresholds
 
 
-def range_auc(labels: object, scores: object, buffer: int = 0,
-              num_thresholds: int | None = 250) -> VUSResult:
+def range_auc(
+    labels: object, scores: object, buffer: int = 0, num_thresholds: int | None = 250
+) -> VUSResult:
     """Range-AUC-ROC and range-AUC-PR for one buffer length ``buffer``.
 
     Args:
@@ -139,15 +143,16 @@ def range_auc(labels: object, scores: object, buffer: int = 0,
         VUSResult(roc=1.0, pr=1.0)
     """
     if int(buffer) < 0:
-        raise GraphadInputError("buffer must be >= 0", field="buffer",
-                                expected="a non-negative integer", found=buffer)
+        raise GraphadInputError(
+            "buffer must be >= 0", field="buffer", expected="a non-negative integer", found=buffer
+        )
     y, s, segments, order, counts, thresholds = _prepare(labels, scores, num_thresholds)
-    return VUSResult(*_areas(*_curve(y, s, segments, int(buffer), order, counts,
-                                     thresholds)))
+    return VUSResult(*_areas(*_curve(y, s, segments, int(buffer), order, counts, thresholds)))
 
 
-def vus(labels: object, scores: object, max_buffer: int = 100,
-        num_thresholds: int | None = 250) -> VUSResult:
+def vus(
+    labels: object, scores: object, max_buffer: int = 100, num_thresholds: int | None = 250
+) -> VUSResult:
     """VUS-ROC and VUS-PR: range-AUCs averaged over buffer lengths ``0 .. max_buffer``.
 
     Args:
@@ -168,18 +173,25 @@ def vus(labels: object, scores: object, max_buffer: int = 100,
         (1.0, 1.0)
     """
     if int(max_buffer) < 0:
-        raise GraphadInputError("max_buffer must be >= 0", field="max_buffer",
-                                expected="a non-negative integer", found=max_buffer)
+        raise GraphadInputError(
+            "max_buffer must be >= 0",
+            field="max_buffer",
+            expected="a non-negative integer",
+            found=max_buffer,
+        )
     y, s, segments, order, counts, thresholds = _prepare(labels, scores, num_thresholds)
-    areas = np.array([
-        _areas(*_curve(y, s, segments, buffer, order, counts, thresholds))
-        for buffer in range(int(max_buffer) + 1)
-    ])
+    areas = np.array(
+        [
+            _areas(*_curve(y, s, segments, buffer, order, counts, thresholds))
+            for buffer in range(int(max_buffer) + 1)
+        ]
+    )
     return VUSResult(float(areas[:, 0].mean()), float(areas[:, 1].mean()))
 
 
-def vus_roc(labels: object, scores: object, max_buffer: int = 100,
-            num_thresholds: int | None = 250) -> float:
+def vus_roc(
+    labels: object, scores: object, max_buffer: int = 100, num_thresholds: int | None = 250
+) -> float:
     """VUS-ROC; see :func:`vus`.
 
     Example:
@@ -189,8 +201,9 @@ def vus_roc(labels: object, scores: object, max_buffer: int = 100,
     return vus(labels, scores, max_buffer, num_thresholds).roc
 
 
-def vus_pr(labels: object, scores: object, max_buffer: int = 100,
-           num_thresholds: int | None = 250) -> float:
+def vus_pr(
+    labels: object, scores: object, max_buffer: int = 100, num_thresholds: int | None = 250
+) -> float:
     """VUS-PR; see :func:`vus`.
 
     Example:

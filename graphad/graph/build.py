@@ -62,7 +62,7 @@ def metric_node_name(entity: str, feature: str) -> str:
         >>> metric_node_name("cart", "metric:cpu"), metric_node_name("cart", "span:req_count")
         ('cart/cpu', 'cart/span:req_count')
     """
-    short = feature[len("metric:"):] if feature.startswith("metric:") else feature
+    short = feature[len("metric:") :] if feature.startswith("metric:") else feature
     return f"{entity}/{short}"
 
 
@@ -78,8 +78,12 @@ def split_metric_node(name: str) -> tuple[str, str]:
     """
     entity, sep, short = str(name).partition("/")
     if not sep or not entity or not short:
-        raise GraphadInputError("not a metric-granularity node name", field="vocab",
-                                expected="'<entity>/<metric>'", found=repr(name))
+        raise GraphadInputError(
+            "not a metric-granularity node name",
+            field="vocab",
+            expected="'<entity>/<metric>'",
+            found=repr(name),
+        )
     if short.startswith(("span:", "log:")):
         return entity, short
     return entity, f"metric:{short}"
@@ -97,30 +101,48 @@ class _Source:
 
 def _check_frame(frame, required: Sequence[str], what: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
-        raise GraphadInputError(f"{what} must be a pandas DataFrame", source=what,
-                                expected="a canonical frame (see graphad.ingest.schema)",
-                                found=type(frame).__name__)
+        raise GraphadInputError(
+            f"{what} must be a pandas DataFrame",
+            source=what,
+            expected="a canonical frame (see graphad.ingest.schema)",
+            found=type(frame).__name__,
+        )
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise SchemaError("required field missing", source=what, field=missing[0],
-                          expected=f"columns {list(required)}",
-                          found=f"columns {list(map(str, frame.columns))}")
+        raise SchemaError(
+            "required field missing",
+            source=what,
+            field=missing[0],
+            expected=f"columns {list(required)}",
+            found=f"columns {list(map(str, frame.columns))}",
+        )
     return frame
 
 
-def _entity_source(frame: pd.DataFrame, column: str, ts_column: str, rule: NodeRule,
-                   what: str) -> _Source:
+def _entity_source(
+    frame: pd.DataFrame, column: str, ts_column: str, rule: NodeRule, what: str
+) -> _Source:
     codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
     if (codes < 0).any():
         row = int(np.flatnonzero(codes < 0)[0])
-        raise GraphadInputError("empty value", source=what, record=row + 1, field=column,
-                                expected="a node name", found=repr(frame[column].iloc[row]))
+        raise GraphadInputError(
+            "empty value",
+            source=what,
+            record=row + 1,
+            field=column,
+            expected="a node name",
+            found=repr(frame[column].iloc[row]),
+        )
     names = rule(pd.Series(np.asarray(uniques, dtype=object))).astype(str).to_numpy()
     ts = frame[ts_column].to_numpy()
     if ts.dtype.kind not in "iu":
-        raise SchemaError("timestamps must be int64 ns", source=what, field=ts_column,
-                          expected="an integer column (use graphad.ingest to convert)",
-                          found=str(ts.dtype))
+        raise SchemaError(
+            "timestamps must be int64 ns",
+            source=what,
+            field=ts_column,
+            expected="an integer column (use graphad.ingest to convert)",
+            found=str(ts.dtype),
+        )
     return _Source(ts.astype(np.int64, copy=False), codes.astype(np.int64), names)
 
 
@@ -205,13 +227,20 @@ def build_dynamic_graph(
     """
     _check_options(spec, granularity, metric_fill, metric_mask, max_templates)
     if spans is None and metrics is None and logs is None:
-        raise GraphadInputError("no telemetry given", field="spans/metrics/logs",
-                                expected="at least one canonical frame", found="None")
+        raise GraphadInputError(
+            "no telemetry given",
+            field="spans/metrics/logs",
+            expected="at least one canonical frame",
+            found="None",
+        )
     rule = resolve_node_rule(node_rule)
     sources = {}
     if spans is not None:
-        _check_frame(spans, ("trace_id", "span_id", "parent_id", "service", "start_ns",
-                             "duration_ns", "status"), "spans")
+        _check_frame(
+            spans,
+            ("trace_id", "span_id", "parent_id", "service", "start_ns", "duration_ns", "status"),
+            "spans",
+        )
         sources["spans"] = _entity_source(spans, "service", "start_ns", rule, "spans")
     if metrics is not None:
         _check_frame(metrics, ("ts_ns", "node", "metric", "value"), "metrics")
@@ -225,30 +254,44 @@ def build_dynamic_graph(
     bounds = spec.window_bounds(start, end)
     if len(bounds) == 0:
         raise GraphadInputError(
-            "time range shorter than one window", field="spec.size",
-            expected=f"at most end - start = {end - start} ns", found=spec.size)
+            "time range shorter than one window",
+            field="spec.size",
+            expected=f"at most end - start = {end - start} ns",
+            found=spec.size,
+        )
 
     meta = {
         "granularity": granularity,
-        "node_rule": node_rule if isinstance(node_rule, str) or node_rule is None
+        "node_rule": node_rule
+        if isinstance(node_rule, str) or node_rule is None
         else getattr(node_rule, "__name__", repr(node_rule)),
         "start_ns": int(start),
         "end_ns": int(end),
         "sources": sorted(sources),
-        "outside_range": {k: int(((s.ts < start) | (s.ts >= end)).sum())
-                          for k, s in sources.items()},
+        "outside_range": {
+            k: int(((s.ts < start) | (s.ts >= end)).sum()) for k, s in sources.items()
+        },
     }
     entity_vocab, entity_ids, dropped = _entity_vocab(sources, vocab, granularity)
-    table = _Tables(spans, metrics, logs, sources, entity_ids, len(entity_vocab),
-                    features if granularity == "entity" else None,
-                    metric_fill, metric_mask if granularity == "entity" else "none",
-                    max_templates)
+    table = _Tables(
+        spans,
+        metrics,
+        logs,
+        sources,
+        entity_ids,
+        len(entity_vocab),
+        features if granularity == "entity" else None,
+        metric_fill,
+        metric_mask if granularity == "entity" else "none",
+        max_templates,
+    )
     if granularity == "entity":
         meta["dropped_unknown"] = dropped
         meta["dropped_features"] = table.dropped_features
         windows = _entity_windows(table, bounds, spec, start)
-        return DynamicGraph(entity_vocab, windows, table.feature_names,
-                            list(feat.EDGE_FEATURES), spec, meta)
+        return DynamicGraph(
+            entity_vocab, windows, table.feature_names, list(feat.EDGE_FEATURES), spec, meta
+        )
     node_vocab, columns, meta_nodes = _metric_nodes(table, entity_vocab, vocab)
     meta.update(meta_nodes)
     windows = _metric_windows(table, columns, bounds, spec, start)
@@ -257,27 +300,40 @@ def build_dynamic_graph(
 
 def _check_options(spec, granularity, metric_fill, metric_mask, max_templates) -> None:
     if not isinstance(spec, WindowSpec):
-        raise GraphadInputError("spec must be a WindowSpec", field="spec",
-                                expected="WindowSpec.of(size, stride, step)",
-                                found=type(spec).__name__)
+        raise GraphadInputError(
+            "spec must be a WindowSpec",
+            field="spec",
+            expected="WindowSpec.of(size, stride, step)",
+            found=type(spec).__name__,
+        )
     spec.check()
-    for name, value, choices in (("granularity", granularity, _GRANULARITIES),
-                                 ("metric_fill", metric_fill, _FILLS),
-                                 ("metric_mask", metric_mask, _MASKS)):
+    for name, value, choices in (
+        ("granularity", granularity, _GRANULARITIES),
+        ("metric_fill", metric_fill, _FILLS),
+        ("metric_mask", metric_mask, _MASKS),
+    ):
         if value not in choices:
-            raise GraphadInputError(f"Could not resolve '{value}' among choices "
-                                    f"{list(choices)}", field=name)
+            raise GraphadInputError(
+                f"Could not resolve '{value}' among choices {list(choices)}", field=name
+            )
     if max_templates is not None and int(max_templates) < 1:
-        raise GraphadInputError("max_templates must be positive", field="max_templates",
-                                expected=">= 1 or None", found=max_templates)
+        raise GraphadInputError(
+            "max_templates must be positive",
+            field="max_templates",
+            expected=">= 1 or None",
+            found=max_templates,
+        )
 
 
 def _time_range(sources: dict, spec: WindowSpec, start_ns, end_ns) -> tuple[int, int]:
     stamps = [s.ts for s in sources.values() if len(s.ts)]
     if (start_ns is None or end_ns is None) and not stamps:
-        raise GraphadInputError("no records to infer the time range from",
-                                field="start_ns/end_ns", expected="non-empty frames or "
-                                "explicit start_ns and end_ns", found="empty frames")
+        raise GraphadInputError(
+            "no records to infer the time range from",
+            field="start_ns/end_ns",
+            expected="non-empty frames or explicit start_ns and end_ns",
+            found="empty frames",
+        )
     step = spec.step
     if start_ns is None:
         start_ns = min(int(t.min()) for t in stamps) // step * step
@@ -287,8 +343,7 @@ def _time_range(sources: dict, spec: WindowSpec, start_ns, end_ns) -> tuple[int,
     return int(start_ns), int(end_ns)
 
 
-def _check_steps(sources: dict, spec: WindowSpec, start: int, end: int,
-                 max_steps: int) -> None:
+def _check_steps(sources: dict, spec: WindowSpec, start: int, end: int, max_steps: int) -> None:
     steps = -(-(end - start) // spec.step)
     if steps <= max_steps:
         return
@@ -298,8 +353,12 @@ def _check_steps(sources: dict, spec: WindowSpec, start: int, end: int,
     raise GraphadInputError(
         f"time range of {steps} steps is longer than max_steps={max_steps} (earliest record "
         f"in {earliest}, latest in {latest}); is a timestamp wrong? pass start_ns/end_ns "
-        "or a larger max_steps", source=latest, field="start_ns/end_ns",
-        expected=f"at most {max_steps} steps of {spec.step} ns", found=f"[{start}, {end})")
+        "or a larger max_steps",
+        source=latest,
+        field="start_ns/end_ns",
+        expected=f"at most {max_steps} steps of {spec.step} ns",
+        found=f"[{start}, {end})",
+    )
 
 
 def _entity_vocab(sources: dict, vocab: NodeVocab | None, granularity: str):
@@ -318,8 +377,13 @@ def _entity_vocab(sources: dict, vocab: NodeVocab | None, granularity: str):
         try:
             per_code = entity_vocab.encode(source.names)
         except UnknownNodeError as error:
-            raise UnknownNodeError(error.problem, source=key, field=error.field,
-                                   expected=error.expected, found=error.found) from None
+            raise UnknownNodeError(
+                error.problem,
+                source=key,
+                field=error.field,
+                expected=error.expected,
+                found=error.found,
+            ) from None
         ids[key] = per_code[source.codes] if len(source.codes) else source.codes
         dropped[key] = int((ids[key] < 0).sum())
     return entity_vocab, ids, dropped
@@ -329,8 +393,19 @@ def _entity_vocab(sources: dict, vocab: NodeVocab | None, granularity: str):
 class _Tables:
     """Per-record codes of every source, ready to aggregate on any grid origin."""
 
-    def __init__(self, spans, metrics, logs, sources, ids, num_entities, features,
-                 metric_fill, metric_mask, max_templates):
+    def __init__(
+        self,
+        spans,
+        metrics,
+        logs,
+        sources,
+        ids,
+        num_entities,
+        features,
+        metric_fill,
+        metric_mask,
+        max_templates,
+    ):
         self.num_entities = num_entities
         self.sources = sources
         self.ids = ids
@@ -355,10 +430,13 @@ class _Tables:
     def _prepare_spans(self, spans: pd.DataFrame) -> None:
         node = self.ids["spans"]
         self.span_request = feat.request_mask(
-            spans["kind"] if "kind" in spans.columns else None, len(spans))
-        parent = feat.parent_rows(spans["trace_id"].to_numpy(dtype=object),
-                                  spans["span_id"].to_numpy(dtype=object),
-                                  spans["parent_id"].to_numpy(dtype=object))
+            spans["kind"] if "kind" in spans.columns else None, len(spans)
+        )
+        parent = feat.parent_rows(
+            spans["trace_id"].to_numpy(dtype=object),
+            spans["span_id"].to_numpy(dtype=object),
+            spans["parent_id"].to_numpy(dtype=object),
+        )
         self.span_src = np.where(parent >= 0, node[np.maximum(parent, 0)], -1)
         self.span_duration = spans["duration_ns"].to_numpy().astype(np.int64, copy=False)
         self.span_status = (spans["status"].to_numpy() != 0).astype(np.float64)
@@ -372,22 +450,26 @@ class _Tables:
             lookup = pd.Index(keep).get_indexer(names) if names else np.zeros(0, int)
             lost = [n for n, i in zip(names, lookup, strict=True) if i < 0]
             if lost:
-                self.dropped_features["metrics"] = int(np.isin(codes, np.flatnonzero(
-                    lookup < 0)).sum())
-            codes = np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1) \
-                if len(codes) else codes
+                self.dropped_features["metrics"] = int(
+                    np.isin(codes, np.flatnonzero(lookup < 0)).sum()
+                )
+            codes = np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1) if len(codes) else codes
             names = list(keep)
         self.metric_names = names
         self.metric_codes = codes.astype(np.int64)
         self.metric_values = pd.to_numeric(metrics["value"], errors="coerce").to_numpy(
-            dtype=np.float64)
+            dtype=np.float64
+        )
         if wanted is not None:
             self.metric_mask = wanted["mask"] if wanted["mask"] is not None else "none"
 
     # -- logs
     def _prepare_logs(self, logs: pd.DataFrame, wanted, max_templates) -> None:
-        counts = (logs["count"].to_numpy(dtype=np.float64) if "count" in logs.columns
-                  else np.ones(len(logs)))
+        counts = (
+            logs["count"].to_numpy(dtype=np.float64)
+            if "count" in logs.columns
+            else np.ones(len(logs))
+        )
         codes, names = pd.factorize(logs["template"].astype(str), sort=True)
         names = list(names)
         if wanted is not None:
@@ -402,8 +484,7 @@ class _Tables:
         if other:
             lookup = np.where(lookup >= 0, lookup, len(keep))
         elif (lookup < 0).any():
-            self.dropped_features["logs"] = int(np.isin(codes, np.flatnonzero(
-                lookup < 0)).sum())
+            self.dropped_features["logs"] = int(np.isin(codes, np.flatnonzero(lookup < 0)).sum())
         self.templates = list(keep) + ([_OTHER] if other else [])
         self.log_codes = lookup[codes].astype(np.int64) if len(codes) else codes
         self.log_counts = counts
@@ -422,9 +503,12 @@ class _Tables:
     def _check_wanted(self, features) -> None:
         missing = [f for f in features if f not in self.feature_names]
         if missing:
-            raise GraphadInputError("requested feature cannot be built from these sources",
-                                    field="features", expected=f"one of "
-                                    f"{self.feature_names[:8]}", found=repr(missing[0]))
+            raise GraphadInputError(
+                "requested feature cannot be built from these sources",
+                field="features",
+                expected=f"one of {self.feature_names[:8]}",
+                found=repr(missing[0]),
+            )
         self.order = [self.feature_names.index(f) for f in features]
         self.feature_names = list(features)
 
@@ -440,18 +524,31 @@ class _Tables:
             present += feat.presence(s, node, num_steps, n)
             if self.has_spans:
                 req = self.span_request
-                blocks.append(feat.span_features(s[req], node[req], self.span_duration[req],
-                                                 self.span_status[req], num_steps, n))
-            out["edges"] = feat.span_edges(s, self.span_src, node, self.span_duration,
-                                           self.span_status, n)
+                blocks.append(
+                    feat.span_features(
+                        s[req],
+                        node[req],
+                        self.span_duration[req],
+                        self.span_status[req],
+                        num_steps,
+                        n,
+                    )
+                )
+            out["edges"] = feat.span_edges(
+                s, self.span_src, node, self.span_duration, self.span_status, n
+            )
         if "metrics" in self.sources:
             s = feat.step_ids(self.sources["metrics"].ts, origin, step, num_steps)
             node = self.ids["metrics"]
             present += feat.presence(s, node, num_steps, n)
-            mean, seen = feat.metric_features(s, node, self.metric_codes, self.metric_values,
-                                              num_steps, n, len(self.metric_names))
-            values = (feat.forward_fill(mean, seen) if self.metric_fill == "ffill"
-                      else np.where(seen, mean, 0.0))
+            mean, seen = feat.metric_features(
+                s, node, self.metric_codes, self.metric_values, num_steps, n, len(self.metric_names)
+            )
+            values = (
+                feat.forward_fill(mean, seen)
+                if self.metric_fill == "ffill"
+                else np.where(seen, mean, 0.0)
+            )
             blocks.append(values)
             if self.metric_mask == "node":
                 blocks.append(seen.any(axis=2, keepdims=True).astype(np.float64))
@@ -462,8 +559,9 @@ class _Tables:
             s = feat.step_ids(self.sources["logs"].ts, origin, step, num_steps)
             node = self.ids["logs"]
             present += feat.presence(s, node, num_steps, n)
-            counts = feat.log_features(s, node, self.log_codes, self.log_counts, num_steps,
-                                       n, len(self.templates))
+            counts = feat.log_features(
+                s, node, self.log_codes, self.log_counts, num_steps, n, len(self.templates)
+            )
             blocks.append(counts)
             out["log_counts"] = counts
         x = np.concatenate(blocks, axis=2) if blocks else np.zeros((num_steps, n, 0))
@@ -485,17 +583,20 @@ def _parse_features(features: Sequence[str]) -> dict:
         elif name == "mask:metrics":
             wanted["mask"] = "node"
         elif name.startswith("mask:metric:"):
-            per_metric.append(name[len("mask:metric:"):])
+            per_metric.append(name[len("mask:metric:") :])
         elif name.startswith("metric:"):
-            wanted["metric"].append(name[len("metric:"):])
+            wanted["metric"].append(name[len("metric:") :])
         elif name == f"log:{_OTHER}":
             wanted["log_other"] = True
         elif name.startswith("log:"):
-            wanted["log"].append(name[len("log:"):])
+            wanted["log"].append(name[len("log:") :])
         else:
-            raise GraphadInputError("unknown feature name", field="features",
-                                    expected="'span:*', 'metric:*', 'mask:*' or 'log:*'",
-                                    found=repr(name))
+            raise GraphadInputError(
+                "unknown feature name",
+                field="features",
+                expected="'span:*', 'metric:*', 'mask:*' or 'log:*'",
+                found=repr(name),
+            )
     if per_metric:
         wanted["mask"] = "per_metric"
         wanted["metric"] = sorted(set(wanted["metric"]) | set(per_metric))
@@ -516,8 +617,7 @@ def _grids(bounds: np.ndarray, spec: WindowSpec, start: int):
         yield rows, origin, first, int(first.max()) + spec.num_steps
 
 
-def _window_data(x_slice: np.ndarray, present: np.ndarray, edge_index, edge_attr,
-                 bound) -> Data:
+def _window_data(x_slice: np.ndarray, present: np.ndarray, edge_index, edge_attr, bound) -> Data:
     return Data(
         x=torch.from_numpy(np.ascontiguousarray(x_slice.transpose(1, 0, 2))),
         edge_index=torch.from_numpy(edge_index),
@@ -538,8 +638,9 @@ def _entity_windows(table: _Tables, bounds, spec: WindowSpec, start: int) -> lis
         for row, s0 in zip(rows, first, strict=True):
             present = (cum[s0 + steps] - cum[s0]) > 0
             edge_index, edge_attr = _edges(tabs["edges"], s0, s0 + steps, n)
-            windows[row] = _window_data(tabs["x"][s0:s0 + steps], present, edge_index,
-                                        edge_attr, bounds[row])
+            windows[row] = _window_data(
+                tabs["x"][s0 : s0 + steps], present, edge_index, edge_attr, bounds[row]
+            )
     return windows
 
 
@@ -604,8 +705,10 @@ def _metric_nodes(table: _Tables, entity_vocab: NodeVocab, vocab: NodeVocab | No
         entity[i] = entity_vocab[e_name]
         if feature[i] >= 0:
             node_of[entity[i], feature[i]] = i
-    meta = {"entities": [entity_names[e] for e in entity],
-            "dropped_unknown": _dropped_series(table, dropped, entity_names)}
+    meta = {
+        "entities": [entity_names[e] for e in entity],
+        "dropped_unknown": _dropped_series(table, dropped, entity_names),
+    }
     return node_vocab, _Columns(entity, feature, node_of), meta
 
 
@@ -622,18 +725,20 @@ def _dropped_series(table: _Tables, dropped: list[str], entity_names: list[str])
             node = table.ids["spans"]
             counts["spans"] += int(((node == e) & table.span_request).sum())
         elif f_name.startswith("metric:"):
-            m = table.metric_names.index(f_name[len("metric:"):])
-            counts["metrics"] += int(((table.ids["metrics"] == e)
-                                      & (table.metric_codes == m)).sum())
+            m = table.metric_names.index(f_name[len("metric:") :])
+            counts["metrics"] += int(
+                ((table.ids["metrics"] == e) & (table.metric_codes == m)).sum()
+            )
         elif f_name.startswith("log:"):
-            t = table.templates.index(f_name[len("log:"):])
+            t = table.templates.index(f_name[len("log:") :])
             counts["logs"] += int(((table.ids["logs"] == e) & (table.log_codes == t)).sum())
     counts["series"] = len(dropped)
     return counts
 
 
-def _metric_windows(table: _Tables, columns: _Columns, bounds, spec: WindowSpec,
-                    start: int) -> list[Data]:
+def _metric_windows(
+    table: _Tables, columns: _Columns, bounds, spec: WindowSpec, start: int
+) -> list[Data]:
     windows: list[Data | None] = [None] * len(bounds)
     steps = spec.num_steps
     n_entities = table.num_entities
@@ -642,33 +747,46 @@ def _metric_windows(table: _Tables, columns: _Columns, bounds, spec: WindowSpec,
     names = table.feature_names
     is_metric = np.array([names[f].startswith("metric:") for f in feature], dtype=bool)
     is_log = np.array([names[f].startswith("log:") for f in feature], dtype=bool)
-    metric_col = np.array([table.metric_names.index(names[f][7:]) if m else 0
-                           for f, m in zip(feature, is_metric, strict=True)], dtype=np.int64)
-    log_col = np.array([table.templates.index(names[f][4:]) if lg else 0
-                        for f, lg in zip(feature, is_log, strict=True)], dtype=np.int64)
+    metric_col = np.array(
+        [
+            table.metric_names.index(names[f][7:]) if m else 0
+            for f, m in zip(feature, is_metric, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    log_col = np.array(
+        [
+            table.templates.index(names[f][4:]) if lg else 0
+            for f, lg in zip(feature, is_log, strict=True)
+        ],
+        dtype=np.int64,
+    )
     for rows, origin, first, num_steps in _grids(bounds, spec, start):
         tabs = table.compute(origin, spec.step, num_steps)
-        x = tabs["x"][:, columns.entity, feature] * valid           # [S, N]
+        x = tabs["x"][:, columns.entity, feature] * valid  # [S, N]
         observed = np.ones_like(x, dtype=bool)
-        entity_present = tabs["present"][:, columns.entity] > 0     # [S, N]
+        entity_present = tabs["present"][:, columns.entity] > 0  # [S, N]
         present = entity_present.copy()
         if tabs["metric_observed"] is not None and is_metric.any():
             seen = tabs["metric_observed"][:, columns.entity, metric_col]
             observed = np.where(is_metric, seen, observed)
             present = np.where(is_metric, seen, present)
         if "log_counts" in tabs and is_log.any():
-            present = np.where(is_log, tabs["log_counts"][:, columns.entity, log_col] > 0,
-                               present)
+            present = np.where(is_log, tabs["log_counts"][:, columns.entity, log_col] > 0, present)
         present &= valid
-        cum = np.concatenate([np.zeros((1, len(feature)), np.int64),
-                              np.cumsum(present, 0)])
+        cum = np.concatenate([np.zeros((1, len(feature)), np.int64), np.cumsum(present, 0)])
         for row, s0 in zip(rows, first, strict=True):
             edge_index, edge_attr = _lift_edges(
-                *_edges(tabs["edges"], s0, s0 + steps, n_entities), columns.node_of)
-            data = _window_data(x[s0:s0 + steps, :, None], (cum[s0 + steps] - cum[s0]) > 0,
-                                edge_index, edge_attr, bounds[row])
-            data.observed = torch.from_numpy(np.ascontiguousarray(
-                observed[s0:s0 + steps].T))
+                *_edges(tabs["edges"], s0, s0 + steps, n_entities), columns.node_of
+            )
+            data = _window_data(
+                x[s0 : s0 + steps, :, None],
+                (cum[s0 + steps] - cum[s0]) > 0,
+                edge_index,
+                edge_attr,
+                bounds[row],
+            )
+            data.observed = torch.from_numpy(np.ascontiguousarray(observed[s0 : s0 + steps].T))
             windows[row] = data
     return windows
 

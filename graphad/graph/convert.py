@@ -59,8 +59,12 @@ def window_to_networkx(
     n = len(names)
     x = window.x
     if x is not None and x.size(0) != n:
-        raise GraphadInputError("vocabulary and window disagree on the number of nodes",
-                                field="vocab", expected=f"{x.size(0)} names", found=n)
+        raise GraphadInputError(
+            "vocabulary and window disagree on the number of nodes",
+            field="vocab",
+            expected=f"{x.size(0)} names",
+            found=n,
+        )
     graph = nx.DiGraph()
     for key in ("window_start", "window_end"):
         if key in window:
@@ -71,8 +75,11 @@ def window_to_networkx(
         node_attrs[i]["present"] = bool(flag)
     if x is not None:
         means = (x.float().mean(dim=1) if x.dim() == 3 else x.float()).reshape(n, -1)
-        fnames = list(feature_names) if feature_names is not None else \
-            [f"f{j}" for j in range(means.size(1))]
+        fnames = (
+            list(feature_names)
+            if feature_names is not None
+            else [f"f{j}" for j in range(means.size(1))]
+        )
         for j, fname in enumerate(fnames):
             for i, value in enumerate(means[:, j].tolist()):
                 node_attrs[i][fname] = value
@@ -80,8 +87,12 @@ def window_to_networkx(
         value = window[key]
         if key in ("x", "node_mask") or not torch.is_tensor(value):
             continue
-        if (value.dim() == 1 and value.size(0) == n and "index" not in key
-                and not key.startswith("edge")):
+        if (
+            value.dim() == 1
+            and value.size(0) == n
+            and "index" not in key
+            and not key.startswith("edge")
+        ):
             for i, v in enumerate(value.tolist()):
                 node_attrs[i][key] = v
     graph.add_nodes_from((names[i], node_attrs[i]) for i in range(n))
@@ -90,9 +101,14 @@ def window_to_networkx(
         attr = window.edge_attr if "edge_attr" in window else None
         enames = list(edge_feature_names)
         for e, (s, d) in enumerate(edge_index.t().tolist()):
-            attrs = {} if attr is None else {
-                enames[k] if k < len(enames) else f"e{k}": float(v)
-                for k, v in enumerate(attr[e].tolist())}
+            attrs = (
+                {}
+                if attr is None
+                else {
+                    enames[k] if k < len(enames) else f"e{k}": float(v)
+                    for k, v in enumerate(attr[e].tolist())
+                }
+            )
             graph.add_edge(names[s], names[d], **attrs)
     return graph
 
@@ -125,36 +141,47 @@ def call_graph(spans: pd.DataFrame, node_rule: str | NodeRule | None = None) -> 
         (['db', 'web'], {'calls': 2, 'errors': 1, 'latency': 2.0})
     """
     if not isinstance(spans, pd.DataFrame):
-        raise GraphadInputError("spans must be a pandas DataFrame", source="spans",
-                                found=type(spans).__name__)
+        raise GraphadInputError(
+            "spans must be a pandas DataFrame", source="spans", found=type(spans).__name__
+        )
     missing = [c for c in _SPAN_COLUMNS if c not in spans.columns]
     if missing:
-        raise SchemaError("required field missing", source="spans", field=missing[0],
-                          expected=f"columns {list(_SPAN_COLUMNS)}",
-                          found=f"columns {list(map(str, spans.columns))}")
+        raise SchemaError(
+            "required field missing",
+            source="spans",
+            field=missing[0],
+            expected=f"columns {list(_SPAN_COLUMNS)}",
+            found=f"columns {list(map(str, spans.columns))}",
+        )
     codes, uniques = pd.factorize(spans["service"])
     names = resolve_node_rule(node_rule)(pd.Series(np.asarray(uniques, dtype=object)))
     vocab = sorted(set(names.astype(str)))
     node = pd.Index(vocab).get_indexer(names.astype(str))[codes]
-    parent = feat.parent_rows(spans["trace_id"].to_numpy(dtype=object),
-                              spans["span_id"].to_numpy(dtype=object),
-                              spans["parent_id"].to_numpy(dtype=object))
+    parent = feat.parent_rows(
+        spans["trace_id"].to_numpy(dtype=object),
+        spans["span_id"].to_numpy(dtype=object),
+        spans["parent_id"].to_numpy(dtype=object),
+    )
     src = np.where(parent >= 0, node[np.maximum(parent, 0)], -1)
     duration = spans["duration_ns"].to_numpy().astype(np.int64)
     status = (spans["status"].to_numpy() != 0).astype(np.float64)
     zero = np.zeros(len(spans), dtype=np.int64)
     edges = feat.span_edges(zero, src, node, duration, status, len(vocab))
-    request = feat.request_mask(spans["kind"] if "kind" in spans.columns else None,
-                                 len(spans))
-    stats = feat.span_features(zero[request], node[request], duration[request],
-                               status[request], 1, len(vocab))[0]
+    request = feat.request_mask(spans["kind"] if "kind" in spans.columns else None, len(spans))
+    stats = feat.span_features(
+        zero[request], node[request], duration[request], status[request], 1, len(vocab)
+    )[0]
     graph = nx.DiGraph()
     for i, name in enumerate(vocab):
-        graph.add_node(name, requests=int(stats[i, 0]), errors=int(stats[i, 1]),
-                       latency=float(stats[i, 2]))
+        graph.add_node(
+            name, requests=int(stats[i, 0]), errors=int(stats[i, 1]), latency=float(stats[i, 2])
+        )
     for k in range(len(edges)):
-        graph.add_edge(vocab[edges.src[k]], vocab[edges.dst[k]], calls=int(edges.calls[k]),
-                       errors=int(edges.errors[k]),
-                       latency=float(edges.latency_sum_ms[k] / edges.calls[k]))
+        graph.add_edge(
+            vocab[edges.src[k]],
+            vocab[edges.dst[k]],
+            calls=int(edges.calls[k]),
+            errors=int(edges.errors[k]),
+            latency=float(edges.latency_sum_ms[k] / edges.calls[k]),
+        )
     return graph
-

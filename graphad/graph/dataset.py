@@ -34,8 +34,11 @@ class WindowDataset(Dataset):
         ((6, 4, 2), [[0, 3], [1, 4]], [10, 10])
     """
 
-    def __init__(self, windows: DynamicGraph | Sequence[Data],
-                 transform: Callable[[Data], Data] | None = None) -> None:
+    def __init__(
+        self,
+        windows: DynamicGraph | Sequence[Data],
+        transform: Callable[[Data], Data] | None = None,
+    ) -> None:
         super().__init__(root=None, transform=transform)
         self.graph = windows if isinstance(windows, DynamicGraph) else None
         self._windows = list(windows)

@@ -150,8 +150,12 @@ class DynamicGraph(Sequence):
         """
         from graphad.graph.convert import window_to_networkx
 
-        return window_to_networkx(self.windows[i], self.vocab, self.feature_names,
-                                  self.edge_feature_names or ("calls", "errors", "latency"))
+        return window_to_networkx(
+            self.windows[i],
+            self.vocab,
+            self.feature_names,
+            self.edge_feature_names or ("calls", "errors", "latency"),
+        )
 
     # -- persistence -------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
@@ -165,9 +169,7 @@ class DynamicGraph(Sequence):
         tensors = {}
         for key in keys:
             values = [w[key] if key in w else None for w in self.windows]
-            if any(v is None for v in values) or not all(
-                torch.is_tensor(v) for v in values
-            ):
+            if any(v is None for v in values) or not all(torch.is_tensor(v) for v in values):
                 raise GraphadInputError(
                     "cannot save a window attribute that is not a tensor in every window",
                     field=key,

@@ -157,9 +157,7 @@ def _sort_by_group_then_value(group: np.ndarray, values: np.ndarray):
     return group[order], values[order]
 
 
-def parent_rows(
-    trace_id: np.ndarray, span_id: np.ndarray, parent_id: np.ndarray
-) -> np.ndarray:
+def parent_rows(trace_id: np.ndarray, span_id: np.ndarray, parent_id: np.ndarray) -> np.ndarray:
     """Row of each span's parent (same trace), ``-1`` when the parent is not in the data.
 
     Args:
@@ -180,8 +178,9 @@ def parent_rows(
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     # One hash pass over all ids; everything after works on integer codes.
-    codes, uniques = pd.factorize(np.concatenate([np.asarray(span_id, dtype=object),
-                                                  np.asarray(parent_id, dtype=object)]))
+    codes, uniques = pd.factorize(
+        np.concatenate([np.asarray(span_id, dtype=object), np.asarray(parent_id, dtype=object)])
+    )
     # Missing ids (NaN/None, code -1) get a code of their own that matches nothing.
     width = len(uniques) + 2
     span_codes = np.where(codes[:n] >= 0, codes[:n], width - 2)
@@ -191,7 +190,7 @@ def parent_rows(
     if counts.max(initial=0) <= 1:  # span ids unique: a parent is found by its id alone
         row_of = np.full(width, -1, dtype=np.int64)
         row_of[span_codes] = np.arange(n)
-        row_of[width - 2:] = -1
+        row_of[width - 2 :] = -1
         rows = row_of[parent_codes]
         found = np.flatnonzero(rows >= 0)
         trace_id = np.asarray(trace_id, dtype=object)
@@ -440,8 +439,7 @@ def log_features(
     group = (step[keep].astype(np.int64) * num_nodes + node[keep]) * num_templates
     group = group + template[keep]
     size = num_steps * num_nodes * num_templates
-    total = np.bincount(group, weights=np.asarray(count, dtype=np.float64)[keep],
-                        minlength=size)
+    total = np.bincount(group, weights=np.asarray(count, dtype=np.float64)[keep], minlength=size)
     return total.reshape(num_steps, num_nodes, num_templates)
 
 

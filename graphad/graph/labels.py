@@ -69,10 +69,14 @@ def label_windows(
         labelled.y = (rc_mask & faulty).long()
         windows.append(labelled)
     meta = dict(graph.meta)
-    meta["labels"] = {"onset_ns": int(onset_ns), "end_ns": None if end_ns is None
-                      else int(end_ns), "root_cause": _names(root_cause)}
-    return DynamicGraph(graph.vocab, windows, graph.feature_names, graph.edge_feature_names,
-                        graph.spec, meta)
+    meta["labels"] = {
+        "onset_ns": int(onset_ns),
+        "end_ns": None if end_ns is None else int(end_ns),
+        "root_cause": _names(root_cause),
+    }
+    return DynamicGraph(
+        graph.vocab, windows, graph.feature_names, graph.edge_feature_names, graph.spec, meta
+    )
 
 
 def _names(root_cause) -> list[str]:
@@ -80,8 +84,9 @@ def _names(root_cause) -> list[str]:
         return [root_cause]
     names = [str(r) for r in root_cause]
     if not names:
-        raise GraphadInputError("no root cause given", field="root_cause",
-                                expected="a node name", found="[]")
+        raise GraphadInputError(
+            "no root cause given", field="root_cause", expected="a node name", found="[]"
+        )
     return names
 
 
@@ -97,7 +102,9 @@ def _root_cause_mask(graph: DynamicGraph, root_cause, node_rule) -> torch.Tensor
             mask |= entities == name
         else:
             raise UnknownNodeError(
-                "root cause is not a node of the graph", field="root_cause",
-                expected=f"one of {node_names[:10]}" + ("..." if len(node_names) > 10
-                                                         else ""), found=repr(name))
+                "root cause is not a node of the graph",
+                field="root_cause",
+                expected=f"one of {node_names[:10]}" + ("..." if len(node_names) > 10 else ""),
+                found=repr(name),
+            )
     return torch.from_numpy(mask)

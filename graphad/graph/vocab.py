@@ -50,9 +50,7 @@ class NodeVocab:
         self._ids: dict[str, int] = {}
         for name in names:
             if name in self._ids:
-                raise GraphadInputError(
-                    "duplicate node name", field="names", found=repr(name)
-                )
+                raise GraphadInputError("duplicate node name", field="names", found=repr(name))
             self.add(name)
 
     @property
@@ -109,8 +107,7 @@ class NodeVocab:
                 raise UnknownNodeError(
                     "unknown node",
                     field="node",
-                    expected=f"one of {self._names[:10]}"
-                    + ("..." if len(self) > 10 else ""),
+                    expected=f"one of {self._names[:10]}" + ("..." if len(self) > 10 else ""),
                     found=repr(name),
                 )
             if self.unknown == "add":

@@ -54,17 +54,19 @@ def _topk_log_weights(
     rows = min(rows, num_nodes)
     keys = xn.transpose(1, 2)  # [B, d, N]
     differentiable = torch.is_grad_enabled() and xn.requires_grad
-    buffer = None if differentiable else torch.empty(
-        num_graphs * rows * num_nodes, dtype=xn.dtype, device=xn.device)
+    buffer = (
+        None
+        if differentiable
+        else torch.empty(num_graphs * rows * num_nodes, dtype=xn.dtype, device=xn.device)
+    )
     values, indices = [], []
     for start in range(0, num_nodes, rows):
-        queries = xn[:, start:start + rows] / tau  # [B, r, d]
+        queries = xn[:, start : start + rows] / tau  # [B, r, d]
         count = queries.shape[1]
         if differentiable:  # autograd needs fresh tensors (out= is not differentiable)
             block = queries @ keys
         else:
-            block = buffer[: num_graphs * count * num_nodes].view(num_graphs, count,
-                                                                  num_nodes)
+            block = buffer[: num_graphs * count * num_nodes].view(num_graphs, count, num_nodes)
             torch.matmul(queries, keys, out=block)
         if exclude_self:
             r = torch.arange(count, device=xn.device)

@@ -24,8 +24,13 @@ _MIN = 60_000_000_000
 class _MetricScaler(BaseRanker):
     scaler = "robust"
 
-    def __init__(self, pre: int | None = None, post: int | None = None,
-                 onset: str | int = "given", node_rule: str = "service") -> None:
+    def __init__(
+        self,
+        pre: int | None = None,
+        post: int | None = None,
+        onset: str | int = "given",
+        node_rule: str = "service",
+    ) -> None:
         super().__init__(onset, node_rule)
         self.pre = pre
         self.post = post
@@ -36,11 +41,20 @@ class _MetricScaler(BaseRanker):
         if not len(view.metrics) or view.onset_ns is None:
             return pd.Series(0.0, index=view.nodes), {}
         nodes, details = sources.metric_deviation_scores(
-            view.metrics, view.onset_ns, node_rule=self.node_rule, scaler=self.scaler,
-            pre_ns=self.pre, post_ns=self.post, return_details=True)
+            view.metrics,
+            view.onset_ns,
+            node_rule=self.node_rule,
+            scaler=self.scaler,
+            pre_ns=self.pre,
+            post_ns=self.post,
+            return_details=True,
+        )
         top = details.sort_values(ascending=False).head(5)
-        return nodes, {"top_metrics": [[str(k[0]), str(k[1]), str(k[2]), round(float(v), 3)]
-                                       for k, v in top.items()]}
+        return nodes, {
+            "top_metrics": [
+                [str(k[0]), str(k[1]), str(k[2]), round(float(v), 3)] for k, v in top.items()
+            ]
+        }
 
     def _windows(self, view: CaseView) -> pd.Series:
         scores = view.window_scores
@@ -103,8 +117,9 @@ class RandomRanker(BaseRanker):
 
     name = "random"
 
-    def __init__(self, random_state: int | None = 0, onset: str | int = "given",
-                 node_rule: str = "service") -> None:
+    def __init__(
+        self, random_state: int | None = 0, onset: str | int = "given", node_rule: str = "service"
+    ) -> None:
         super().__init__(onset, node_rule)
         self.random_state = random_state
 
@@ -120,6 +135,5 @@ class RandomRanker(BaseRanker):
         return self._node_scores(view, graph)
 
 
-for _name, _cls in (("baro", BaroRanker), ("nsigma", NSigmaRanker),
-                    ("random", RandomRanker)):
+for _name, _cls in (("baro", BaroRanker), ("nsigma", NSigmaRanker), ("random", RandomRanker)):
     register_ranker(_name, _cls)

@@ -54,8 +54,9 @@ def normalize_scores(scores: pd.Series, method: str = "robust", cap: float = 10.
         ranks = values.rank(ascending=False, method="min")
         return 1.0 - (ranks - 1.0) / len(values)
     if method != "robust":
-        raise GraphadInputError(f"Could not resolve '{method}' among choices "
-                                "['max', 'rank', 'robust']", field="method")
+        raise GraphadInputError(
+            f"Could not resolve '{method}' among choices ['max', 'rank', 'robust']", field="method"
+        )
     median = float(values.median())
     mad = float((values - median).abs().median()) * 1.4826
     scale = mad + _EPS * abs(median) + _EPS
@@ -93,12 +94,16 @@ def fuse_scores(
     """
     weights = dict(weights or {})
     present = {k: v for k, v in sources.items() if v is not None and len(v)}
-    index = pd.Index(nodes if nodes is not None else
-                     sorted(set().union(*[set(v.index) for v in present.values()])))
+    index = pd.Index(
+        nodes
+        if nodes is not None
+        else sorted(set().union(*[set(v.index) for v in present.values()]))
+    )
     table = pd.DataFrame(index=index)
     for name, series in present.items():
-        table[name] = normalize_scores(series.reindex(index).fillna(0.0), method, cap) * \
-            float(weights.get(name, 1.0))
+        table[name] = normalize_scores(series.reindex(index).fillna(0.0), method, cap) * float(
+            weights.get(name, 1.0)
+        )
     if table.shape[1] == 0:
         fused = pd.Series(np.zeros(len(index)), index=index)
     elif how == "sum":
@@ -106,6 +111,7 @@ def fuse_scores(
     elif how == "max":
         fused = table.max(axis=1)
     else:
-        raise GraphadInputError(f"Could not resolve '{how}' among choices ['max', 'sum']",
-                                field="how")
+        raise GraphadInputError(
+            f"Could not resolve '{how}' among choices ['max', 'sum']", field="how"
+        )
     return fused.sort_values(ascending=False, kind="stable"), table

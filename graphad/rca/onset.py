@@ -34,8 +34,12 @@ def mean_shift_point(values: np.ndarray | torch.Tensor | list[float], min_size: 
     x = np.nan_to_num(x.reshape(-1))
     n = len(x)
     if n < 2 * min_size or n < 2:
-        raise GraphadInputError("too few values to find a change point", field="values",
-                                expected=f">= {max(2, 2 * min_size)} values", found=n)
+        raise GraphadInputError(
+            "too few values to find a change point",
+            field="values",
+            expected=f">= {max(2, 2 * min_size)} values",
+            found=n,
+        )
     prefix = np.concatenate([[0.0], np.cumsum(x)])
     k = np.arange(min_size, n - min_size + 1)
     left = prefix[k] / k
@@ -99,9 +103,12 @@ def estimate_onset(
         if method == "auto":
             method, reference = case_method
         if len(scores) < 3:
-            raise GraphadInputError("too little telemetry to estimate an onset",
-                                    field="case", expected=">= 3 time steps",
-                                    found=len(scores))
+            raise GraphadInputError(
+                "too little telemetry to estimate an onset",
+                field="case",
+                expected=">= 3 time steps",
+                found=len(scores),
+            )
     if isinstance(scores, pd.Series):
         times = scores.index.to_numpy() if times is None else times
         scores = scores.to_numpy()
@@ -109,22 +116,29 @@ def estimate_onset(
     if x.ndim == 2:
         x = np.nanmax(x, axis=1)
     if x.ndim != 1:
-        raise GraphadInputError("scores must be [T] or [T, N]", field="scores",
-                                expected="1 or 2 dimensions", found=x.ndim)
+        raise GraphadInputError(
+            "scores must be [T] or [T, N]",
+            field="scores",
+            expected="1 or 2 dimensions",
+            found=x.ndim,
+        )
     x = np.nan_to_num(x)
     if method in ("mean_shift", "auto"):
         k = mean_shift_point(x)
     elif method == "threshold":
         k = _threshold_point(x, reference, k)
     else:
-        raise GraphadInputError(f"Could not resolve '{method}' among choices "
-                                "['mean_shift', 'threshold']", field="method")
+        raise GraphadInputError(
+            f"Could not resolve '{method}' among choices ['mean_shift', 'threshold']",
+            field="method",
+        )
     if times is None:
         return int(k)
     t = np.asarray(times.detach().cpu() if torch.is_tensor(times) else times)
     if len(t) != len(x):
-        raise GraphadInputError("one time per score is needed", field="times",
-                                expected=f"{len(x)} times", found=len(t))
+        raise GraphadInputError(
+            "one time per score is needed", field="times", expected=f"{len(x)} times", found=len(t)
+        )
     return int(t[k])
 
 
@@ -150,12 +164,14 @@ def span_latency_series(spans: pd.DataFrame, step_ns: int = 10_000_000_000) -> p
         >>> span_latency_series(s, step_ns=10)["value"].round(2).tolist()
         [2.3, 4.61]
     """
-    frame = pd.DataFrame({
-        "ts_ns": spans["start_ns"].to_numpy() // step_ns * step_ns,
-        "node": spans["service"].astype(str).to_numpy(),
-        "metric": spans["operation"].astype(str).to_numpy(),
-        "value": np.log1p(spans["duration_ns"].to_numpy(dtype=float)),
-    })
+    frame = pd.DataFrame(
+        {
+            "ts_ns": spans["start_ns"].to_numpy() // step_ns * step_ns,
+            "node": spans["service"].astype(str).to_numpy(),
+            "metric": spans["operation"].astype(str).to_numpy(),
+            "value": np.log1p(spans["duration_ns"].to_numpy(dtype=float)),
+        }
+    )
     return frame.groupby(["ts_ns", "node", "metric"], as_index=False)["value"].median()
 
 
@@ -181,8 +197,9 @@ def case_score_series(
     Returns:
         ``pd.Series`` of scores indexed by ``ts_ns``.
     """
-    wide = metrics.pivot_table(index="ts_ns", columns=["node", "metric"], values="value",
-                               aggfunc="mean").sort_index()
+    wide = metrics.pivot_table(
+        index="ts_ns", columns=["node", "metric"], values="value", aggfunc="mean"
+    ).sort_index()
     if wide.empty:
         return pd.Series(dtype=float)
     n_ref = max(2, int(round(len(wide) * reference)))
@@ -190,8 +207,9 @@ def case_score_series(
     with np.errstate(all="ignore"):
         centre = np.nanmedian(ref, axis=0)
         scale = np.nanpercentile(ref, 75, axis=0) - np.nanpercentile(ref, 25, axis=0)
-    scale = np.where(~np.isfinite(scale) | (scale < 1e-9), np.maximum(np.abs(
-        np.nan_to_num(centre)), 1.0), scale)
+    scale = np.where(
+        ~np.isfinite(scale) | (scale < 1e-9), np.maximum(np.abs(np.nan_to_num(centre)), 1.0), scale
+    )
     z = np.abs(wide.to_numpy(dtype=float) - centre) / scale
     z = np.nan_to_num(z, nan=0.0, posinf=0.0)
     k = min(top, z.shape[1])

@@ -24,8 +24,12 @@ def _check_inputs(
     if edges.size == 0:
         edges = edges.reshape(2, 0)
     if edges.ndim != 2 or edges.shape[0] != 2:
-        raise GraphadInputError("Expected 'edge_index' to be of shape [2, E]",
-                                field="edge_index", expected="[2, E]", found=list(edges.shape))
+        raise GraphadInputError(
+            "Expected 'edge_index' to be of shape [2, E]",
+            field="edge_index",
+            expected="[2, E]",
+            found=list(edges.shape),
+        )
     edges = edges.astype(np.int64)
     if num_nodes is None:
         if personalization is not None:
@@ -33,32 +37,53 @@ def _check_inputs(
         else:
             num_nodes = int(edges.max()) + 1 if edges.size else 0
     if edges.size and (edges.min() < 0 or edges.max() >= num_nodes):
-        raise GraphadInputError("edge_index refers to a node outside [0, num_nodes)",
-                                field="edge_index", expected=f"ids in [0, {num_nodes})",
-                                found=f"ids in [{edges.min()}, {edges.max()}]")
+        raise GraphadInputError(
+            "edge_index refers to a node outside [0, num_nodes)",
+            field="edge_index",
+            expected=f"ids in [0, {num_nodes})",
+            found=f"ids in [{edges.min()}, {edges.max()}]",
+        )
     if weights is None:
         w = np.ones(edges.shape[1])
     else:
-        w = np.asarray(weights.detach().cpu() if torch.is_tensor(weights) else weights,
-                       dtype=float).reshape(-1)
+        w = np.asarray(
+            weights.detach().cpu() if torch.is_tensor(weights) else weights, dtype=float
+        ).reshape(-1)
     if w.shape[0] != edges.shape[1]:
-        raise GraphadInputError("one weight per edge is needed", field="weights",
-                                expected=f"{edges.shape[1]} weights", found=w.shape[0])
+        raise GraphadInputError(
+            "one weight per edge is needed",
+            field="weights",
+            expected=f"{edges.shape[1]} weights",
+            found=w.shape[0],
+        )
     if (w < 0).any() or not np.isfinite(w).all():
-        raise GraphadInputError("edge weights must be finite and non-negative",
-                                field="weights", expected=">= 0", found=float(w.min()))
+        raise GraphadInputError(
+            "edge weights must be finite and non-negative",
+            field="weights",
+            expected=">= 0",
+            found=float(w.min()),
+        )
     if personalization is None:
         p = np.ones(num_nodes)
     else:
-        p = np.asarray(personalization.detach().cpu() if torch.is_tensor(personalization)
-                       else personalization, dtype=float).reshape(-1)
+        p = np.asarray(
+            personalization.detach().cpu() if torch.is_tensor(personalization) else personalization,
+            dtype=float,
+        ).reshape(-1)
     if p.shape[0] != num_nodes:
-        raise GraphadInputError("one personalisation value per node is needed",
-                                field="personalization", expected=f"{num_nodes} values",
-                                found=p.shape[0])
+        raise GraphadInputError(
+            "one personalisation value per node is needed",
+            field="personalization",
+            expected=f"{num_nodes} values",
+            found=p.shape[0],
+        )
     if (p < 0).any() or not np.isfinite(p).all():
-        raise GraphadInputError("personalisation values must be finite and non-negative",
-                                field="personalization", expected=">= 0", found=float(p.min()))
+        raise GraphadInputError(
+            "personalisation values must be finite and non-negative",
+            field="personalization",
+            expected=">= 0",
+            found=float(p.min()),
+        )
     p = p / p.sum() if p.sum() > 0 else np.full(num_nodes, 1.0 / max(num_nodes, 1))
     return edges, w, p, num_nodes
 
@@ -86,8 +111,9 @@ def _torch_power(edges, w, p, n, alpha, tol, max_iter) -> np.ndarray:
     out = torch.zeros(n, dtype=torch.float64).index_add_(0, src, weight)
     keep = out[src] > 0
     values = weight[keep] / out[src[keep]]
-    matrix = torch.sparse_coo_tensor(torch.stack([dst[keep], src[keep]]), values, (n, n),
-                                     check_invariants=True)
+    matrix = torch.sparse_coo_tensor(
+        torch.stack([dst[keep], src[keep]]), values, (n, n), check_invariants=True
+    )
     matrix = matrix.coalesce()
     dangling = out == 0
     prior = torch.as_tensor(p, dtype=torch.float64)
@@ -150,8 +176,9 @@ def personalized_pagerank(
         [0.3887, 0.3304, 0.2809]
     """
     if not 0.0 <= alpha < 1.0:
-        raise GraphadInputError("damping out of range", field="alpha",
-                                expected="0 <= alpha < 1", found=alpha)
+        raise GraphadInputError(
+            "damping out of range", field="alpha", expected="0 <= alpha < 1", found=alpha
+        )
     edges, w, p, n = _check_inputs(edge_index, weights, personalization, num_nodes)
     if n == 0:
         return np.zeros(0)

@@ -85,9 +85,11 @@ def _windows_of(obj) -> tuple[list, list[str] | None]:
     if isinstance(obj, Sequence) and obj and hasattr(obj[0], "x"):
         return list(obj), None
     raise GraphadInputError(
-        "cannot rank this input", field="case_or_windows",
+        "cannot rank this input",
+        field="case_or_windows",
         expected="a FaultCase, a DynamicGraph or a list of window Data",
-        found=type(obj).__name__)
+        found=type(obj).__name__,
+    )
 
 
 def _window_feature_scores(windows: list, onset_ns: int | None, ends: np.ndarray) -> np.ndarray:
@@ -106,13 +108,15 @@ def _onset_ns(onset) -> int:
     try:
         return int(onset)
     except (TypeError, ValueError):
-        raise GraphadInputError("unreadable onset", field="onset",
-                                expected="'given', 'estimated' or a time in ns",
-                                found=repr(onset)) from None
+        raise GraphadInputError(
+            "unreadable onset",
+            field="onset",
+            expected="'given', 'estimated' or a time in ns",
+            found=repr(onset),
+        ) from None
 
 
-def as_case_view(case_or_windows, node_scores=None, onset="given",
-                 node_rule="service") -> CaseView:
+def as_case_view(case_or_windows, node_scores=None, onset="given", node_rule="service") -> CaseView:
     """Turn a ranker's input into a :class:`CaseView` (onset resolved).
 
     Args:
@@ -129,9 +133,13 @@ def as_case_view(case_or_windows, node_scores=None, onset="given",
     """
     if hasattr(case_or_windows, "onset_ns") and hasattr(case_or_windows, "metrics"):
         case = case_or_windows
-        view = CaseView(onset_ns=None, metrics=_frame(case, "metrics"),
-                        spans=_frame(case, "spans"), logs=_frame(case, "logs"),
-                        case_id=getattr(case, "case_id", None))
+        view = CaseView(
+            onset_ns=None,
+            metrics=_frame(case, "metrics"),
+            spans=_frame(case, "spans"),
+            logs=_frame(case, "logs"),
+            case_id=getattr(case, "case_id", None),
+        )
         rule = resolve_node_rule(node_rule)
         names: set[str] = set()
         if len(view.metrics):
@@ -157,12 +165,16 @@ def as_case_view(case_or_windows, node_scores=None, onset="given",
     names = names or [str(i) for i in range(n)]
     view = CaseView(onset_ns=None, nodes=list(names), window_end=ends)
     if node_scores is not None:
-        scores = np.asarray(node_scores.detach().cpu() if torch.is_tensor(node_scores)
-                            else node_scores, dtype=float)
+        scores = np.asarray(
+            node_scores.detach().cpu() if torch.is_tensor(node_scores) else node_scores, dtype=float
+        )
         if scores.shape != (len(windows), n):
-            raise GraphadInputError("node_scores must have one score per window and node",
-                                    field="node_scores", expected=f"[{len(windows)}, {n}]",
-                                    found=list(scores.shape))
+            raise GraphadInputError(
+                "node_scores must have one score per window and node",
+                field="node_scores",
+                expected=f"[{len(windows)}, {n}]",
+                found=list(scores.shape),
+            )
     else:
         given = None if onset in ("given", "estimated") else int(onset)
         scores = _window_feature_scores(windows, given, ends)
@@ -179,8 +191,9 @@ def as_case_view(case_or_windows, node_scores=None, onset="given",
     for w in windows:
         if getattr(w, "edge_index", None) is not None and w.edge_index.numel():
             src, dst = w.edge_index.tolist()
-            graph.add_edges_from((names[a], names[b])
-                                 for a, b in zip(src, dst, strict=True) if a != b)
+            graph.add_edges_from(
+                (names[a], names[b]) for a, b in zip(src, dst, strict=True) if a != b
+            )
     view.graph = graph
     return view
 
@@ -199,8 +212,7 @@ def _graph_of(view: CaseView, graph) -> nx.DiGraph:
         if isinstance(graph, nx.DiGraph):
             return graph
         edge_index = graph[0] if isinstance(graph, tuple) else graph
-        ei = np.asarray(edge_index.detach().cpu() if torch.is_tensor(edge_index)
-                        else edge_index)
+        ei = np.asarray(edge_index.detach().cpu() if torch.is_tensor(edge_index) else edge_index)
         g = nx.DiGraph()
         g.add_nodes_from(view.nodes)
         for a, b in ei.T.tolist():
@@ -269,9 +281,14 @@ def propagation_scores(
         weight.append(max(0.0, values[i] - best_callee[i]))
     if values.sum() <= 0:
         return s.sort_values(ascending=False, kind="stable")
-    rank = personalized_pagerank(np.array([src, dst], dtype=np.int64).reshape(2, -1),
-                                 np.array(weight), values + 1e-12, alpha=alpha,
-                                 num_nodes=len(nodes), implementation=implementation)
+    rank = personalized_pagerank(
+        np.array([src, dst], dtype=np.int64).reshape(2, -1),
+        np.array(weight),
+        values + 1e-12,
+        alpha=alpha,
+        num_nodes=len(nodes),
+        implementation=implementation,
+    )
     return pd.Series(rank, index=nodes).sort_values(ascending=False, kind="stable")
 
 
@@ -315,9 +332,12 @@ def explain_paths(
         found: list[list[str]] = []
         frontier = [[candidate]]
         for _ in range(max_depth):
-            frontier = [path + [caller] for path in frontier
-                        for caller in sorted(graph.predecessors(path[-1]))
-                        if caller in hot and caller not in path]
+            frontier = [
+                path + [caller]
+                for path in frontier
+                for caller in sorted(graph.predecessors(path[-1]))
+                if caller in hot and caller not in path
+            ]
             found.extend(frontier)
         out[str(candidate)] = [list(map(str, p)) for p in found[:max_paths]]
     return out
@@ -355,8 +375,9 @@ class BaseRanker:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    def rank(self, case_or_windows, node_scores=None, graph=None, *,
-             onset: str | int | None = None) -> RCAResult:
+    def rank(
+        self, case_or_windows, node_scores=None, graph=None, *, onset: str | int | None = None
+    ) -> RCAResult:
         """Rank the candidate root causes of one case.
 
         Args:
@@ -374,13 +395,13 @@ class BaseRanker:
         start = time.perf_counter()
         onset = self.onset if onset is None else onset
         per_node = isinstance(node_scores, (pd.Series, Mapping))
-        view = as_case_view(case_or_windows, None if per_node else node_scores, onset,
-                            self.node_rule)
+        view = as_case_view(
+            case_or_windows, None if per_node else node_scores, onset, self.node_rule
+        )
         if per_node:
             given = pd.Series(node_scores, dtype=float)
             view.nodes = sorted(set(view.nodes) | set(given.index))
-            scores, extra = self._from_scores(given.reindex(view.nodes).fillna(0.0), view,
-                                              graph)
+            scores, extra = self._from_scores(given.reindex(view.nodes).fillna(0.0), view, graph)
         else:
             scores, extra = self._node_scores(view, graph)
         scores = scores.reindex(sorted(set(scores.index) | set(view.nodes))).fillna(0.0)
@@ -390,8 +411,14 @@ class BaseRanker:
             paths = explain_paths(scores, _graph_of(view, graph))
         extra = dict(extra)
         extra["seconds"] = time.perf_counter() - start
-        return RCAResult(list(map(str, scores.index)), scores.tolist(), method=self.name,
-                         paths=paths, onset_ns=view.onset_ns, extra=extra)
+        return RCAResult(
+            list(map(str, scores.index)),
+            scores.tolist(),
+            method=self.name,
+            paths=paths,
+            onset_ns=view.onset_ns,
+            extra=extra,
+        )
 
     def _from_scores(self, scores: pd.Series, view: CaseView, graph):
         return scores, {}
@@ -454,8 +481,9 @@ class ScoreRanker(_EvidenceRanker):
 
     name = "score"
 
-    def __init__(self, agg: str = "max", onset: str | int = "given",
-                 node_rule: str = "service") -> None:
+    def __init__(
+        self, agg: str = "max", onset: str | int = "given", node_rule: str = "service"
+    ) -> None:
         super().__init__(onset, node_rule)
         self.agg = agg
 
@@ -483,9 +511,15 @@ class PageRankRanker(_EvidenceRanker):
 
     name = "pagerank"
 
-    def __init__(self, alpha: float = 0.85, rho: float = 0.2, agg: str = "max",
-                 implementation: str = "scipy", onset: str | int = "given",
-                 node_rule: str = "service") -> None:
+    def __init__(
+        self,
+        alpha: float = 0.85,
+        rho: float = 0.2,
+        agg: str = "max",
+        implementation: str = "scipy",
+        onset: str | int = "given",
+        node_rule: str = "service",
+    ) -> None:
         super().__init__(onset, node_rule)
         self.alpha = alpha
         self.rho = rho
@@ -494,8 +528,9 @@ class PageRankRanker(_EvidenceRanker):
 
     def _walk(self, scores: pd.Series, view: CaseView, graph) -> tuple[pd.Series, dict]:
         g = _graph_of(view, graph)
-        ranked = propagation_scores(scores, g, alpha=self.alpha, rho=self.rho,
-                                    implementation=self.implementation)
+        ranked = propagation_scores(
+            scores, g, alpha=self.alpha, rho=self.rho, implementation=self.implementation
+        )
         return ranked, {"graph_edges": g.number_of_edges()}
 
     def _from_scores(self, scores, view, graph):
@@ -541,10 +576,18 @@ class MultiSourceRanker(BaseRanker):
 
     name = "graphad"
 
-    def __init__(self, weights: Mapping[str, float] | None = None, propagation: float = 0.0,
-                 pre: int | None = 5 * _MIN, post: int | None = 3 * _MIN,
-                 fusion: str = "sum", normalize: str = "robust", metric_floor: float = 0.05,
-                 onset: str | int = "given", node_rule: str = "service") -> None:
+    def __init__(
+        self,
+        weights: Mapping[str, float] | None = None,
+        propagation: float = 0.0,
+        pre: int | None = 5 * _MIN,
+        post: int | None = 3 * _MIN,
+        fusion: str = "sum",
+        normalize: str = "robust",
+        metric_floor: float = 0.05,
+        onset: str | int = "given",
+        node_rule: str = "service",
+    ) -> None:
         super().__init__(onset, node_rule)
         self.metric_floor = metric_floor
         self.weights = weights
@@ -565,8 +608,7 @@ class MultiSourceRanker(BaseRanker):
         """
         self.reference_ = reference
         spans = _frame(reference, "spans") if reference is not None else pd.DataFrame()
-        self.reference_spans_ = (sources.span_table(spans, self.node_rule) if len(spans)
-                                 else None)
+        self.reference_spans_ = sources.span_table(spans, self.node_rule) if len(spans) else None
         return self
 
     def _reference_spans(self) -> pd.DataFrame | None:
@@ -585,18 +627,34 @@ class MultiSourceRanker(BaseRanker):
             return out
         if len(view.metrics):
             out["metric"] = sources.metric_deviation_scores(
-                view.metrics, onset, node_rule=self.node_rule, pre_ns=self.pre,
-                post_ns=self.post, min_scale=self.metric_floor)
+                view.metrics,
+                onset,
+                node_rule=self.node_rule,
+                pre_ns=self.pre,
+                post_ns=self.post,
+                min_scale=self.metric_floor,
+            )
         if len(view.spans):
-            out.update(sources.span_scores(
-                view.spans, onset, node_rule=self.node_rule,
-                reference=self._reference_spans(), pre_ns=self.pre, post_ns=self.post))
+            out.update(
+                sources.span_scores(
+                    view.spans,
+                    onset,
+                    node_rule=self.node_rule,
+                    reference=self._reference_spans(),
+                    pre_ns=self.pre,
+                    post_ns=self.post,
+                )
+            )
         if len(view.logs):
             ref_logs = _frame(ref, "logs") if ref is not None else None
             out["log"] = sources.log_scores(
-                view.logs, onset, node_rule=self.node_rule,
+                view.logs,
+                onset,
+                node_rule=self.node_rule,
                 reference=ref_logs if ref_logs is not None and len(ref_logs) else None,
-                pre_ns=self.pre, post_ns=self.post)
+                pre_ns=self.pre,
+                post_ns=self.post,
+            )
         return out
 
     def _node_scores(self, view, graph):
@@ -606,8 +664,9 @@ class MultiSourceRanker(BaseRanker):
         else:
             evidence = self.evidence(view)
         weights = dict(DEFAULT_WEIGHTS, **(self.weights or {}), windows=1.0)
-        fused, table = fuse_scores(evidence, weights, method=self.normalize,
-                                   how=self.fusion, nodes=view.nodes or None)
+        fused, table = fuse_scores(
+            evidence, weights, method=self.normalize, how=self.fusion, nodes=view.nodes or None
+        )
         extra = {"sources": {k: table[k].round(4).to_dict() for k in table.columns}}
         if self.propagation > 0 and len(fused):
             walk, info = PageRankRanker(node_rule=self.node_rule)._walk(fused, view, graph)
@@ -642,6 +701,9 @@ def get_ranker(name: str | BaseRanker, **kwargs) -> BaseRanker:
     return resolve(name, RANKERS, "ranker")(**kwargs)
 
 
-for _name, _cls in (("score", ScoreRanker), ("pagerank", PageRankRanker),
-                    ("graphad", MultiSourceRanker)):
+for _name, _cls in (
+    ("score", ScoreRanker),
+    ("pagerank", PageRankRanker),
+    ("graphad", MultiSourceRanker),
+):
     register_ranker(_name, _cls)

@@ -49,9 +49,13 @@ _EPS = 1e-9
 def _check_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise SchemaError(f"the {what} frame lacks a required column", source=what,
-                          field=missing[0], expected=f"columns {list(columns)}",
-                          found=list(frame.columns))
+        raise SchemaError(
+            f"the {what} frame lacks a required column",
+            source=what,
+            field=missing[0],
+            expected=f"columns {list(columns)}",
+            found=list(frame.columns),
+        )
 
 
 def split_by_onset(
@@ -92,22 +96,23 @@ def _wide(metrics: pd.DataFrame, rule: NodeRule) -> pd.DataFrame:
     frame = metrics[["ts_ns", "node", "metric", "value"]].copy()
     frame["entity"] = frame["node"].astype(str)
     frame["node"] = rule(frame["entity"]).to_numpy()
-    wide = frame.pivot_table(index="ts_ns", columns=["node", "entity", "metric"],
-                             values="value", aggfunc="mean")
+    wide = frame.pivot_table(
+        index="ts_ns", columns=["node", "entity", "metric"], values="value", aggfunc="mean"
+    )
     return wide.sort_index()
 
 
 def _centre_scale(values: np.ndarray, scaler: str) -> tuple[np.ndarray, np.ndarray]:
     """Per-column centre and scale (NaN for columns without reference values)."""
     if scaler not in ("robust", "standard"):
-        raise GraphadInputError(f"Could not resolve '{scaler}' among choices "
-                                "['robust', 'standard']", field="scaler")
+        raise GraphadInputError(
+            f"Could not resolve '{scaler}' among choices ['robust', 'standard']", field="scaler"
+        )
     with warnings.catch_warnings():  # all-NaN columns are handled by the caller
         warnings.simplefilter("ignore", RuntimeWarning)
         if scaler == "robust":
             centre = np.nanmedian(values, axis=0)
-            scale = np.nanpercentile(values, 75, axis=0) - np.nanpercentile(values, 25,
-                                                                            axis=0)
+            scale = np.nanpercentile(values, 75, axis=0) - np.nanpercentile(values, 25, axis=0)
         else:
             centre = np.nanmean(values, axis=0)
             scale = np.nanstd(values, axis=0)
@@ -164,8 +169,11 @@ def metric_deviation_scores(
     rule = resolve_node_rule(node_rule)
     wide = _wide(metrics, rule)
     before, after = split_by_onset(wide.index.to_numpy(), onset_ns, pre_ns, post_ns)
-    ref = _wide(reference, rule).reindex(columns=wide.columns) if reference is not None \
+    ref = (
+        _wide(reference, rule).reindex(columns=wide.columns)
+        if reference is not None
         else wide[before]
+    )
     post = wide[after]
     if post.empty or ref.dropna(how="all").empty:
         empty = pd.Series(dtype=float)
@@ -209,12 +217,17 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
         >>> t[["node", "parent_node", "self_ns", "gap_ns"]].values.tolist()
         [['a', '', 50, nan], ['a', 'a', 10, nan], ['b', 'a', 40, 10.0]]
     """
-    _check_columns(spans, ("trace_id", "span_id", "parent_id", "service", "start_ns",
-                           "duration_ns"), "spans")
+    _check_columns(
+        spans, ("trace_id", "span_id", "parent_id", "service", "start_ns", "duration_ns"), "spans"
+    )
     rule = resolve_node_rule(node_rule)
     trace_codes, _ = pd.factorize(spans["trace_id"].astype(str).to_numpy(dtype=object))
-    ids = np.concatenate([spans["span_id"].astype(str).to_numpy(dtype=object),
-                          spans["parent_id"].astype(str).to_numpy(dtype=object)])
+    ids = np.concatenate(
+        [
+            spans["span_id"].astype(str).to_numpy(dtype=object),
+            spans["parent_id"].astype(str).to_numpy(dtype=object),
+        ]
+    )
     id_codes, id_uniques = pd.factorize(ids)
     n = len(spans)
     width = np.int64(len(id_uniques) + 1)
@@ -223,16 +236,21 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
     entity_codes, entities = pd.factorize(spans["service"].astype(str).to_numpy(dtype=object))
     node_names = np.asarray(rule(pd.Series(entities, dtype=object)).to_numpy(), dtype=object)
     nodes = node_names[entity_codes] if n else np.zeros(0, dtype=object)
-    operations = (spans["operation"].astype(str).to_numpy(dtype=object) if "operation" in spans
-                  else np.full(n, "", dtype=object))
-    table = pd.DataFrame({
-        "trace_id": trace_codes,
-        "node": nodes,
-        "operation": operations,
-        "start_ns": spans["start_ns"].to_numpy(dtype=np.int64),
-        "duration_ns": spans["duration_ns"].to_numpy(dtype=np.int64),
-        "status": (spans["status"].to_numpy(dtype=np.int64) if "status" in spans else 0),
-    })
+    operations = (
+        spans["operation"].astype(str).to_numpy(dtype=object)
+        if "operation" in spans
+        else np.full(n, "", dtype=object)
+    )
+    table = pd.DataFrame(
+        {
+            "trace_id": trace_codes,
+            "node": nodes,
+            "operation": operations,
+            "start_ns": spans["start_ns"].to_numpy(dtype=np.int64),
+            "duration_ns": spans["duration_ns"].to_numpy(dtype=np.int64),
+            "status": (spans["status"].to_numpy(dtype=np.int64) if "status" in spans else 0),
+        }
+    )
     first = ~pd.Series(key).duplicated().to_numpy()  # duplicate ids: the first is the parent
     found = pd.Index(key[first]).get_indexer(parent_key)
     position = np.where(found >= 0, np.flatnonzero(first)[np.maximum(found, 0)], -1)
@@ -240,14 +258,19 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
     has_parent = position >= 0
     parent_pos = np.where(has_parent, position, 0)
     table["parent_node"] = np.where(has_parent, nodes[parent_pos] if n else nodes, "")
-    table["parent_operation"] = np.where(has_parent, operations[parent_pos] if n
-                                         else operations, "")
+    table["parent_operation"] = np.where(
+        has_parent, operations[parent_pos] if n else operations, ""
+    )
     n = len(table)
-    child_time = np.bincount(position[has_parent], weights=table["duration_ns"].to_numpy()
-                             [has_parent], minlength=n) if n else np.zeros(0)
+    child_time = (
+        np.bincount(
+            position[has_parent], weights=table["duration_ns"].to_numpy()[has_parent], minlength=n
+        )
+        if n
+        else np.zeros(0)
+    )
     n_children = np.bincount(position[has_parent], minlength=n) if n else np.zeros(0, int)
-    table["self_ns"] = np.maximum(table["duration_ns"].to_numpy() - child_time, 0).astype(
-        np.int64)
+    table["self_ns"] = np.maximum(table["duration_ns"].to_numpy() - child_time, 0).astype(np.int64)
     table["n_children"] = n_children.astype(np.int64)
     parent_duration = table["duration_ns"].to_numpy()[parent_pos]
     rpc = has_parent & (table["parent_node"].to_numpy() != table["node"].to_numpy())
@@ -283,8 +306,11 @@ def _shift_scores(
     stats = grouped.quantile([0.25, 0.5, 0.75]).unstack(-1)
     stats["n"] = grouped.size()
     stats = stats.unstack("part")
-    if stats.empty or 0 not in stats.columns.get_level_values(1) \
-            or 1 not in stats.columns.get_level_values(1):
+    if (
+        stats.empty
+        or 0 not in stats.columns.get_level_values(1)
+        or 1 not in stats.columns.get_level_values(1)
+    ):
         return pd.DataFrame(columns=cols + ["score", "n_before", "n_after"])
     n0, n1 = stats[("n", 0)].fillna(0), stats[("n", 1)].fillna(0)
     spread = (stats[(0.75, 0)] - stats[(0.25, 0)]) / 1.349
@@ -317,8 +343,9 @@ def span_latency_scores(
     """
     own = ~table["is_client"].to_numpy()
     keys = table.loc[own, ["node", "operation"]]
-    shifts = _shift_scores(table.loc[own, "self_ns"], keys, before[own], after[own],
-                           min_count, floor)
+    shifts = _shift_scores(
+        table.loc[own, "self_ns"], keys, before[own], after[own], min_count, floor
+    )
     return shifts.groupby("node")["score"].max() if len(shifts) else pd.Series(dtype=float)
 
 
@@ -350,13 +377,16 @@ def span_gap_scores(
         return pd.Series(dtype=float)
     sub = table[has_gap]
     keys = sub[["parent_node", "node"]].rename(columns={"parent_node": "src", "node": "dst"})
-    edges = _shift_scores(sub["gap_ns"], keys, before[has_gap], after[has_gap],
-                          min_count, floor)
+    edges = _shift_scores(sub["gap_ns"], keys, before[has_gap], after[has_gap], min_count, floor)
     if not len(edges):
         return pd.Series(dtype=float)
     edges = edges.groupby(["src", "dst"], as_index=False)["score"].max()
-    incident = pd.concat([edges[["src", "score"]].rename(columns={"src": "node"}),
-                          edges[["dst", "score"]].rename(columns={"dst": "node"})])
+    incident = pd.concat(
+        [
+            edges[["src", "score"]].rename(columns={"src": "node"}),
+            edges[["dst", "score"]].rename(columns={"dst": "node"}),
+        ]
+    )
     return incident.groupby("node")["score"].median()
 
 
@@ -407,8 +437,11 @@ def span_structure_scores(
         return pd.Series(dtype=float)
     scores = []
     calls = frame[frame["parent_node"] != ""]
-    child = calls.groupby(["parent_node", "parent_operation", "node", "operation",
-                           "part"]).size().unstack(fill_value=0)
+    child = (
+        calls.groupby(["parent_node", "parent_operation", "node", "operation", "part"])
+        .size()
+        .unstack(fill_value=0)
+    )
     for side in (0, 1):
         if side not in child.columns:
             child[side] = 0
@@ -420,8 +453,7 @@ def span_structure_scores(
         m1 = child[1].to_numpy(dtype=float) / np.maximum(n1, 1)
         ok = (n0 >= min_count) & (n1 >= min_count)
         change = np.abs(m1 - m0) / np.maximum(np.maximum(m0, m1), _EPS)
-        scores.append(pd.Series(np.where(ok, change, 0.0),
-                                index=child.index.get_level_values(0)))
+        scores.append(pd.Series(np.where(ok, change, 0.0), index=child.index.get_level_values(0)))
     roots = frame[frame["parent_node"] == ""]
     entries = roots.groupby(["node", "operation", "part"]).size().unstack(fill_value=0)
     for side in (0, 1):
@@ -432,16 +464,15 @@ def span_structure_scores(
         p1 = entries[1] / entries[1].sum()
         ok = (entries[0] + entries[1]) >= min_count
         share = (p1 - p0).abs() / np.maximum(np.maximum(p0, p1), _EPS)
-        scores.append(pd.Series(np.where(ok, share, 0.0),
-                                index=entries.index.get_level_values(0)))
+        scores.append(pd.Series(np.where(ok, share, 0.0), index=entries.index.get_level_values(0)))
     if not scores:
         return pd.Series(dtype=float)
     every = pd.concat(scores)
     if top <= 1:
         return every.groupby(level=0).max()
     return every.groupby(level=0).apply(
-        lambda v: float(np.sort(v.to_numpy())[::-1][:top].sum() / top))
-
+        lambda v: float(np.sort(v.to_numpy())[::-1][:top].sum() / top)
+    )
 
 
 def span_scores(
@@ -469,8 +500,11 @@ def span_scores(
     Returns:
         A dict of node-score series (empty series when there are no spans).
     """
-    empty = {"latency": pd.Series(dtype=float), "gap": pd.Series(dtype=float),
-             "structure": pd.Series(dtype=float)}
+    empty = {
+        "latency": pd.Series(dtype=float),
+        "gap": pd.Series(dtype=float),
+        "structure": pd.Series(dtype=float),
+    }
     if not len(spans):
         return empty
     table = span_table(spans, node_rule)
@@ -536,8 +570,10 @@ def log_scores(
     before, after = split_by_onset(frame["ts_ns"].to_numpy(), onset_ns, pre_ns, post_ns)
     ref = frame[before]
     if reference is not None and len(reference):
-        ref = pd.concat([ref, reference.assign(
-            node=rule(reference["node"].astype(str)).to_numpy())], ignore_index=True)
+        ref = pd.concat(
+            [ref, reference.assign(node=rule(reference["node"].astype(str)).to_numpy())],
+            ignore_index=True,
+        )
     post = frame[after]
     if ref.empty or post.empty:
         return pd.Series(dtype=float)
@@ -550,14 +586,15 @@ def log_scores(
     p0 = c0 / np.maximum(n0, _EPS)
     p1 = c1 / np.maximum(n1, _EPS)
     share = ((p1 - p0).abs() / np.maximum(np.maximum(p0, p1), _EPS)).where(
-        (c0 + c1) >= min_count, 0.0)
+        (c0 + c1) >= min_count, 0.0
+    )
     r0 = c0.groupby(level="node").sum() / _log_period(ref["ts_ns"].to_numpy(), pre_ns)
     r1 = c1.groupby(level="node").sum() / _log_period(post["ts_ns"].to_numpy(), post_ns)
     volume = (r1 - r0).abs() / np.maximum(np.maximum(r0, r1), _EPS)
-    every = pd.concat([pd.Series(share.to_numpy(), index=share.index.get_level_values(0)),
-                       volume])
+    every = pd.concat([pd.Series(share.to_numpy(), index=share.index.get_level_values(0)), volume])
     return every.groupby(level=0).apply(
-        lambda v: float(np.sort(v.to_numpy())[::-1][:top].sum() / top))
+        lambda v: float(np.sort(v.to_numpy())[::-1][:top].sum() / top)
+    )
 
 
 def _log_period(ts: np.ndarray, clip: int | None) -> float:

@@ -68,8 +68,9 @@ def get_cmap(cmap: str | Any) -> Any:
     return cmap
 
 
-def color_norm(values: np.ndarray, vmin: float | None, vmax: float | None,
-               scale: str = "linear") -> Any:
+def color_norm(
+    values: np.ndarray, vmin: float | None, vmax: float | None, scale: str = "linear"
+) -> Any:
     """A fixed colour scale; missing ends come from the finite ``values``.
 
     Args:
@@ -97,8 +98,9 @@ def color_norm(values: np.ndarray, vmin: float | None, vmax: float | None,
     if scale == "log":
         return colors.SymLogNorm(linthresh=1.0, vmin=low, vmax=high)
     if scale != "linear":
-        raise GraphadInputError(f"Could not resolve '{scale}' among choices "
-                                "['linear', 'log']", field="scale")
+        raise GraphadInputError(
+            f"Could not resolve '{scale}' among choices ['linear', 'log']", field="scale"
+        )
     return colors.Normalize(vmin=low, vmax=high)
 
 
@@ -115,12 +117,15 @@ def as_array(values: Any, name: str, ndim: int | None = None) -> np.ndarray:
         try:
             array = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError) as error:
-            raise GraphadInputError("not numeric", field=name, expected="numbers",
-                                    found=type(values).__name__) from error
+            raise GraphadInputError(
+                "not numeric", field=name, expected="numbers", found=type(values).__name__
+            ) from error
     if ndim is not None and array.ndim != ndim:
         raise GraphadInputError(
-            f"'{name}' has the wrong number of dimensions", field=name,
-            expected=f"{ndim} dimensions", found=f"{array.ndim} dimensions",
+            f"'{name}' has the wrong number of dimensions",
+            field=name,
+            expected=f"{ndim} dimensions",
+            found=f"{array.ndim} dimensions",
         )
     return array
 
@@ -153,8 +158,10 @@ def score_map(
     names = list(node_names) if node_names is not None else list(nodes)
     if len(names) != vector.shape[0]:
         raise GraphadInputError(
-            "scores and node names differ in length", field="scores",
-            expected=f"{len(names)} scores", found=vector.shape[0],
+            "scores and node names differ in length",
+            field="scores",
+            expected=f"{len(names)} scores",
+            found=vector.shape[0],
         )
     lookup = dict(zip(names, vector.tolist(), strict=False))
     return {n: float(lookup.get(n, float("nan"))) for n in nodes}
@@ -181,8 +188,12 @@ def time_axis(times: Any, count: int) -> tuple[np.ndarray, bool]:
         return np.arange(count), False
     raw = times.detach().cpu().numpy() if torch.is_tensor(times) else np.asarray(times)
     if raw.shape != (count,):
-        raise GraphadInputError("times do not match the scores", field="times",
-                                expected=f"{count} times", found=f"shape {raw.shape}")
+        raise GraphadInputError(
+            "times do not match the scores",
+            field="times",
+            expected=f"{count} times",
+            found=f"shape {raw.shape}",
+        )
     if np.issubdtype(raw.dtype, np.datetime64):
         return raw.astype("datetime64[ns]"), True
     if raw.size and np.issubdtype(raw.dtype, np.integer) and raw.min() > _EPOCH_NS:
@@ -255,7 +266,7 @@ def short_labels(names: Sequence[str], max_len: int = 12) -> dict[str, str]:
     for name in names:
         label = name
         if prefix and label.startswith(prefix) and len(label) > len(prefix):
-            label = label[len(prefix):]
+            label = label[len(prefix) :]
         if suffix and label.endswith(suffix) and len(label) > len(suffix):
             label = label[: -len(suffix)]
         out[name] = label if len(label) <= max_len else label[: max_len - 1] + "…"

@@ -58,23 +58,37 @@ def adjacency_matrix(
     if array.ndim == 2 and array.shape[0] == 2:
         edges = array.astype(np.int64)
         values = np.ones(edges.shape[1]) if weight is None else as_array(weight, "edge_weight", 1)
-        if values.shape[0] != edges.shape[1] or (edges.size and (
-                edges.min() < 0 or edges.max() >= num_nodes)):
-            raise GraphadInputError("sparse adjacency does not fit the nodes", field="adjacency",
-                                    expected=f"ids in 0..{num_nodes - 1}, one weight per edge",
-                                    found=f"edge_index {edges.shape}, weights {values.shape}")
+        if values.shape[0] != edges.shape[1] or (
+            edges.size and (edges.min() < 0 or edges.max() >= num_nodes)
+        ):
+            raise GraphadInputError(
+                "sparse adjacency does not fit the nodes",
+                field="adjacency",
+                expected=f"ids in 0..{num_nodes - 1}, one weight per edge",
+                found=f"edge_index {edges.shape}, weights {values.shape}",
+            )
         out = np.zeros((num_nodes, num_nodes))
         np.add.at(out, (edges[0], edges[1]), values)
         return out
-    raise GraphadInputError("unreadable adjacency", field="adjacency",
-                            expected=f"[{num_nodes}, {num_nodes}] or ([2, E], [E])",
-                            found=f"shape {array.shape}")
+    raise GraphadInputError(
+        "unreadable adjacency",
+        field="adjacency",
+        expected=f"[{num_nodes}, {num_nodes}] or ([2, E], [E])",
+        found=f"shape {array.shape}",
+    )
 
 
-def _matrix_panel(ax: Any, matrix: np.ndarray, names: list[str], title: str, cmap: Any,
-                  fig: Any, label: str) -> None:
-    image = ax.imshow(matrix, cmap=cmap, vmin=0.0, vmax=max(float(matrix.max()), 1e-12),
-                      interpolation="nearest", aspect="equal")
+def _matrix_panel(
+    ax: Any, matrix: np.ndarray, names: list[str], title: str, cmap: Any, fig: Any, label: str
+) -> None:
+    image = ax.imshow(
+        matrix,
+        cmap=cmap,
+        vmin=0.0,
+        vmax=max(float(matrix.max()), 1e-12),
+        interpolation="nearest",
+        aspect="equal",
+    )
     ticks = np.arange(len(names))
     fontsize = 7 if len(names) <= 20 else 5
     if len(names) <= 40:
@@ -128,14 +142,14 @@ def plot_adjacency(
     if node_names is None:
         dense = learned if not isinstance(learned, (tuple, list)) else None
         if dense is None:
-            raise GraphadInputError("node_names are needed for a sparse adjacency",
-                                    field="node_names")
+            raise GraphadInputError(
+                "node_names are needed for a sparse adjacency", field="node_names"
+            )
         node_names = [str(i) for i in range(as_array(dense, "learned").shape[0])]
     names = [str(n) for n in node_names]
     count = len(names)
     colormap = get_cmap(cmap)
-    fig = new_figure(figsize if call_graph is not None else (figsize[0] / 2 + 0.5, figsize[1]),
-                     dpi)
+    fig = new_figure(figsize if call_graph is not None else (figsize[0] / 2 + 0.5, figsize[1]), dpi)
     panels = 2 if call_graph is not None else 1
     axes = fig.subplots(1, panels, squeeze=False)[0]
     matrix = adjacency_matrix(learned, count, names)
@@ -149,4 +163,3 @@ def plot_adjacency(
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
-

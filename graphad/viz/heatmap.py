@@ -22,8 +22,11 @@ __all__ = ["plot_score_heatmap"]
 
 def _edges(positions: np.ndarray, is_datetime: bool) -> np.ndarray:
     """Cell edges around the centres (each cell ends at its window time)."""
-    values = positions.astype("datetime64[ns]").astype(np.int64).astype(np.float64) \
-        if is_datetime else positions.astype(np.float64)
+    values = (
+        positions.astype("datetime64[ns]").astype(np.int64).astype(np.float64)
+        if is_datetime
+        else positions.astype(np.float64)
+    )
     if values.size == 1:
         step = 1.0
     else:
@@ -45,11 +48,14 @@ def _outline_cells(ax: Any, x_edges: np.ndarray, is_datetime: bool, above: np.nd
 
         edges = date2num(x_edges)
     rows, cols = np.nonzero(above)
-    boxes = [Rectangle((edges[c], r - 0.5), edges[c + 1] - edges[c], 1.0)
-             for r, c in zip(rows.tolist(), cols.tolist(), strict=True)]
+    boxes = [
+        Rectangle((edges[c], r - 0.5), edges[c + 1] - edges[c], 1.0)
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
+    ]
     if boxes:
-        ax.add_collection(PatchCollection(boxes, facecolor="none", edgecolor="black",
-                                          linewidth=0.6))
+        ax.add_collection(
+            PatchCollection(boxes, facecolor="none", edgecolor="black", linewidth=0.6)
+        )
 
 
 def plot_score_heatmap(
@@ -109,11 +115,16 @@ def plot_score_heatmap(
     count, width = scores.shape
     names = list(node_names) if node_names is not None else [str(i) for i in range(width)]
     if len(names) != width:
-        raise GraphadInputError("scores and node names differ in length", field="node_names",
-                                expected=f"{width} names", found=len(names))
+        raise GraphadInputError(
+            "scores and node names differ in length",
+            field="node_names",
+            expected=f"{width} names",
+            found=len(names),
+        )
     if sort not in ("peak", "name", None):
-        raise GraphadInputError(f"Could not resolve '{sort}' among choices "
-                                "['name', 'peak', None]", field="sort")
+        raise GraphadInputError(
+            f"Could not resolve '{sort}' among choices ['name', 'peak', None]", field="sort"
+        )
     order = np.arange(width)
     if sort == "peak":
         peak = np.where(np.isfinite(scores), scores, -np.inf).max(axis=0)
@@ -130,8 +141,9 @@ def plot_score_heatmap(
     ax = fig.add_subplot()
     x_edges = _edges(positions, is_datetime)
     y_edges = np.arange(len(order) + 1) - 0.5
-    mesh = ax.pcolormesh(x_edges, y_edges, np.ma.masked_invalid(shown), cmap=colormap,
-                         norm=norm, shading="flat")
+    mesh = ax.pcolormesh(
+        x_edges, y_edges, np.ma.masked_invalid(shown), cmap=colormap, norm=norm, shading="flat"
+    )
     ax.set_yticks(np.arange(len(order)), [names[i] for i in order], fontsize=7)
     ax.set_ylim(len(order) - 0.5, -0.5)
     bar = fig.colorbar(mesh, ax=ax, label="anomaly score")

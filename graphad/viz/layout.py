@@ -66,8 +66,11 @@ def union_graph(graph: DynamicGraph | Sequence[nx.DiGraph], weight: str = "calls
     Returns:
         A ``networkx.DiGraph`` holding every node and every edge seen.
     """
-    frames = ([window_graph(graph, i, weight) for i in range(len(graph))]
-              if isinstance(graph, DynamicGraph) else list(graph))
+    frames = (
+        [window_graph(graph, i, weight) for i in range(len(graph))]
+        if isinstance(graph, DynamicGraph)
+        else list(graph)
+    )
     out = nx.DiGraph()
     if isinstance(graph, DynamicGraph):
         out.add_nodes_from(graph.vocab.names)
@@ -103,9 +106,11 @@ def _layered(graph: nx.DiGraph) -> Layout:
     for level in sorted(rows):
         row = rows[level]
         if level > 0:  # barycentre ordering under the callers reduces crossings
+
             def centre(n: Any) -> float:
                 xs = [pos[p][0] for p in graph.predecessors(n) if p in pos]
                 return float(np.mean(xs)) if xs else 0.0
+
             row.sort(key=lambda n: (centre(n), str(n)))
         xs = np.linspace(-1.0, 1.0, len(row)) if len(row) > 1 else np.zeros(1)
         for node, x in zip(row, xs, strict=False):
@@ -148,12 +153,16 @@ def graph_layout(
     if isinstance(graph, DynamicGraph):
         graph = union_graph(graph)
     if not isinstance(graph, nx.Graph):
-        raise GraphadInputError("cannot lay out this object", field="graph",
-                                expected="a networkx graph or a DynamicGraph",
-                                found=type(graph).__name__)
+        raise GraphadInputError(
+            "cannot lay out this object",
+            field="graph",
+            expected="a networkx graph or a DynamicGraph",
+            found=type(graph).__name__,
+        )
     if method not in _METHODS:
-        raise GraphadInputError(f"Could not resolve '{method}' among choices {list(_METHODS)}",
-                                field="method")
+        raise GraphadInputError(
+            f"Could not resolve '{method}' among choices {list(_METHODS)}", field="method"
+        )
     directed = graph if graph.is_directed() else graph.to_directed()
     if method == "auto":
         method = "layered" if graph.number_of_edges() else "grid"

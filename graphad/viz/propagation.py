@@ -55,8 +55,9 @@ class PropagationFrame:
     label: str
 
 
-def _pick_windows(count: int, window_max: np.ndarray, positions: np.ndarray,
-                  onset: Any, before: int, after: int) -> tuple[list[int], int]:
+def _pick_windows(
+    count: int, window_max: np.ndarray, positions: np.ndarray, onset: Any, before: int, after: int
+) -> tuple[list[int], int]:
     if onset is None:
         centre = int(np.nanargmax(window_max)) if np.isfinite(window_max).any() else 0
     else:
@@ -120,19 +121,30 @@ def propagation_frames(
     count = scores.shape[0]
     if isinstance(graph, DynamicGraph):
         if len(graph) != count:
-            raise GraphadInputError("scores and windows differ in number", field="node_scores",
-                                    expected=f"{len(graph)} windows", found=count)
+            raise GraphadInputError(
+                "scores and windows differ in number",
+                field="node_scores",
+                expected=f"{len(graph)} windows",
+                found=count,
+            )
         names = list(node_names) if node_names is not None else graph.vocab.names
         times = graph.window_end if times is None else times
     elif isinstance(graph, nx.Graph):
         names = list(node_names) if node_names is not None else list(graph.nodes)
     else:
-        raise GraphadInputError("cannot draw this graph", field="graph",
-                                expected="a DynamicGraph or a networkx graph",
-                                found=type(graph).__name__)
+        raise GraphadInputError(
+            "cannot draw this graph",
+            field="graph",
+            expected="a DynamicGraph or a networkx graph",
+            found=type(graph).__name__,
+        )
     if scores.shape[1] != len(names):
-        raise GraphadInputError("scores and node names differ in length", field="node_scores",
-                                expected=f"{len(names)} columns", found=scores.shape[1])
+        raise GraphadInputError(
+            "scores and node names differ in length",
+            field="node_scores",
+            expected=f"{len(names)} columns",
+            found=scores.shape[1],
+        )
     positions, is_datetime = time_axis(times, count)
     onset_value = None
     if onset is not None:
@@ -143,26 +155,33 @@ def propagation_frames(
         chosen = [int(w) for w in windows]
         bad = [w for w in chosen if not -count <= w < count]
         if bad:
-            raise GraphadInputError("window index out of range", field="windows",
-                                    expected=f"0..{count - 1}", found=bad[:3])
+            raise GraphadInputError(
+                "window index out of range",
+                field="windows",
+                expected=f"0..{count - 1}",
+                found=bad[:3],
+            )
         chosen = [w % count for w in chosen]
         centre = chosen[0]
     else:
-        chosen, centre = _pick_windows(count, window_max, positions, onset_value, before,
-                                       after)
+        chosen, centre = _pick_windows(count, window_max, positions, onset_value, before, after)
     frames = []
     for index in chosen:
         frame_graph = window_graph(graph, index) if isinstance(graph, DynamicGraph) else graph
-        frames.append(PropagationFrame(
-            index=index, graph=frame_graph,
-            scores=dict(zip(names, scores[index].tolist(), strict=False)),
-            label=_label(index - centre, positions[index], is_datetime, onset is not None),
-        ))
+        frames.append(
+            PropagationFrame(
+                index=index,
+                graph=frame_graph,
+                scores=dict(zip(names, scores[index].tolist(), strict=False)),
+                label=_label(index - centre, positions[index], is_datetime, onset is not None),
+            )
+        )
     return frames
 
 
-def _frame_norm(frames: Sequence[PropagationFrame], vmin: float | None,
-                vmax: float | None, scale: str) -> Any:
+def _frame_norm(
+    frames: Sequence[PropagationFrame], vmin: float | None, vmax: float | None, scale: str
+) -> Any:
     values = np.array([v for f in frames for v in f.scores.values()], dtype=np.float64)
     return color_norm(values, vmin, vmax, scale)
 
@@ -243,8 +262,16 @@ def plot_propagation(
         >>> len(fig.axes)   # 4 panels + the colour bar
         5
     """
-    frames = propagation_frames(graph, node_scores, onset=onset, before=before, after=after,
-                                windows=windows, times=times, node_names=node_names)
+    frames = propagation_frames(
+        graph,
+        node_scores,
+        onset=onset,
+        before=before,
+        after=after,
+        windows=windows,
+        times=times,
+        node_names=node_names,
+    )
     layout = _layout_for(frames, graph, pos)
     norm = _frame_norm(frames, vmin, vmax, scale)
     colormap = get_cmap(cmap)
@@ -254,14 +281,25 @@ def plot_propagation(
     fig = new_figure((panel_size[0] * cols, panel_size[1] * rows), dpi)
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax, frame in zip(axes.flat, frames, strict=False):
-        draw_service_graph(ax, frame.graph, frame.scores, pos=layout, vmin=norm.vmin,
-                           vmax=norm.vmax, cmap=colormap, ranking=ranking, top_k=top_k,
-                           labels=show_labels, node_size=260.0, max_edge_width=3.5,
-                           scale=scale, title=frame.label)
-    for ax in axes.flat[len(frames):]:
+        draw_service_graph(
+            ax,
+            frame.graph,
+            frame.scores,
+            pos=layout,
+            vmin=norm.vmin,
+            vmax=norm.vmax,
+            cmap=colormap,
+            ranking=ranking,
+            top_k=top_k,
+            labels=show_labels,
+            node_size=260.0,
+            max_edge_width=3.5,
+            scale=scale,
+            title=frame.label,
+        )
+    for ax in axes.flat[len(frames) :]:
         ax.set_axis_off()
-    fig.colorbar(_scalar_mappable(norm, colormap), ax=axes, label="anomaly score",
-                 shrink=0.7)
+    fig.colorbar(_scalar_mappable(norm, colormap), ax=axes, label="anomaly score", shrink=0.7)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -332,8 +370,16 @@ def save_propagation_gif(
     """
     from matplotlib.animation import PillowWriter
 
-    frames = propagation_frames(graph, node_scores, onset=onset, before=before, after=after,
-                                windows=windows, times=times, node_names=node_names)
+    frames = propagation_frames(
+        graph,
+        node_scores,
+        onset=onset,
+        before=before,
+        after=after,
+        windows=windows,
+        times=times,
+        node_names=node_names,
+    )
     layout = _layout_for(frames, graph, pos)
     norm = _frame_norm(frames, vmin, vmax, scale)
     colormap = get_cmap(cmap)
@@ -349,8 +395,19 @@ def save_propagation_gif(
         for frame in frames:
             ax.clear()
             heading = f"{title}: {frame.label}" if title else frame.label
-            draw_service_graph(ax, frame.graph, frame.scores, pos=layout, vmin=norm.vmin,
-                               vmax=norm.vmax, cmap=colormap, ranking=ranking, top_k=top_k,
-                               labels=show_labels, scale=scale, title=heading)
+            draw_service_graph(
+                ax,
+                frame.graph,
+                frame.scores,
+                pos=layout,
+                vmin=norm.vmin,
+                vmax=norm.vmax,
+                cmap=colormap,
+                ranking=ranking,
+                top_k=top_k,
+                labels=show_labels,
+                scale=scale,
+                title=heading,
+            )
             writer.grab_frame()
     return fig

@@ -43,8 +43,9 @@ def plot_rca(
         ['#1 db', '#2 api (truth)', '#3 web']
     """
     if not isinstance(result, RCAResult):
-        raise GraphadInputError("expected an RCAResult", field="result",
-                                found=type(result).__name__)
+        raise GraphadInputError(
+            "expected an RCAResult", field="result", found=type(result).__name__
+        )
     if k < 1:
         raise GraphadInputError("k must be positive", field="k", expected=">= 1", found=k)
     nodes = result.nodes[:k]

@@ -39,8 +39,9 @@ def _edge_widths(graph: nx.DiGraph, max_width: float) -> dict[tuple, float]:
     return {e: 0.6 + (max_width - 0.6) * max(w, 0.0) / top for e, w in weights.items()}
 
 
-def _draw_edges(ax: Any, graph: nx.DiGraph, pos: Layout, node_size: float,
-                max_width: float) -> None:
+def _draw_edges(
+    ax: Any, graph: nx.DiGraph, pos: Layout, node_size: float, max_width: float
+) -> None:
     from matplotlib.patches import FancyArrowPatch
 
     radius = float(np.sqrt(node_size)) / 2.0 + 2.0  # points
@@ -49,9 +50,16 @@ def _draw_edges(ax: Any, graph: nx.DiGraph, pos: Layout, node_size: float,
             continue
         bend = 0.15 if graph.has_edge(v, u) else 0.0
         arrow = FancyArrowPatch(
-            pos[u], pos[v], arrowstyle="-|>", mutation_scale=8 + 2 * width,
-            linewidth=width, color=(0.45, 0.45, 0.5, 0.8), shrinkA=radius, shrinkB=radius,
-            connectionstyle=f"arc3,rad={bend}", zorder=1,
+            pos[u],
+            pos[v],
+            arrowstyle="-|>",
+            mutation_scale=8 + 2 * width,
+            linewidth=width,
+            color=(0.45, 0.45, 0.5, 0.8),
+            shrinkA=radius,
+            shrinkB=radius,
+            connectionstyle=f"arc3,rad={bend}",
+            zorder=1,
         )
         ax.add_patch(arrow)
 
@@ -66,9 +74,16 @@ def _draw_labels(ax: Any, nodes: list, pos: Layout, labels: Any, node_size: floa
         row.sort(key=lambda n: pos[n][0])
         for i, n in enumerate(row):
             drop = radius + 2 + (8 if i % 2 and len(row) > 2 else 0)
-            ax.annotate(text.get(n, str(n)), pos[n], xytext=(0, -drop),
-                        textcoords="offset points", ha="center", va="top", fontsize=7,
-                        zorder=3)
+            ax.annotate(
+                text.get(n, str(n)),
+                pos[n],
+                xytext=(0, -drop),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=7,
+                zorder=3,
+            )
 
 
 def draw_service_graph(
@@ -117,14 +132,19 @@ def draw_service_graph(
         The ``PathCollection`` of the nodes (usable as a colorbar mappable).
     """
     if not isinstance(graph, nx.Graph):
-        raise GraphadInputError("expected a networkx graph", field="graph",
-                                found=type(graph).__name__)
+        raise GraphadInputError(
+            "expected a networkx graph", field="graph", found=type(graph).__name__
+        )
     nodes = list(graph.nodes)
     pos = pos if pos is not None else graph_layout(graph)
     missing = [n for n in nodes if n not in pos]
     if missing:
-        raise GraphadInputError("layout has no position for some nodes", field="pos",
-                                expected="a position for every node", found=missing[:5])
+        raise GraphadInputError(
+            "layout has no position for some nodes",
+            field="pos",
+            expected="a position for every node",
+            found=missing[:5],
+        )
     values = score_map(scores, nodes, node_names)
     array = np.array([values[n] for n in nodes], dtype=np.float64)
     norm = color_norm(array, vmin, vmax, scale)
@@ -135,8 +155,9 @@ def draw_service_graph(
     edges = [(0.2, 0.2, 0.2, 1.0) if p else c for c, p in zip(colors, present, strict=False)]
     _draw_edges(ax, graph, pos, node_size, max_edge_width)
     xy = np.array([pos[n] for n in nodes], dtype=np.float64).reshape(-1, 2)
-    collection = ax.scatter(xy[:, 0], xy[:, 1], s=node_size, c=faces, edgecolors=edges,
-                            linewidths=1.0, zorder=2)
+    collection = ax.scatter(
+        xy[:, 0], xy[:, 1], s=node_size, c=faces, edgecolors=edges, linewidths=1.0, zorder=2
+    )
     collection.set_cmap(colormap)
     collection.set_norm(norm)
     collection.set_array(None)
@@ -144,11 +165,19 @@ def draw_service_graph(
         _draw_labels(ax, nodes, pos, labels, node_size)
     for rank, name in enumerate(ranked_nodes(ranking, top_k), start=1):
         if name in pos:
-            ax.annotate(f"#{rank}", pos[name], xytext=(0, np.sqrt(node_size) / 2 + 2),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=8,
-                        fontweight="bold", color="darkred", zorder=4,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "darkred",
-                              "lw": 0.8})
+            ax.annotate(
+                f"#{rank}",
+                pos[name],
+                xytext=(0, np.sqrt(node_size) / 2 + 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                fontweight="bold",
+                color="darkred",
+                zorder=4,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "darkred", "lw": 0.8},
+            )
     if xy.size:
         span = np.ptp(xy, axis=0)
         pad = np.where(span > 0, 0.12 * span, 0.5)
@@ -223,12 +252,25 @@ def plot_service_graph(
     fig = new_figure(figsize, dpi)
     ax = fig.add_subplot()
     collection = draw_service_graph(
-        ax, graph, scores, pos=pos, node_names=node_names, vmin=vmin, vmax=vmax, cmap=cmap,
-        ranking=ranking, top_k=top_k, scale=scale,
+        ax,
+        graph,
+        scores,
+        pos=pos,
+        node_names=node_names,
+        vmin=vmin,
+        vmax=vmax,
+        cmap=cmap,
+        ranking=ranking,
+        top_k=top_k,
+        scale=scale,
     )
     if colorbar:
-        fig.colorbar(_scalar_mappable(collection.norm, collection.cmap), ax=ax,
-                     label="anomaly score", shrink=0.8)
+        fig.colorbar(
+            _scalar_mappable(collection.norm, collection.cmap),
+            ax=ax,
+            label="anomaly score",
+            shrink=0.8,
+        )
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

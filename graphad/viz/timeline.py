@@ -73,20 +73,30 @@ def plot_window_scores(
     ax = fig.add_subplot()
     ax.plot(positions, values, color="tab:blue", linewidth=1.0, label="window score")
     if threshold is not None:
-        ax.axhline(threshold, color="tab:red", linestyle="--", linewidth=1.0,
-                   label="threshold")
+        ax.axhline(threshold, color="tab:red", linestyle="--", linewidth=1.0, label="threshold")
         alarm = values > threshold
         if alarm.any():
-            ax.scatter(positions[alarm], values[alarm], color="tab:red", s=12, zorder=3,
-                       label="alarm")
+            ax.scatter(
+                positions[alarm], values[alarm], color="tab:red", s=12, zorder=3, label="alarm"
+            )
     if labels is not None:
         truth = as_array(labels, "labels", 1)
         if truth.shape[0] != count:
-            raise GraphadInputError("labels and scores differ in length", field="labels",
-                                    expected=f"{count} labels", found=truth.shape[0])
+            raise GraphadInputError(
+                "labels and scores differ in length",
+                field="labels",
+                expected=f"{count} labels",
+                found=truth.shape[0],
+            )
         for i, (first, last) in enumerate(label_segments(truth)):
-            ax.axvspan(positions[first], positions[last], color="tab:orange", alpha=0.25,
-                       linewidth=0, label="labelled anomaly" if i == 0 else None)
+            ax.axvspan(
+                positions[first],
+                positions[last],
+                color="tab:orange",
+                alpha=0.25,
+                linewidth=0,
+                label="labelled anomaly" if i == 0 else None,
+            )
     for value, style, name in ((onset, "--", "onset"), (detected, ":", "detected")):
         at = as_time_value(value, is_datetime)
         if at is not None:

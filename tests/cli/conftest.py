@@ -18,22 +18,39 @@ def sim_files(tmp_path_factory) -> dict:
     """Spans and metrics of a simulated fault as CSV files, with the truth."""
     from graphad.datasets import make_microservice_system
 
-    system = make_microservice_system(5, duration="40min", fault_type="cpu",
-                                      traces_per_step=4, pod_names=True, random_state=1)
+    system = make_microservice_system(
+        5, duration="40min", fault_type="cpu", traces_per_step=4, pod_names=True, random_state=1
+    )
     folder = tmp_path_factory.mktemp("sim")
     system.spans.to_csv(folder / "spans.csv", index=False)
     system.metrics.to_csv(folder / "metrics.csv.gz", index=False)
-    return {"spans": folder / "spans.csv", "metrics": folder / "metrics.csv.gz",
-            "onset": system.case.onset_ns, "root_cause": system.case.root_cause,
-            "folder": folder}
+    return {
+        "spans": folder / "spans.csv",
+        "metrics": folder / "metrics.csv.gz",
+        "onset": system.case.onset_ns,
+        "root_cause": system.case.root_cause,
+        "folder": folder,
+    }
 
 
 @pytest.fixture(scope="session")
 def jaeger_graph(tmp_path_factory) -> Path:
     """The example Jaeger file built into a graph through the CLI."""
     out = tmp_path_factory.mktemp("graph") / "graph.pt"
-    code = main(["build", "--traces", str(EXAMPLES_DATA / "jaeger_small.json"),
-                 "--window", "3min", "--step", "1min", "-o", str(out), "--quiet"])
+    code = main(
+        [
+            "build",
+            "--traces",
+            str(EXAMPLES_DATA / "jaeger_small.json"),
+            "--window",
+            "3min",
+            "--step",
+            "1min",
+            "-o",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     return out
 

@@ -15,8 +15,20 @@ def test_build_from_jaeger(jaeger_graph):
 
 def test_build_prints_the_ingestion_report(tmp_path, capsys):
     out = tmp_path / "g.pt"
-    assert main(["build", "--traces", str(EXAMPLES_DATA / "jaeger_small.json"),
-                 "--window", "2min", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--traces",
+                str(EXAMPLES_DATA / "jaeger_small.json"),
+                "--window",
+                "2min",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "42 records read, 42 kept" in text
     assert f"wrote {out}" in text and "4 nodes" in text
@@ -24,22 +36,45 @@ def test_build_prints_the_ingestion_report(tmp_path, capsys):
 
 def test_build_from_span_table_and_metrics(sim_files, tmp_path):
     out = tmp_path / "sim.pt"
-    assert main(["build", "--traces", str(sim_files["spans"]), "--metrics",
-                 str(sim_files["metrics"]), "--node-rule", "service", "--window", "5min",
-                 "-o", str(out), "-q"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--traces",
+                str(sim_files["spans"]),
+                "--metrics",
+                str(sim_files["metrics"]),
+                "--node-rule",
+                "service",
+                "--window",
+                "5min",
+                "-o",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
     graph = DynamicGraph.load(out)
     assert sim_files["root_cause"] in graph.vocab.names
     assert "cpu" in " ".join(graph.feature_names)
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "nothing to build from"),
-    (["--traces", "missing.json"], "missing.json: no such file"),
-    (["--traces", str(EXAMPLES_DATA / "jaeger_small.json"), "--window", "1x"],
-     "unreadable duration"),
-    (["--traces", str(EXAMPLES_DATA / "jaeger_small.json"), "--window", "1h"],
-     "time range shorter than one window"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "nothing to build from"),
+        (["--traces", "missing.json"], "missing.json: no such file"),
+        (
+            ["--traces", str(EXAMPLES_DATA / "jaeger_small.json"), "--window", "1x"],
+            "unreadable duration",
+        ),
+        (
+            ["--traces", str(EXAMPLES_DATA / "jaeger_small.json"), "--window", "1h"],
+            "time range shorter than one window",
+        ),
+    ],
+)
 def test_build_bad_input(args, message, tmp_path, capsys):
     assert main(["build", *args, "-o", str(tmp_path / "g.pt")]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -17,8 +17,16 @@ def test_demo_on_the_bundled_real_fault(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    for expected in ("ingested:", "records read", "graph:", "anomaly onset:  true",
-                     "detected", "root-cause candidates", "ground truth:", "pictures:"):
+    for expected in (
+        "ingested:",
+        "records read",
+        "graph:",
+        "anomaly onset:  true",
+        "detected",
+        "root-cause candidates",
+        "ground truth:",
+        "pictures:",
+    ):
         assert expected in text
     for name in PICTURES:
         assert str(out / name) in text

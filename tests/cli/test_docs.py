@@ -31,11 +31,11 @@ def test_every_verb_and_option_is_in_the_reference():
 
 def test_docs_link_every_tutorial_and_page():
     index = (DOCS / "index.md").read_text(encoding="utf-8")
-    for page in ("concepts.md", "demo.md", "methods.md", "cli.md", "api.md",
-                 "benchmarks.md"):
+    for page in ("concepts.md", "demo.md", "methods.md", "cli.md", "api.md", "benchmarks.md"):
         assert f"]({page})" in index, page
     for tutorial in sorted((DOCS / "tutorials").glob("*.md")):
         assert f"](tutorials/{tutorial.name})" in index, tutorial.name
-        example = Path(__file__).resolve().parents[2] / "examples" / \
-            tutorial.name.replace(".md", ".py")
+        example = (
+            Path(__file__).resolve().parents[2] / "examples" / tutorial.name.replace(".md", ".py")
+        )
         assert example.is_file(), example

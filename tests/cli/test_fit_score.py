@@ -8,8 +8,23 @@ from graphad.detectors import BaseDetector
 
 def test_fit_and_score_a_wide_table(wide_csv, tmp_path, capsys):
     model = tmp_path / "model.pt"
-    assert main(["fit", str(wide_csv), "--detector", "RobustZScore", "--window-size", "5",
-                 "--train-end", "79", "-o", str(model)]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(wide_csv),
+                "--detector",
+                "RobustZScore",
+                "--window-size",
+                "5",
+                "--train-end",
+                "79",
+                "-o",
+                str(model),
+            ]
+        )
+        == 0
+    )
     detector = BaseDetector.load(model)
     assert type(detector).__name__ == "RobustZScore"
     assert detector.window_size == 5 and len(detector.train_scores_) == 76
@@ -25,8 +40,22 @@ def test_fit_and_score_a_wide_table(wide_csv, tmp_path, capsys):
 
 def test_fit_a_graph_and_score_to_stdout(jaeger_graph, tmp_path, capsys):
     model = tmp_path / "model.pt"
-    assert main(["fit", str(jaeger_graph), "--detector", "robustzscore",
-                 "--train-end", "2024-01-01T00:07:00Z", "-o", str(model), "-q"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(jaeger_graph),
+                "--detector",
+                "robustzscore",
+                "--train-end",
+                "2024-01-01T00:07:00Z",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["score", str(model), str(jaeger_graph)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
@@ -36,17 +65,34 @@ def test_fit_a_graph_and_score_to_stdout(jaeger_graph, tmp_path, capsys):
 
 def test_fit_params_are_passed(wide_csv, tmp_path):
     model = tmp_path / "m.pt"
-    assert main(["fit", str(wide_csv), "--detector", "RobustZScore", "--param",
-                 "contamination=0.05", "-o", str(model), "-q"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(wide_csv),
+                "--detector",
+                "RobustZScore",
+                "--param",
+                "contamination=0.05",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert BaseDetector.load(model).contamination == 0.05
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--detector", "Nope"], "Could not resolve 'Nope'"),
-    (["--detector", "RobustZScore", "--param", "bogus=1"], "unknown parameter 'bogus'"),
-    (["--detector", "RobustZScore", "--param", "novalue"], "unreadable parameter"),
-    (["--detector", "RobustZScore", "--train-end", "-5"], "no rows before --train-end"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--detector", "Nope"], "Could not resolve 'Nope'"),
+        (["--detector", "RobustZScore", "--param", "bogus=1"], "unknown parameter 'bogus'"),
+        (["--detector", "RobustZScore", "--param", "novalue"], "unreadable parameter"),
+        (["--detector", "RobustZScore", "--train-end", "-5"], "no rows before --train-end"),
+    ],
+)
 def test_fit_bad_input(args, message, wide_csv, tmp_path, capsys):
     assert main(["fit", str(wide_csv), *args, "-o", str(tmp_path / "m.pt")]) == 2
     err = capsys.readouterr().err.strip()
@@ -63,8 +109,7 @@ def test_fit_non_numeric_table(tmp_path, capsys):
 
 def test_score_with_a_mismatched_input(wide_csv, tmp_path, capsys):
     model = tmp_path / "m.pt"
-    assert main(["fit", str(wide_csv), "--detector", "RobustZScore", "-o", str(model),
-                 "-q"]) == 0
+    assert main(["fit", str(wide_csv), "--detector", "RobustZScore", "-o", str(model), "-q"]) == 0
     other = tmp_path / "other.csv"
     pd.DataFrame(np.zeros((30, 2)), columns=["a", "b"]).to_csv(other, index=False)
     assert main(["score", str(model), str(other)]) == 2
@@ -76,17 +121,58 @@ def test_plugin_detector_from_a_file(wide_csv, tmp_path):
 
     plugin = str(EXAMPLES_DATA.parent / "custom_detector.py")
     model = tmp_path / "m.pt"
-    assert main(["fit", str(wide_csv), "--plugin", plugin, "--detector", "MedianShift",
-                 "-o", str(model), "-q"]) == 0
-    assert main(["score", str(model), str(wide_csv), "--plugin", plugin, "-o",
-                 str(tmp_path / "s.csv"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(wide_csv),
+                "--plugin",
+                plugin,
+                "--detector",
+                "MedianShift",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "score",
+                str(model),
+                str(wide_csv),
+                "--plugin",
+                plugin,
+                "-o",
+                str(tmp_path / "s.csv"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert pd.read_csv(tmp_path / "s.csv").shape == (113, 5)
 
 
 def test_missing_plugin(wide_csv, capsys):
-    assert main(["fit", str(wide_csv), "--plugin", "nowhere.py", "--detector", "x",
-                 "-o", "m.pt"]) == 2
+    assert (
+        main(["fit", str(wide_csv), "--plugin", "nowhere.py", "--detector", "x", "-o", "m.pt"]) == 2
+    )
     assert capsys.readouterr().err.strip() == "graphad: error: nowhere.py: no such file"
-    assert main(["fit", str(wide_csv), "--plugin", "no_such_module_xyz", "--detector", "x",
-                 "-o", "m.pt"]) == 2
+    assert (
+        main(
+            [
+                "fit",
+                str(wide_csv),
+                "--plugin",
+                "no_such_module_xyz",
+                "--detector",
+                "x",
+                "-o",
+                "m.pt",
+            ]
+        )
+        == 2
+    )
     assert "cannot import plugin" in capsys.readouterr().err

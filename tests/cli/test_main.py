@@ -88,21 +88,39 @@ def test_internal_failure_exits_1(monkeypatch, capsys):
 
 
 def test_python_dash_m_graphad_cli():
-    done = subprocess.run([sys.executable, "-m", "graphad.cli", "fit", "missing.csv",
-                           "--detector", "RobustZScore", "-o", "m.pt"],
-                          capture_output=True, text=True, env=_env(), cwd=REPO, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "graphad.cli",
+            "fit",
+            "missing.csv",
+            "--detector",
+            "RobustZScore",
+            "-o",
+            "m.pt",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=REPO,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == "graphad: error: missing.csv: no such file"
 
 
-@pytest.mark.skipif(shutil.which("graphad") is None,
-                    reason="the console script is installed by 'pip install -e .'")
+@pytest.mark.skipif(
+    shutil.which("graphad") is None, reason="the console script is installed by 'pip install -e .'"
+)
 def test_installed_console_script():
-    done = subprocess.run(["graphad", "--version"], capture_output=True, text=True,
-                          env=_env(), timeout=120)
+    done = subprocess.run(
+        ["graphad", "--version"], capture_output=True, text=True, env=_env(), timeout=120
+    )
     assert done.returncode == 0 and done.stdout.startswith("graphad ")
-    done = subprocess.run(["graphad", "plot", "missing.csv"], capture_output=True, text=True,
-                          env=_env(), timeout=120)
+    done = subprocess.run(
+        ["graphad", "plot", "missing.csv"], capture_output=True, text=True, env=_env(), timeout=120
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == "graphad: error: missing.csv: no such file"
 

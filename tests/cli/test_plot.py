@@ -10,24 +10,71 @@ from graphad.cli.main import main
 def scores_file(jaeger_graph, tmp_path_factory):
     folder = tmp_path_factory.mktemp("plot")
     model, scores = folder / "m.pt", folder / "s.csv"
-    assert main(["fit", str(jaeger_graph), "--detector", "RobustZScore", "--train-end",
-                 "2024-01-01T00:07:00Z", "-o", str(model), "-q"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(jaeger_graph),
+                "--detector",
+                "RobustZScore",
+                "--train-end",
+                "2024-01-01T00:07:00Z",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert main(["score", str(model), str(jaeger_graph), "-o", str(scores), "-q"]) == 0
     return scores
 
 
 def test_plot_everything(jaeger_graph, scores_file, tmp_path, capsys):
     ranking = tmp_path / "rca.json"
-    ranking.write_text(json.dumps({"method": "score", "onset_ns": 1704067680000000000,
-                                   "ranking": [{"node": "userservice", "score": 2.0},
-                                               {"node": "database", "score": 1.0}]}))
+    ranking.write_text(
+        json.dumps(
+            {
+                "method": "score",
+                "onset_ns": 1704067680000000000,
+                "ranking": [
+                    {"node": "userservice", "score": 2.0},
+                    {"node": "database", "score": 1.0},
+                ],
+            }
+        )
+    )
     out = tmp_path / "pics"
-    assert main(["plot", str(scores_file), "--graph", str(jaeger_graph), "--rca",
-                 str(ranking), "--truth", "userservice", "--threshold", "3", "--dpi", "50",
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "plot",
+                str(scores_file),
+                "--graph",
+                str(jaeger_graph),
+                "--rca",
+                str(ranking),
+                "--truth",
+                "userservice",
+                "--threshold",
+                "3",
+                "--dpi",
+                "50",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out.split()
-    names = ["heatmap.png", "timeline.png", "graph.png", "propagation.png",
-             "propagation.gif", "rca.png"]
+    names = [
+        "heatmap.png",
+        "timeline.png",
+        "graph.png",
+        "propagation.png",
+        "propagation.gif",
+        "rca.png",
+    ]
     assert printed == [str(out / n) for n in names]
     with Image.open(out / "heatmap.png") as image:
         assert image.size == (400, 225)  # 8 x 4.5 inches at 50 dpi
@@ -37,16 +84,21 @@ def test_plot_everything(jaeger_graph, scores_file, tmp_path, capsys):
 
 def test_plot_scores_only(scores_file, tmp_path, capsys):
     assert main(["plot", str(scores_file), "--dpi", "40", "-o", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.split() == [str(tmp_path / "heatmap.png"),
-                                               str(tmp_path / "timeline.png")]
+    assert capsys.readouterr().out.split() == [
+        str(tmp_path / "heatmap.png"),
+        str(tmp_path / "timeline.png"),
+    ]
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--kinds", "gif"], "'gif' needs the graph"),
-    (["--kinds", "rca"], "'rca' needs a ranking"),
-    (["--kinds", "pie"], "Could not resolve 'pie'"),
-    (["--rca", "missing.json"], "missing.json: no such file"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--kinds", "gif"], "'gif' needs the graph"),
+        (["--kinds", "rca"], "'rca' needs a ranking"),
+        (["--kinds", "pie"], "Could not resolve 'pie'"),
+        (["--rca", "missing.json"], "missing.json: no such file"),
+    ],
+)
 def test_plot_bad_input(extra, message, scores_file, tmp_path, capsys):
     assert main(["plot", str(scores_file), *extra, "-o", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()

@@ -9,26 +9,74 @@ from graphad.cli.main import main
 def scored(jaeger_graph, tmp_path_factory):
     folder = tmp_path_factory.mktemp("scored")
     model, scores = folder / "m.pt", folder / "s.csv"
-    assert main(["fit", str(jaeger_graph), "--detector", "RobustZScore", "--train-end",
-                 "2024-01-01T00:07:00Z", "-o", str(model), "-q"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(jaeger_graph),
+                "--detector",
+                "RobustZScore",
+                "--train-end",
+                "2024-01-01T00:07:00Z",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert main(["score", str(model), str(jaeger_graph), "-o", str(scores), "-q"]) == 0
     return model, scores
 
 
 def test_rca_table_from_graph_and_scores(jaeger_graph, scored, capsys):
-    assert main(["rca", str(jaeger_graph), "--scores", str(scored[1]),
-                 "--onset", "2024-01-01T00:08:00Z", "--top", "3"]) == 0
+    assert (
+        main(
+            [
+                "rca",
+                str(jaeger_graph),
+                "--scores",
+                str(scored[1]),
+                "--onset",
+                "2024-01-01T00:08:00Z",
+                "--top",
+                "3",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split() == ["rank", "node", "score"]
     assert len(lines) == 2 + 3
-    assert {line.split()[1] for line in lines[2:]} <= {"authservice", "database",
-                                                        "frontend", "userservice"}
+    assert {line.split()[1] for line in lines[2:]} <= {
+        "authservice",
+        "database",
+        "frontend",
+        "userservice",
+    }
 
 
 def test_rca_json_with_detected_onset(jaeger_graph, scored, tmp_path, capsys):
     out = tmp_path / "rca.json"
-    assert main(["rca", str(jaeger_graph), "--model", str(scored[0]), "--detect",
-                 "--ranker", "score", "--format", "json", "-o", str(out), "-q"]) == 0
+    assert (
+        main(
+            [
+                "rca",
+                str(jaeger_graph),
+                "--model",
+                str(scored[0]),
+                "--detect",
+                "--ranker",
+                "score",
+                "--format",
+                "json",
+                "-o",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads(out.read_text())
     assert printed["method"] == "score" and len(printed["ranking"]) == 4
@@ -36,9 +84,23 @@ def test_rca_json_with_detected_onset(jaeger_graph, scored, tmp_path, capsys):
 
 
 def test_rca_from_telemetry_ranks_every_service(sim_files, capsys):
-    assert main(["rca", "--traces", str(sim_files["spans"]), "--metrics",
-                 str(sim_files["metrics"]), "--onset", str(sim_files["onset"]),
-                 "--format", "json", "-q"]) == 0
+    assert (
+        main(
+            [
+                "rca",
+                "--traces",
+                str(sim_files["spans"]),
+                "--metrics",
+                str(sim_files["metrics"]),
+                "--onset",
+                str(sim_files["onset"]),
+                "--format",
+                "json",
+                "-q",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     ranking = [r["node"] for r in result["ranking"]]
     assert result["method"] == "graphad"  # the multi-source ranker by default
@@ -49,17 +111,33 @@ def test_rca_from_telemetry_ranks_every_service(sim_files, capsys):
 
 
 def test_rca_from_telemetry_with_estimated_onset(sim_files, capsys):
-    assert main(["rca", "--traces", str(sim_files["spans"]), "--metrics",
-                 str(sim_files["metrics"]), "--detect", "--ranker", "baro"]) == 0
+    assert (
+        main(
+            [
+                "rca",
+                "--traces",
+                str(sim_files["spans"]),
+                "--metrics",
+                str(sim_files["metrics"]),
+                "--detect",
+                "--ranker",
+                "baro",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "estimated onset:" in out and "rank  node" in out
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--ranker", "nope", "--onset", "0"], "Could not resolve 'nope'"),
-    (["--onset", "yesterday-ish"], "unreadable time"),
-    (["--onset", "0"], "a graph needs its node scores"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--ranker", "nope", "--onset", "0"], "Could not resolve 'nope'"),
+        (["--onset", "yesterday-ish"], "unreadable time"),
+        (["--onset", "0"], "a graph needs its node scores"),
+    ],
+)
 def test_rca_bad_input(extra, message, jaeger_graph, capsys):
     assert main(["rca", str(jaeger_graph), *extra]) == 2
     err = capsys.readouterr().err.strip()

@@ -54,8 +54,9 @@ def test_demo_case_builds_a_graph_inside_the_true_call_graph():
     from graphad.graph import WindowSpec, build_dynamic_graph
 
     case = load_demo_case(before="5min", after="3min")
-    graph = build_dynamic_graph(case.spans, case.metrics, spec=WindowSpec.of("1min"),
-                                node_rule="service")
+    graph = build_dynamic_graph(
+        case.spans, case.metrics, spec=WindowSpec.of("1min"), node_rule="service"
+    )
     names = graph.vocab.names
     observed = {(names[u], names[v]) for u, v in graph.edge_union().t().tolist()}
     assert observed and observed <= set(case.call_graph.edges)

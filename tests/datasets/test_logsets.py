@@ -75,8 +75,7 @@ def test_bgl_tiny(tmp_path):
     assert frame["ts_ns"].tolist() == [1117838570675872000, 1117838571000001000]
     assert frame["label"].tolist() == [0, 1]
     assert frame["alert"].tolist() == ["", "KERNDTLB"]
-    assert frame["message"].tolist() == ["cache parity error corrected",
-                                         "data TLB error interrupt"]
+    assert frame["message"].tolist() == ["cache parity error corrected", "data TLB error interrupt"]
     path.write_text("- 1117838570 2005.06.03 R02\n")
     with pytest.raises(ParseError, match="too few fields"):
         load_bgl(path)
@@ -101,4 +100,4 @@ def test_hdfs_real(shared_data):
 def test_bgl_real(shared_data):
     frame = load_bgl(shared_data / "loghub_2k" / "BGL" / "BGL_2k.log")
     assert len(frame) == 2000 and frame["label"].sum() == 143
-    assert np.all(np.diff(frame["ts_ns"].to_numpy()) > -10**12)
+    assert np.all(np.diff(frame["ts_ns"].to_numpy()) > -(10**12))

@@ -14,8 +14,12 @@ def _write(root, name, train, test):
 
 @pytest.fixture
 def tiny(tmp_path):
-    _write(tmp_path, "box-10", {"a": [1.0, 2.0], "b": [3.0, 4.0]},
-           {"a": [1.0, 9.0, 1.0], "b": [3.0, 3.0, 8.0], "label": [0, 1, 1]})
+    _write(
+        tmp_path,
+        "box-10",
+        {"a": [1.0, 2.0], "b": [3.0, 4.0]},
+        {"a": [1.0, 9.0, 1.0], "b": [3.0, 3.0, 8.0], "label": [0, 1, 1]},
+    )
     _write(tmp_path, "box-2", {"a": [0.0], "b": [0.0]}, {"a": [0.0], "b": [0.0], "label": [0]})
     (tmp_path / "box-10_interpretation_label.txt").write_text("1-2:1,2\n\n")
     return tmp_path
@@ -82,7 +86,7 @@ def test_asd(shared_data):
         # segments are 0-based with an inclusive end: their union is exactly the labels
         covered = np.zeros(len(entity.test), dtype=int)
         for start, end, names in entity.interpretation:
-            covered[start:end + 1] = 1
+            covered[start : end + 1] = 1
             assert names
         assert np.array_equal(covered, entity.test_labels)
         assert entity.node_labels.any(axis=1).astype(int).tolist() == entity.test_labels.tolist()

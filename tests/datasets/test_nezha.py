@@ -23,20 +23,41 @@ def _metric_file(pod: str, start: int, minutes: int) -> pd.DataFrame:
     for k in range(minutes):
         ts = start + 60 * k
         stamp = pd.Timestamp(ts, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M:%S.000000001")
-        rows.append({"Time": f"{stamp} +0000 UTC m=+{60 * k}.0", "TimeStamp": ts,
-                     "PodName": pod, "CpuUsageRate(%)": float(k), "MemoryUsage(Mi)": 100.0})
+        rows.append(
+            {
+                "Time": f"{stamp} +0000 UTC m=+{60 * k}.0",
+                "TimeStamp": ts,
+                "PodName": pod,
+                "CpuUsageRate(%)": float(k),
+                "MemoryUsage(Mi)": 100.0,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _span_rows(trace: str, start_ns: int) -> list[dict]:
     ui, order = PODS["ts-ui-dashboard"], PODS["ts-order-service"]
     return [
-        {"TraceID": trace, "SpanID": trace + "a", "ParentID": "root", "PodName": ui,
-         "OperationName": "GET /order", "StartTimeUnixNano": start_ns,
-         "EndTimeUnixNano": start_ns + 5_000_000, "Duration": 5000},
-        {"TraceID": trace, "SpanID": trace + "b", "ParentID": trace + "a", "PodName": order,
-         "OperationName": "getOrder", "StartTimeUnixNano": start_ns + 1_000_000,
-         "EndTimeUnixNano": start_ns + 3_000_000, "Duration": 2000},
+        {
+            "TraceID": trace,
+            "SpanID": trace + "a",
+            "ParentID": "root",
+            "PodName": ui,
+            "OperationName": "GET /order",
+            "StartTimeUnixNano": start_ns,
+            "EndTimeUnixNano": start_ns + 5_000_000,
+            "Duration": 5000,
+        },
+        {
+            "TraceID": trace,
+            "SpanID": trace + "b",
+            "ParentID": trace + "a",
+            "PodName": order,
+            "OperationName": "getOrder",
+            "StartTimeUnixNano": start_ns + 1_000_000,
+            "EndTimeUnixNano": start_ns + 3_000_000,
+            "Duration": 2000,
+        },
     ]
 
 
@@ -50,41 +71,60 @@ def make_ts_layout(root: Path) -> Path:
     start = ONSET - 20 * 60 - 30  # 09:45:00
     for pod in PODS.values():
         _metric_file(pod, start, 30).to_csv(day / "metric" / f"{pod}_metric.csv", index=False)
-    pd.DataFrame({"Source": ["ts-ui-dashboard", "ts-order-service", "ts-order-service",
-                             "loadgenerator"],
-                  "Target": ["ts-order-service", "ts-user-service", "10.0.0.7",
-                             "ts-ui-dashboard"],
-                  "Weight": [1, 1, 1, 1]}).to_csv(day / "metric" / "dependency.csv", index=False)
-    faults = {"10": [{"inject_time": "2023-01-29 10:05:30", "inject_timestamp": str(ONSET),
-                      "inject_pod": PODS["ts-order-service"], "inject_type": "exception"}]}
+    pd.DataFrame(
+        {
+            "Source": ["ts-ui-dashboard", "ts-order-service", "ts-order-service", "loadgenerator"],
+            "Target": ["ts-order-service", "ts-user-service", "10.0.0.7", "ts-ui-dashboard"],
+            "Weight": [1, 1, 1, 1],
+        }
+    ).to_csv(day / "metric" / "dependency.csv", index=False)
+    faults = {
+        "10": [
+            {
+                "inject_time": "2023-01-29 10:05:30",
+                "inject_timestamp": str(ONSET),
+                "inject_pod": PODS["ts-order-service"],
+                "inject_type": "exception",
+            }
+        ]
+    }
     (day / f"{DAY}-fault_list.json").write_text(json.dumps(faults))
     # collected minutes 10_05, 10_06, 10_07; the 10_06 trace file is lost
     for name, base in (("10_05", ONSET - 40), ("10_07", ONSET + 80)):
         rows = _span_rows(f"t{name}", base * 10**9) + _span_rows(f"u{name}", (base + 5) * 10**9)
         pd.DataFrame(rows).to_csv(day / "trace" / f"{name}_trace.csv", index=False)
     for name in ("10_05", "10_06", "10_07"):
-        pd.DataFrame({"id": [f"t{name}"]}).to_csv(day / "traceid" / f"{name}_traceid.csv",
-                                                  index=False, header=False)
+        pd.DataFrame({"id": [f"t{name}"]}).to_csv(
+            day / "traceid" / f"{name}_traceid.csv", index=False, header=False
+        )
     inner = json.dumps({"message": "order 42 not found", "severity": "ERROR"})
-    logs = pd.DataFrame({
-        "Timestamp": ["x"] * 3,
-        "TimeUnixNano": [(ONSET + 10) * 10**9, (ONSET + 20) * 10**9, (ONSET + 25) * 10**9],
-        "Node": ["10.0.0.1"] * 3,
-        "PodName": [PODS["ts-order-service"]] * 3,
-        "Container": ["c"] * 3, "TraceID": ["t"] * 3, "SpanID": ["s"] * 3,
-        "Log": [json.dumps({"log": inner + "\n", "stream": "stdout"}),
+    logs = pd.DataFrame(
+        {
+            "Timestamp": ["x"] * 3,
+            "TimeUnixNano": [(ONSET + 10) * 10**9, (ONSET + 20) * 10**9, (ONSET + 25) * 10**9],
+            "Node": ["10.0.0.1"] * 3,
+            "PodName": [PODS["ts-order-service"]] * 3,
+            "Container": ["c"] * 3,
+            "TraceID": ["t"] * 3,
+            "SpanID": ["s"] * 3,
+            "Log": [
+                json.dumps({"log": inner + "\n", "stream": "stdout"}),
                 json.dumps({"log": json.dumps({"message": "order 7 not found"}) + "\n"}),
-                "not json at all"],
-    })
+                "not json at all",
+            ],
+        }
+    )
     logs.to_csv(day / "log" / "10_06_log.csv", index=False)
     construct = root / "construct_data"
     (construct / DAY / "metric").mkdir(parents=True)
     for pod in PODS.values():
-        _metric_file(pod, start, 30).to_csv(construct / DAY / "metric" / f"{pod}_metric.csv",
-                                            index=False)
+        _metric_file(pod, start, 30).to_csv(
+            construct / DAY / "metric" / f"{pod}_metric.csv", index=False
+        )
     (construct / DAY / "traceid").mkdir()
-    pd.DataFrame({"id": ["n"]}).to_csv(construct / DAY / "traceid" / "09_50_traceid.csv",
-                                       index=False, header=False)
+    pd.DataFrame({"id": ["n"]}).to_csv(
+        construct / DAY / "traceid" / "09_50_traceid.csv", index=False, header=False
+    )
     labels = {"ts-order-service": {"exception": "order not found"}, "ts-user-service": {}}
     (construct / "root_cause_ts.json").write_text(json.dumps(labels))
     return root
@@ -100,8 +140,10 @@ def test_generic_system_naming_and_graph(ts_root):
     assert data.systems == ["ts"]
     assert data.services() == ["ts-order-service", "ts-ui-dashboard", "ts-user-service"]
     graph = data.call_graph()
-    assert sorted(graph.edges) == [("ts-order-service", "ts-user-service"),
-                                   ("ts-ui-dashboard", "ts-order-service")]
+    assert sorted(graph.edges) == [
+        ("ts-order-service", "ts-user-service"),
+        ("ts-ui-dashboard", "ts-order-service"),
+    ]
     assert Nezha(ts_root, system="TrainTicket").system == "ts"
     assert data.report.n_problems == 0 and data.report.n_records == 1
     with pytest.raises(GraphadInputError, match="unknown system"):
@@ -172,9 +214,11 @@ def test_days_with_partial_service_sets_form_one_system(ts_root):
     other = ts_root / "construct_data" / "2023-01-30" / "metric"
     other.mkdir(parents=True)
     _metric_file("ts-order-service-5b67c48447-mv5hb", ONSET, 3).to_csv(
-        other / "ts-order-service-5b67c48447-mv5hb_metric.csv", index=False)
+        other / "ts-order-service-5b67c48447-mv5hb_metric.csv", index=False
+    )
     _metric_file("ts-ui-dashboard-5477b965f-2chkr", ONSET, 3).to_csv(
-        other / "ts-ui-dashboard-5477b965f-2chkr_metric.csv", index=False)
+        other / "ts-ui-dashboard-5477b965f-2chkr_metric.csv", index=False
+    )
     data = Nezha(ts_root)
     assert data.systems == ["ts"]
     assert data.days(kind="construct") == [DAY, "2023-01-30"]
@@ -220,8 +264,13 @@ def test_real_fault_list(nezha):
     faults = nezha.faults()
     assert len(faults) == 56
     assert faults.groupby("day").size().to_dict() == {"2022-08-22": 24, "2022-08-23": 32}
-    assert set(faults["fault_type"]) == {"cpu_contention", "cpu_consumed", "network_delay",
-                                         "return", "exception"}
+    assert set(faults["fault_type"]) == {
+        "cpu_contention",
+        "cpu_consumed",
+        "network_delay",
+        "return",
+        "exception",
+    }
     services = set(nezha.services())
     assert len(services) == 10 and set(faults["root_cause"]) <= services
     assert faults["onset_ns"].is_monotonic_increasing

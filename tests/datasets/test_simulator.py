@@ -34,8 +34,11 @@ def test_frames_are_canonical(sim):
     assert tuple(sim.spans.columns) == SPAN_COLUMNS
     assert tuple(sim.metrics.columns) == METRIC_COLUMNS
     assert tuple(sim.logs.columns) == LOG_COLUMNS
-    for validate, frame in ((validate_spans, sim.spans), (validate_metrics, sim.metrics),
-                            (validate_logs, sim.logs)):
+    for validate, frame in (
+        (validate_spans, sim.spans),
+        (validate_metrics, sim.metrics),
+        (validate_logs, sim.logs),
+    ):
         _, report = validate(frame, "sim")
         assert report.n_problems == 0, str(report)
     assert 5_000 < len(sim.spans) <= 50_000
@@ -100,17 +103,25 @@ def test_fault_specific_signals():
 
 
 def test_span_latency_propagates():
-    sim = make_microservice_system(10, duration="2h", fault_service="frontend",
-                                   fault_type="latency", random_state=2)
+    sim = make_microservice_system(
+        10, duration="2h", fault_service="frontend", fault_type="latency", random_state=2
+    )
     spans = sim.spans[sim.spans["service"] == "frontend"]
     after = (spans["start_ns"] >= sim.case.onset_ns) & (spans["start_ns"] < sim.case.meta["end_ns"])
     assert spans.loc[after, "duration_ns"].median() > spans.loc[~after, "duration_ns"].median() * 3
 
 
 def test_options():
-    sim = make_microservice_system(5, duration="30min", step="30s", fault_service="frontend",
-                                   fault_start="10min", fault_duration="5min", pod_names=True,
-                                   random_state=0)
+    sim = make_microservice_system(
+        5,
+        duration="30min",
+        step="30s",
+        fault_service="frontend",
+        fault_start="10min",
+        fault_duration="5min",
+        pod_names=True,
+        random_state=0,
+    )
     assert sim.case.onset_ns == sim.start_ns + 600 * 10**9
     assert sim.case.meta["end_ns"] == sim.case.onset_ns + 300 * 10**9
     assert sim.metrics["ts_ns"].nunique() == 60

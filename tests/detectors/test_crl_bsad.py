@@ -8,16 +8,26 @@ from graphad.detectors.crl_bsad import CRLBSAD, CRLBSADNet
 from graphad.eval import auc_pr
 from graphad.exceptions import GraphadInputError, NotFittedError
 
-FAST = dict(window_size=8, epochs=2, max_windows=256, batch_size=64, hidden_channels=16,
-            memory_size=512, random_state=0, device="cpu")
+FAST = dict(
+    window_size=8,
+    epochs=2,
+    max_windows=256,
+    batch_size=64,
+    hidden_channels=16,
+    memory_size=512,
+    random_state=0,
+    device="cpu",
+)
 
 
 def make_series(n_steps=400, n_nodes=4, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(n_steps)[:, None]
     base = np.sin(t / 6 + np.arange(n_nodes))
-    return pd.DataFrame(base + 0.05 * rng.standard_normal((n_steps, n_nodes)),
-                        columns=[f"m{i}" for i in range(n_nodes)])
+    return pd.DataFrame(
+        base + 0.05 * rng.standard_normal((n_steps, n_nodes)),
+        columns=[f"m{i}" for i in range(n_nodes)],
+    )
 
 
 def test_fit_returns_self_and_unfitted_raises():
@@ -56,25 +66,32 @@ def test_seeded_and_save_load(tmp_path):
     assert loaded.threshold_ == det.threshold_
 
 
-@pytest.mark.parametrize("params", [
-    dict(scoring=("forecast",)), dict(scoring=("knn",), knn_space="values", epochs=0),
-    dict(normalize="node", window_reduce="max", scaler="robust", top_k=2),
-    dict(contrastive_weight=0.0, threshold="pot"),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(scoring=("forecast",)),
+        dict(scoring=("knn",), knn_space="values", epochs=0),
+        dict(normalize="node", window_reduce="max", scaler="robust", top_k=2),
+        dict(contrastive_weight=0.0, threshold="pot"),
+    ],
+)
 def test_scoring_variants_run(params):
     det = CRLBSAD(**{**FAST, **params}).fit(make_series(200))
     scores = det.score_windows(make_series(100, seed=2))
     assert scores.shape == (93,) and torch.isfinite(scores).all()
 
 
-@pytest.mark.parametrize("params, match", [
-    (dict(scoring=("magic",)), "Could not resolve"),
-    (dict(knn_space="pixels"), "knn_space"),
-    (dict(normalize="zscore"), "normalize"),
-    (dict(window_reduce="mean"), "window_reduce"),
-    (dict(scaler="log"), "scaler"),
-    (dict(window_size=1), "at least 2 steps"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(scoring=("magic",)), "Could not resolve"),
+        (dict(knn_space="pixels"), "knn_space"),
+        (dict(normalize="zscore"), "normalize"),
+        (dict(window_reduce="mean"), "window_reduce"),
+        (dict(scaler="log"), "scaler"),
+        (dict(window_size=1), "at least 2 steps"),
+    ],
+)
 def test_bad_parameters(params, match):
     with pytest.raises(GraphadInputError, match=match):
         CRLBSAD(**{**FAST, **params}).fit(make_series(100))
@@ -89,9 +106,12 @@ def test_wrong_shape_at_scoring():
 def test_graph_windows_with_prior():
     # [W, N, T, F] windows with an observed call graph as a list of PyG Data
     from torch_geometric.data import Data
+
     x = torch.tensor(make_series(120).to_numpy(np.float32))
-    windows = [Data(x=x[i:i + 8].T.unsqueeze(-1), edge_index=torch.tensor([[0, 1], [1, 2]]))
-               for i in range(100)]
+    windows = [
+        Data(x=x[i : i + 8].T.unsqueeze(-1), edge_index=torch.tensor([[0, 1], [1, 2]]))
+        for i in range(100)
+    ]
     det = CRLBSAD(**FAST).fit(windows)
     assert det.edge_index_.tolist() == [[0, 1], [1, 2]]
     assert det.decision_function(windows).shape == (100, 4)
@@ -109,8 +129,14 @@ def test_knn_deviation_by_hand_and_exclusion():
     # neighbours 0 and 1 -> centre (1, 0) -> deviation 1
     assert knn_deviation(query, memory, k=2).tolist() == [[1.0]]
     # excluding memory position 0: neighbours 1 and 2 -> centre (6, 5)
-    dev = knn_deviation(query, memory, k=2, query_pos=torch.tensor([0]),
-                        memory_pos=torch.tensor([0, 5, 9]), exclusion=2)
+    dev = knn_deviation(
+        query,
+        memory,
+        k=2,
+        query_pos=torch.tensor([0]),
+        memory_pos=torch.tensor([0, 5, 9]),
+        exclusion=2,
+    )
     assert dev.item() == pytest.approx(float(np.hypot(5.0, 4.0)))
 
 
@@ -125,8 +151,9 @@ def test_real_asd_server_beats_random(shared_data):
     from graphad.datasets.mts import MultivariateCSV
 
     entity = MultivariateCSV(shared_data / "asd").load("omi-8")
-    det = CRLBSAD(window_size=8, epochs=1, max_windows=512, memory_size=1024,
-                  random_state=0, device="cpu").fit(entity.train.iloc[:3000])
+    det = CRLBSAD(
+        window_size=8, epochs=1, max_windows=512, memory_size=1024, random_state=0, device="cpu"
+    ).fit(entity.train.iloc[:3000])
     test = pd.concat([entity.train.iloc[-7:], entity.test])
     scores = det.score_windows(test).numpy()
     assert auc_pr(entity.test_labels, scores) > 3 * entity.test_labels.mean()

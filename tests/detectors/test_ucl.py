@@ -10,11 +10,22 @@ from graphad.exceptions import GraphadInputError, NotFittedError
 def make_series(n_steps=400, n_nodes=4, seed=0):
     rng = np.random.default_rng(seed)
     base = np.sin(np.arange(n_steps)[:, None] / 6 + np.arange(n_nodes))
-    return pd.DataFrame(base + 0.05 * rng.standard_normal((n_steps, n_nodes)),
-                        columns=[f"m{i}" for i in range(n_nodes)])
+    return pd.DataFrame(
+        base + 0.05 * rng.standard_normal((n_steps, n_nodes)),
+        columns=[f"m{i}" for i in range(n_nodes)],
+    )
 
-FAST = dict(window_size=8, epochs=2, max_windows=256, batch_size=64, hidden_channels=16,
-            memory_size=512, random_state=0, device="cpu")
+
+FAST = dict(
+    window_size=8,
+    epochs=2,
+    max_windows=256,
+    batch_size=64,
+    hidden_channels=16,
+    memory_size=512,
+    random_state=0,
+    device="cpu",
+)
 
 
 def test_fit_score_planted_anomaly():
@@ -54,5 +65,9 @@ def test_graph_perturbation_path_and_losses():
 def test_needs_two_steps():
     with pytest.raises(GraphadInputError, match="at least 2 steps"):
         UCL(**{**FAST, "window_size": 1}).fit(make_series(50))
-    assert np.isfinite(UCL(**{**FAST, "scoring": ("forecast",)}).fit(make_series(100))
-                       .score_windows(make_series(60)).numpy()).all()
+    assert np.isfinite(
+        UCL(**{**FAST, "scoring": ("forecast",)})
+        .fit(make_series(100))
+        .score_windows(make_series(60))
+        .numpy()
+    ).all()

@@ -23,14 +23,26 @@ MIN = 60 * 10**9
 
 
 def _case(case_id, system, root_cause, fault_type, onset=100 * MIN):
-    metrics = pd.DataFrame({
-        "ts_ns": np.arange(onset - 10 * MIN, onset + 5 * MIN, MIN, dtype=np.int64),
-        "node": "frontend-579b9bff58-t2dbm", "metric": "cpu", "value": 1.0,
-    })
+    metrics = pd.DataFrame(
+        {
+            "ts_ns": np.arange(onset - 10 * MIN, onset + 5 * MIN, MIN, dtype=np.int64),
+            "node": "frontend-579b9bff58-t2dbm",
+            "metric": "cpu",
+            "value": 1.0,
+        }
+    )
     graph = nx.DiGraph([("frontend", "cart"), ("frontend", "checkout"), ("checkout", "cart")])
-    return FaultCase(case_id, system, onset, root_cause, fault_type, metrics=metrics,
-                     call_graph=graph, root_cause_entity=f"{root_cause}-abcde12-fghij",
-                     meta={"root_cause_detail": root_cause, "inject_time": "secret"})
+    return FaultCase(
+        case_id,
+        system,
+        onset,
+        root_cause,
+        fault_type,
+        metrics=metrics,
+        call_graph=graph,
+        root_cause_entity=f"{root_cause}-abcde12-fghij",
+        meta={"root_cause_detail": root_cause, "inject_time": "secret"},
+    )
 
 
 CASES = [
@@ -80,8 +92,9 @@ def test_rca_benchmark_hand_computed_accuracy():
     assert overall["Avg@5"] == pytest.approx((0.5 + 0.75 + 1 + 1 + 1) / 5)
     assert overall["MRR"] == pytest.approx((1 + 0.5 + 1 / 3 + 1) / 4)
     by_system = result.tables["by_system"].set_index("system")
-    assert by_system.loc["shop", "AC@1"] == 0.5 and by_system.loc["bank", "MRR"] == \
-        pytest.approx((1 / 3 + 1) / 2)
+    assert by_system.loc["shop", "AC@1"] == 0.5 and by_system.loc["bank", "MRR"] == pytest.approx(
+        (1 / 3 + 1) / 2
+    )
     by_type = result.tables["by_fault_type"].set_index("fault_type")
     assert by_type.loc["cpu", "AC@1"] == 0.5 and by_type.loc["delay", "AC@3"] == 1.0
     assert result.records[0]["top"] == ["cart", "checkout", "frontend"]
@@ -116,8 +129,14 @@ def test_estimated_onset_hides_the_true_onset():
         return int(case.metrics["ts_ns"].max())  # the last sample: 4 minutes late
 
     ranker = FixedRanker()
-    result = run_rca_benchmark(CASES, [ranker], onset="estimated", onset_estimator=estimator,
-                               hide_window_start=3 * MIN, random_state=1)
+    result = run_rca_benchmark(
+        CASES,
+        [ranker],
+        onset="estimated",
+        onset_estimator=estimator,
+        hide_window_start=3 * MIN,
+        random_state=1,
+    )
     assert len(seen) == 4
     # case ids may carry the injection time: opaque, stable ids instead
     assert all(v.case_id.startswith("case-") for v in seen + ranker.seen)
@@ -145,8 +164,9 @@ def test_fit_data_and_error_recording():
             raise RuntimeError("boom")
 
     fitted = FittedRanker()
-    result = run_rca_benchmark(iter(CASES), {"ok": fitted, "broken": Broken()},
-                               fit_data="normal period", errors="record")
+    result = run_rca_benchmark(
+        iter(CASES), {"ok": fitted, "broken": Broken()}, fit_data="normal period", errors="record"
+    )
     assert fitted.fitted_on_ == "normal period"
     overall = result.tables["overall"].set_index("ranker")
     assert overall.loc["broken", "AC@5"] == 0.0
@@ -209,8 +229,9 @@ def test_rca_bad_rankers_and_cases():
     with pytest.raises(GraphadInputError, match="returned no ranking"):
         run_rca_benchmark(CASES, [NoResult()])
     with pytest.raises(GraphadInputError, match="returned no onset"):
-        run_rca_benchmark(CASES, [FixedRanker()], onset="estimated",
-                          onset_estimator=lambda case: "soon")
+        run_rca_benchmark(
+            CASES, [FixedRanker()], onset="estimated", onset_estimator=lambda case: "soon"
+        )
 
 
 # -- multivariate time series ----------------------------------------------------------
@@ -259,8 +280,9 @@ ENTITIES = [_entity("srv-1", 0), _entity("srv-2", 1)]
 
 
 def test_mts_benchmark_on_synthetic_entities():
-    result = run_mts_benchmark(ENTITIES, {"dev": LastStepDeviation(window_size=4)},
-                               vus_buffer=10, point_adjust=True)
+    result = run_mts_benchmark(
+        ENTITIES, {"dev": LastStepDeviation(window_size=4)}, vus_buffer=10, point_adjust=True
+    )
     per_entity = result.tables["per_entity"]
     assert list(per_entity["entity"]) == ["srv-1", "srv-1", "srv-2", "srv-2"]
     assert list(per_entity["detector"]) == ["dev", "random"] * 2
@@ -269,8 +291,9 @@ def test_mts_benchmark_on_synthetic_entities():
     assert (dev["HR@100"] == 1.0).all() and (dev["ADR"] == 1.0).all()
     random = per_entity[per_entity["detector"] == "random"]
     assert (random["AUC-PR"] < 0.5).all()
-    assert {"VUS-PR", "VUS-ROC", "F1@thr", "PA-F1", "PA-F1 random", "fit s",
-            "score s"} <= set(per_entity.columns)
+    assert {"VUS-PR", "VUS-ROC", "F1@thr", "PA-F1", "PA-F1 random", "fit s", "score s"} <= set(
+        per_entity.columns
+    )
     mean = result.tables["mean"].set_index("detector")
     assert mean.loc["dev", "entities"] == 2
     assert mean.loc["dev", "AUC-PR"] == pytest.approx(dev["AUC-PR"].mean())
@@ -279,14 +302,16 @@ def test_mts_benchmark_on_synthetic_entities():
 
 def test_mts_detector_sees_no_label_and_gets_training_context():
     Recorder.frames = []
-    run_mts_benchmark(ENTITIES[:1], [Recorder], params={"Recorder": {"window_size": 6}},
-                      random_baseline=False)
+    run_mts_benchmark(
+        ENTITIES[:1], [Recorder], params={"Recorder": {"window_size": 6}}, random_baseline=False
+    )
     (fit_kind, fit_frame), (score_kind, score_frame) = Recorder.frames
     assert fit_kind == "fit" and fit_frame.equals(ENTITIES[0].train)
     assert score_kind == "score" and list(score_frame.columns) == ["m1", "m2", "m3"]
     assert len(score_frame) == 100 + 5  # 5 training steps of context
-    np.testing.assert_array_equal(score_frame.iloc[:5].to_numpy(),
-                                  ENTITIES[0].train.iloc[-5:].to_numpy())
+    np.testing.assert_array_equal(
+        score_frame.iloc[:5].to_numpy(), ENTITIES[0].train.iloc[-5:].to_numpy()
+    )
 
 
 def test_mts_bad_detector():
@@ -299,8 +324,9 @@ def test_mts_bad_detector():
 
 
 def test_mts_benchmark_on_two_real_asd_servers(shared_data):
-    result = run_mts_benchmark(shared_data / "asd", {"dev": LastStepDeviation(window_size=1)},
-                               entities=["omi-1", "omi-2"])
+    result = run_mts_benchmark(
+        shared_data / "asd", {"dev": LastStepDeviation(window_size=1)}, entities=["omi-1", "omi-2"]
+    )
     mean = result.tables["mean"].set_index("detector")
     assert mean.loc["dev", "entities"] == 2
     # a z-score of the raw metrics beats random scores on real data
@@ -383,8 +409,9 @@ def test_logs_bad_options(kwargs, match):
 
 
 def test_logs_benchmark_on_real_hdfs_labelled(shared_data):
-    result = run_logs_benchmark(shared_data / "hdfs", [UnseenTransitions], protocol="labelled",
-                                max_test=400)
+    result = run_logs_benchmark(
+        shared_data / "hdfs", [UnseenTransitions], protocol="labelled", max_test=400
+    )
     row = result.tables["sessions"].iloc[0]
     assert row["train"] > 4800 and row["test normal"] == 200 and row["test abnormal"] == 200
     assert row["AUC-ROC"] > 0.6
@@ -394,8 +421,10 @@ def test_logs_benchmark_on_real_hdfs_labelled(shared_data):
 def test_rca_benchmark_on_simulated_faults_with_registered_rankers():
     from graphad.datasets import make_microservice_system
 
-    cases = [make_microservice_system(6, duration="1h", fault_type=kind, random_state=seed).case
-             for seed, kind in [(1, "latency"), (2, "cpu"), (3, "errors")]]
+    cases = [
+        make_microservice_system(6, duration="1h", fault_type=kind, random_state=seed).case
+        for seed, kind in [(1, "latency"), (2, "cpu"), (3, "errors")]
+    ]
     result = run_rca_benchmark(cases, "baro,random")
     overall = result.tables["overall"].set_index("ranker")
     assert list(overall.index) == ["baro", "random"]
@@ -403,18 +432,19 @@ def test_rca_benchmark_on_simulated_faults_with_registered_rankers():
     assert overall.loc["baro", "MRR"] > overall.loc["random", "MRR"]
     assert set(result.tables["by_fault_type"]["fault_type"]) == {"latency", "cpu", "errors"}
     again = run_rca_benchmark(cases, "random")
-    assert [r["rank"] for r in again.records] == \
-        [r["rank"] for r in result.records if r["ranker"] == "random"]
+    assert [r["rank"] for r in again.records] == [
+        r["rank"] for r in result.records if r["ranker"] == "random"
+    ]
 
 
 def test_failed_onset_estimation_is_recorded_or_raised():
     def estimator(case):
         raise ValueError("too little telemetry")
 
-    result = run_rca_benchmark(CASES, [FixedRanker()], onset="estimated",
-                               onset_estimator=estimator, errors="record")
+    result = run_rca_benchmark(
+        CASES, [FixedRanker()], onset="estimated", onset_estimator=estimator, errors="record"
+    )
     assert all(r["rank"] is None and "too little" in r["error"] for r in result.records)
     assert result.tables["overall"]["AC@5"].iloc[0] == 0.0
     with pytest.raises(ValueError, match="too little"):
-        run_rca_benchmark(CASES, [FixedRanker()], onset="estimated",
-                          onset_estimator=estimator)
+        run_rca_benchmark(CASES, [FixedRanker()], onset="estimated", onset_estimator=estimator)

@@ -44,9 +44,7 @@ def test_best_f1_hand_example_and_brute_force():
         y = (rng.random(60) < 0.2).astype(int)
         y[0] = 1
         s = np.round(rng.random(60), 1)
-        brute = max(
-            f1_at_threshold(y, s, np.nextafter(t, -np.inf)).f1 for t in np.unique(s)
-        )
+        brute = max(f1_at_threshold(y, s, np.nextafter(t, -np.inf)).f1 for t in np.unique(s))
         assert best_f1(y, s).f1 == pytest.approx(brute)
 
 
@@ -75,8 +73,8 @@ def test_segments_and_event_detection_rate():
 def _pa_brute(y, s, t):
     pred = (s >= t).astype(int)
     for start, end in anomaly_segments(y):
-        if pred[start:end + 1].any():
-            pred[start:end + 1] = 1
+        if pred[start : end + 1].any():
+            pred[start : end + 1] = 1
     tp = int((pred & y).sum())
     fp = int((pred & (1 - y)).sum())
     fn = int(((1 - pred) & y).sum())
@@ -101,7 +99,7 @@ def test_point_adjusted_f1_matches_brute_force():
     for _ in range(20):
         y = np.zeros(80, dtype=int)
         for start in rng.integers(0, 75, 3):
-            y[start:start + rng.integers(1, 8)] = 1
+            y[start : start + rng.integers(1, 8)] = 1
         s = np.round(rng.random(80), 2)
         brute = max(_pa_brute(y, s, t) for t in np.unique(s))
         assert point_adjusted_f1(y, s).f1 == pytest.approx(brute)
@@ -110,7 +108,7 @@ def test_point_adjusted_f1_matches_brute_force():
 def test_point_adjusted_baseline_shows_inflation():
     y = np.zeros(1000, dtype=int)
     for start in range(50, 1000, 200):
-        y[start:start + 60] = 1
+        y[start : start + 60] = 1
     report = point_adjusted_f1_with_baseline(y, np.zeros(1000) + 0.5 * y, random_state=3)
     assert report.f1 == 1.0
     assert report.random_f1 > 0.5  # random scores look good after adjustment

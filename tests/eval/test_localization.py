@@ -7,20 +7,23 @@ from graphad.exceptions import GraphadInputError
 
 
 def test_hit_rate_hand_example():
-    scores = np.array([
-        [0.9, 0.8, 0.1, 0.2, 0.0],   # G = {1, 3}: top2 {0, 1} -> 1/2; top3 {0,1,3} -> 1
-        [0.1, 0.2, 0.3, 0.4, 0.5],   # G = {}: skipped
-        [0.5, 0.1, 0.9, 0.2, 0.3],   # G = {2}: top1 {2} -> 1; floor(1.5) = 1 -> 1
-        [0.6, 0.5, 0.4, 0.3, 0.2],   # G = {2, 3, 4}: top3 {0,1,2} -> 1/3; top4 -> 2/3
-    ])
+    scores = np.array(
+        [
+            [0.9, 0.8, 0.1, 0.2, 0.0],  # G = {1, 3}: top2 {0, 1} -> 1/2; top3 {0,1,3} -> 1
+            [0.1, 0.2, 0.3, 0.4, 0.5],  # G = {}: skipped
+            [0.5, 0.1, 0.9, 0.2, 0.3],  # G = {2}: top1 {2} -> 1; floor(1.5) = 1 -> 1
+            [0.6, 0.5, 0.4, 0.3, 0.2],  # G = {2, 3, 4}: top3 {0,1,2} -> 1/3; top4 -> 2/3
+        ]
+    )
     labels = np.zeros_like(scores, dtype=bool)
     labels[0, [1, 3]] = True
     labels[2, 2] = True
     labels[3, [2, 3, 4]] = True
     assert hit_rate_at_p(scores, labels, 1.0) == pytest.approx((0.5 + 1 + 1 / 3) / 3)
     assert hit_rate_at_p(scores, labels, 1.5) == pytest.approx((1 + 1 + 2 / 3) / 3)
-    assert hit_rate_at_p(torch.tensor(scores), torch.tensor(labels), 1.0) == \
-        pytest.approx((0.5 + 1 + 1 / 3) / 3)
+    assert hit_rate_at_p(torch.tensor(scores), torch.tensor(labels), 1.0) == pytest.approx(
+        (0.5 + 1 + 1 / 3) / 3
+    )
     mask = np.array([True, True, False, True])
     assert hit_rate_at_p(scores, labels, 1.0, steps=mask) == pytest.approx((0.5 + 1 / 3) / 2)
 

@@ -20,10 +20,10 @@ def test_range_auc_without_buffer_is_point_auc():
 def test_range_auc_buffer_two_hand_example():
     # soft labels [R, 1, R, 0]; alarms in score order: step 0, 1, 2, 3
     y, s = [0, 1, 0, 0], [0.9, 0.5, 0.1, 0.0]
-    p1 = 1 + R / 2                       # P' after the buffer hit at step 0
-    tpr1 = R / p1                        # recall at the first threshold, existence 1
+    p1 = 1 + R / 2  # P' after the buffer hit at step 0
+    tpr1 = R / p1  # recall at the first threshold, existence 1
     fpr1 = (1 - R) / (4 - p1)
-    roc = fpr1 * tpr1 / 2 + (1 - fpr1)   # (0,0)->(fpr1,tpr1)->(fpr1,1)->...->(1,1)
+    roc = fpr1 * tpr1 / 2 + (1 - fpr1)  # (0,0)->(fpr1,tpr1)->(fpr1,1)->...->(1,1)
     pr = tpr1 * R + (1 - tpr1) * (1 + R) / 2
     result = range_auc(y, s, buffer=2, num_thresholds=None)
     assert result.roc == pytest.approx(roc)
@@ -71,7 +71,7 @@ def _naive_range_auc(y, s, buffer, num_thresholds):
         tp = sum(soft[i] for i in range(n) if pred[i])
         buffer_tp = sum(soft[i] for i in range(n) if pred[i] and not y[i])
         positives = y.sum() + buffer_tp / 2
-        existence = sum(pred[a:b + 1].any() for a, b in widened) / len(widened)
+        existence = sum(pred[a : b + 1].any() for a, b in widened) / len(widened)
         tprs.append(min(tp / positives, 1) * existence)
         fprs.append((pred.sum() - tp) / (n - positives))
         precs.append(tp / pred.sum())
@@ -87,7 +87,7 @@ def _random_case(rng):
     y = np.zeros(n, dtype=int)
     for _ in range(int(rng.integers(1, 5))):
         start = int(rng.integers(0, n))
-        y[start:start + int(rng.integers(1, 15))] = 1
+        y[start : start + int(rng.integers(1, 15))] = 1
     y[-1] = 0
     s = np.round(rng.random(n) + 0.5 * y * rng.random(), 2)  # ties included
     return y, s
@@ -98,8 +98,7 @@ def test_vus_matches_naive_definition_on_random_inputs():
     for _ in range(12):
         y, s = _random_case(rng)
         buffer_max = int(rng.integers(0, 12))
-        expected = np.mean([_naive_range_auc(y, s, b, 50) for b in range(buffer_max + 1)],
-                           axis=0)
+        expected = np.mean([_naive_range_auc(y, s, b, 50) for b in range(buffer_max + 1)], axis=0)
         result = vus(y, s, buffer_max, 50)
         assert result.roc == pytest.approx(expected[0], abs=1e-12)
         assert result.pr == pytest.approx(expected[1], abs=1e-12)
@@ -126,9 +125,9 @@ def test_vus_rewards_alarms_near_a_segment():
     y = np.zeros(300, dtype=int)
     y[100:110] = 1
     early = np.zeros(300)
-    early[95:100] = 1.0   # alarms just before the segment
+    early[95:100] = 1.0  # alarms just before the segment
     far = np.zeros(300)
-    far[200:205] = 1.0    # the same alarms far away
+    far[200:205] = 1.0  # the same alarms far away
     assert auc_pr(y, early) == pytest.approx(auc_pr(y, far))
     assert vus_pr(y, early, 20) > vus_pr(y, far, 20)
 
@@ -137,7 +136,7 @@ def test_vus_random_scores_are_low_perfect_scores_high():
     rng = np.random.default_rng(0)
     y = np.zeros(2000, dtype=int)
     for start in range(100, 2000, 400):
-        y[start:start + 20] = 1
+        y[start : start + 20] = 1
     assert vus_pr(y, rng.random(2000), 50) < 0.2
     assert vus_roc(y, y + 0.01 * rng.random(2000), 50) > 0.95
 

@@ -21,8 +21,11 @@ def _validate_all(graph):
         window.validate(raise_on_error=True)
         assert window.x.dtype == torch.float32
         assert window.window_start.dtype == window.window_end.dtype == torch.long
-        assert all("index" not in key and "batch" not in key
-                   for key in window.keys() if key != "edge_index")
+        assert all(
+            "index" not in key and "batch" not in key
+            for key in window.keys()
+            if key != "edge_index"
+        )
 
 
 # ------------------------------------------------------------------ spans, exact values
@@ -53,11 +56,17 @@ def test_spans_exact_values(tiny_spans):
 
 
 def test_spans_latency_quantiles_in_one_step():
-    spans = pd.DataFrame({
-        "trace_id": list("tttt"), "span_id": list("abcd"), "parent_id": [""] * 4,
-        "service": ["s"] * 4, "start_ns": [0, 1, 2, 3],
-        "duration_ns": [1_000_000, 2_000_000, 3_000_000, 10_000_000],
-        "status": [0, 0, 0, 0]})
+    spans = pd.DataFrame(
+        {
+            "trace_id": list("tttt"),
+            "span_id": list("abcd"),
+            "parent_id": [""] * 4,
+            "service": ["s"] * 4,
+            "start_ns": [0, 1, 2, 3],
+            "duration_ns": [1_000_000, 2_000_000, 3_000_000, 10_000_000],
+            "status": [0, 0, 0, 0],
+        }
+    )
     g = build_dynamic_graph(spans, spec=WindowSpec.of(10))
     row = g[0].x[0, 0].double()
     expected = np.quantile([1, 2, 3, 10], [0.5, 0.9, 0.99])
@@ -66,11 +75,18 @@ def test_spans_latency_quantiles_in_one_step():
 
 
 def test_kind_client_server_pair_gives_caller_to_callee_edge():
-    spans = pd.DataFrame({
-        "trace_id": ["t"] * 3, "span_id": ["s1", "c1", "s2"], "parent_id": ["", "s1", "c1"],
-        "service": ["web", "web", "api"], "start_ns": [0, 1, 2],
-        "duration_ns": [5_000_000, 3_000_000, 2_000_000], "status": [0, 0, 0],
-        "kind": ["server", "client", "server"]})
+    spans = pd.DataFrame(
+        {
+            "trace_id": ["t"] * 3,
+            "span_id": ["s1", "c1", "s2"],
+            "parent_id": ["", "s1", "c1"],
+            "service": ["web", "web", "api"],
+            "start_ns": [0, 1, 2],
+            "duration_ns": [5_000_000, 3_000_000, 2_000_000],
+            "status": [0, 0, 0],
+            "kind": ["server", "client", "server"],
+        }
+    )
     g = build_dynamic_graph(spans, spec=WindowSpec.of(10))
     assert g.vocab.names == ["api", "web"]
     assert g[0].edge_index.tolist() == [[1], [0]]
@@ -79,10 +95,17 @@ def test_kind_client_server_pair_gives_caller_to_callee_edge():
 
 
 def test_node_rule_service_merges_pods():
-    spans = pd.DataFrame({
-        "trace_id": ["t"] * 3, "span_id": list("abc"), "parent_id": ["", "a", "a"],
-        "service": ["web-5f6585d649-fnmft", "cart-579f59597d-wc2lz", "web-5f6585d649-xxxxx"],
-        "start_ns": [0, 1, 2], "duration_ns": [1, 1, 1], "status": [0, 0, 0]})
+    spans = pd.DataFrame(
+        {
+            "trace_id": ["t"] * 3,
+            "span_id": list("abc"),
+            "parent_id": ["", "a", "a"],
+            "service": ["web-5f6585d649-fnmft", "cart-579f59597d-wc2lz", "web-5f6585d649-xxxxx"],
+            "start_ns": [0, 1, 2],
+            "duration_ns": [1, 1, 1],
+            "status": [0, 0, 0],
+        }
+    )
     g = build_dynamic_graph(spans, spec=WindowSpec.of(10), node_rule="service")
     assert g.vocab.names == ["cart", "web"]
     assert g[0].edge_index.tolist() == [[1], [0]]  # web pod -> web pod is no call
@@ -106,10 +129,10 @@ def test_metrics_resampled_filled_and_masked(tiny_metrics):
 
 
 def test_metric_fill_zero_and_per_metric_mask(tiny_metrics):
-    g = build_dynamic_graph(metrics=tiny_metrics, spec=SPEC, metric_fill="zero",
-                            metric_mask="per_metric")
-    assert g.feature_names == ["metric:cpu", "metric:mem", "mask:metric:cpu",
-                               "mask:metric:mem"]
+    g = build_dynamic_graph(
+        metrics=tiny_metrics, spec=SPEC, metric_fill="zero", metric_mask="per_metric"
+    )
+    assert g.feature_names == ["metric:cpu", "metric:mem", "mask:metric:cpu", "mask:metric:mem"]
     assert g[0].x[2].tolist() == [[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     g = build_dynamic_graph(metrics=tiny_metrics, spec=SPEC, metric_mask="none")
     assert g.feature_names == ["metric:cpu", "metric:mem"]
@@ -131,7 +154,12 @@ def test_all_sources_together(tiny_spans, tiny_metrics, tiny_logs):
     _validate_all(g)
     assert g.vocab.names == ["api", "cache", "db", "web"]
     assert g.feature_names == list(SPAN_FEATURES) + [
-        "metric:cpu", "metric:mem", "mask:metrics", "log:GET <*>", "log:timeout"]
+        "metric:cpu",
+        "metric:mem",
+        "mask:metrics",
+        "log:GET <*>",
+        "log:timeout",
+    ]
     web = g[0].x[3]
     assert web[0].tolist() == [1, 0, 10, 10, 10, 10, 1.0, 0, 1, 3, 0]
     assert g[0].x[1, :, 6].tolist() == [9.0, 9.0]  # cache: metrics only
@@ -170,8 +198,7 @@ def test_vocab_add_appends_to_a_copy(tiny_spans):
 
 
 def test_vocab_keeps_absent_nodes(tiny_spans):
-    g = build_dynamic_graph(tiny_spans, spec=SPEC,
-                            vocab=NodeVocab(["api", "db", "web", "queue"]))
+    g = build_dynamic_graph(tiny_spans, spec=SPEC, vocab=NodeVocab(["api", "db", "web", "queue"]))
     assert g[0].node_mask.tolist() == [True, True, True, False]
     assert g[0].x[3].abs().sum() == 0
     _validate_all(g)
@@ -233,15 +260,15 @@ def test_metric_granularity(tiny_spans, tiny_metrics):
 
 def test_metric_granularity_with_vocab(tiny_metrics):
     vocab = NodeVocab(["web/cpu", "web/disk", "db/mem"], unknown="ignore")
-    g = build_dynamic_graph(metrics=tiny_metrics, spec=SPEC, granularity="metric",
-                            vocab=vocab)
+    g = build_dynamic_graph(metrics=tiny_metrics, spec=SPEC, granularity="metric", vocab=vocab)
     assert g.vocab.names == ["web/cpu", "web/disk", "db/mem"]
     assert g[0].x[:, :, 0].tolist() == [[1.0, 1.0], [0.0, 0.0], [0.0, 7.0]]
     assert g[0].node_mask.tolist() == [True, False, True]
     assert g.meta["dropped_unknown"]["metrics"] == 1  # cache/cpu
     with pytest.raises(UnknownNodeError, match="cache/cpu"):
-        build_dynamic_graph(metrics=tiny_metrics, spec=SPEC, granularity="metric",
-                            vocab=NodeVocab(["web/cpu"]))
+        build_dynamic_graph(
+            metrics=tiny_metrics, spec=SPEC, granularity="metric", vocab=NodeVocab(["web/cpu"])
+        )
 
 
 # ------------------------------------------------------------------ bad input
@@ -277,7 +304,8 @@ def test_bad_values(tiny_spans, tiny_metrics):
 
 
 def test_empty_frame_with_explicit_range(tiny_spans):
-    g = build_dynamic_graph(tiny_spans.iloc[:0], spec=SPEC, start_ns=0, end_ns=20,
-                            vocab=NodeVocab(["web"]))
+    g = build_dynamic_graph(
+        tiny_spans.iloc[:0], spec=SPEC, start_ns=0, end_ns=20, vocab=NodeVocab(["web"])
+    )
     assert g[0].x.shape == (1, 2, 6) and g[0].x.abs().sum() == 0
     assert g[0].node_mask.tolist() == [False]

@@ -44,10 +44,16 @@ def test_call_graph_exact(tiny_spans):
 
 
 def test_call_graph_node_rule():
-    spans = pd.DataFrame({
-        "trace_id": ["t", "t"], "span_id": ["a", "b"], "parent_id": ["", "a"],
-        "service": ["front-579b9bff58-t2dbm", "redis-cart-0"],
-        "duration_ns": [1, 1], "status": [0, 0]})
+    spans = pd.DataFrame(
+        {
+            "trace_id": ["t", "t"],
+            "span_id": ["a", "b"],
+            "parent_id": ["", "a"],
+            "service": ["front-579b9bff58-t2dbm", "redis-cart-0"],
+            "duration_ns": [1, 1],
+            "status": [0, 0],
+        }
+    )
     assert list(call_graph(spans, "service").edges) == [("front", "redis-cart")]
 
 

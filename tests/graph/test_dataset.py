@@ -38,8 +38,9 @@ def test_window_dataset_transform_and_list(tiny_spans):
 
 
 def test_metric_granularity_batches(tiny_spans, tiny_metrics):
-    g = build_dynamic_graph(tiny_spans, tiny_metrics, spec=WindowSpec.of(20, step=10),
-                            granularity="metric")
+    g = build_dynamic_graph(
+        tiny_spans, tiny_metrics, spec=WindowSpec.of(20, step=10), granularity="metric"
+    )
     batch = next(iter(DataLoader(WindowDataset(g), batch_size=1)))
     assert batch.x.shape == (g.num_nodes, 2, 1)
     assert batch.observed.shape == (g.num_nodes, 2)

@@ -30,9 +30,11 @@ def test_grouped_quantiles_negative_values_fall_back_to_lexsort():
 
 
 def test_parent_rows_unique_ids():
-    rows = feat.parent_rows(np.array(["t", "t", "t"], dtype=object),
-                            np.array(["a", "b", "c"], dtype=object),
-                            np.array(["", "a", "x"], dtype=object))
+    rows = feat.parent_rows(
+        np.array(["t", "t", "t"], dtype=object),
+        np.array(["a", "b", "c"], dtype=object),
+        np.array(["", "a", "x"], dtype=object),
+    )
     assert rows.tolist() == [-1, 0, -1]
 
 
@@ -84,9 +86,14 @@ def test_span_edges_and_window_aggregation():
 
 def test_metric_features_and_forward_fill():
     mean, seen = feat.metric_features(
-        step=np.array([0, 0, 2, 1]), node=np.array([0, 0, 0, 1]),
-        metric=np.array([1, 1, 1, 0]), value=np.array([1.0, 2.0, 5.0, np.inf]),
-        num_steps=3, num_nodes=2, num_metrics=2)
+        step=np.array([0, 0, 2, 1]),
+        node=np.array([0, 0, 0, 1]),
+        metric=np.array([1, 1, 1, 0]),
+        value=np.array([1.0, 2.0, 5.0, np.inf]),
+        num_steps=3,
+        num_nodes=2,
+        num_metrics=2,
+    )
     assert seen[:, 0, 1].tolist() == [True, False, True]
     assert not seen[:, 1, 0].any()  # inf is not an observation
     filled = feat.forward_fill(mean, seen)
@@ -95,8 +102,9 @@ def test_metric_features_and_forward_fill():
 
 
 def test_log_features_and_presence():
-    counts = feat.log_features(np.array([0, 1, 1]), np.array([1, 1, 1]),
-                               np.array([0, 0, 1]), np.array([3, 1, 2]), 2, 2, 2)
+    counts = feat.log_features(
+        np.array([0, 1, 1]), np.array([1, 1, 1]), np.array([0, 0, 1]), np.array([3, 1, 2]), 2, 2, 2
+    )
     assert counts[:, 1].tolist() == [[3.0, 0.0], [1.0, 2.0]]
     assert counts[:, 0].sum() == 0
     assert feat.presence(np.array([1, 1]), np.array([0, -1]), 2, 1).tolist() == [[0], [1]]

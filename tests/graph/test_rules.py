@@ -20,8 +20,6 @@ def test_k8s_service(pod, service):
 
 def test_resolve_node_rule():
     assert resolve_node_rule(None)(["a-1"]).tolist() == ["a-1"]
-    assert resolve_node_rule("pod")(["cart-7d9f8b6c5d-abcde"]).tolist() == [
-        "cart-7d9f8b6c5d-abcde"
-    ]
+    assert resolve_node_rule("pod")(["cart-7d9f8b6c5d-abcde"]).tolist() == ["cart-7d9f8b6c5d-abcde"]
     with pytest.raises(GraphadInputError, match="Could not resolve 'host'"):
         resolve_node_rule("host")

@@ -45,7 +45,7 @@ def test_topk_matches_dense_restricted_softmax(exclude_self):
     assert ei.shape[1] == 3 * 9 * k
     a = dense(ei, w, 27)
     for b in range(3):
-        block = a[b * 9:(b + 1) * 9, b * 9:(b + 1) * 9]
+        block = a[b * 9 : (b + 1) * 9, b * 9 : (b + 1) * 9]
         hn = torch.nn.functional.normalize(h[b], dim=-1)
         logits = hn @ hn.T / 0.2
         if exclude_self:
@@ -78,8 +78,9 @@ def test_bad_arguments():
     with pytest.raises(GraphadInputError, match="2 or 3 dimensions"):
         adaptive_adjacency(torch.randn(3))
     with pytest.raises(GraphadInputError, match="prior_edge_index"):
-        adaptive_adjacency(torch.randn(3, 2), prior_edge_index=torch.tensor([[0], [5]]),
-                           prior_weight=0.5)
+        adaptive_adjacency(
+            torch.randn(3, 2), prior_edge_index=torch.tensor([[0], [5]]), prior_weight=0.5
+        )
     with pytest.raises(GraphadInputError, match="prior_weight"):
         adaptive_adjacency(torch.randn(3, 2), prior_weight=2.0)
 
@@ -102,5 +103,4 @@ def test_large_topk_never_builds_n_by_n():
     h = torch.randn(3000, 16, generator=torch.Generator().manual_seed(0))
     ei, w = adaptive_adjacency(h, tau=0.1, k=4, block_size=256)
     assert ei.shape == (2, 12000)
-    assert torch.allclose(torch.zeros(3000).index_add_(0, ei[1], w), torch.ones(3000),
-                          atol=1e-5)
+    assert torch.allclose(torch.zeros(3000).index_add_(0, ei[1], w), torch.ones(3000), atol=1e-5)

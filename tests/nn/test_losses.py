@@ -12,8 +12,10 @@ def test_info_nce_in_batch_by_hand():
     p = torch.tensor([[1.0, 1.0], [0.0, 1.0]])
     s = 1 / math.sqrt(2)
     # row 0: pos cos = s, neg cos(a0, p1) = 0; row 1: pos 1, neg s
-    expected = (-math.log(math.exp(s / 0.5) / (math.exp(s / 0.5) + 1))
-                - math.log(math.exp(2) / (math.exp(2) + math.exp(s / 0.5)))) / 2
+    expected = (
+        -math.log(math.exp(s / 0.5) / (math.exp(s / 0.5) + 1))
+        - math.log(math.exp(2) / (math.exp(2) + math.exp(s / 0.5)))
+    ) / 2
     assert info_nce(a, p, tau=0.5).item() == pytest.approx(expected, rel=1e-5)
 
 
@@ -49,8 +51,7 @@ def test_cross_scale_and_alignment_by_hand():
     b = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
     l_ab = info_nce(a, b, tau=1.0)
     l_ba = info_nce(b, a, tau=1.0)
-    assert cross_scale_loss([a, b, a], tau=1.0).item() == pytest.approx(
-        ((l_ab + l_ba) / 2).item())
+    assert cross_scale_loss([a, b, a], tau=1.0).item() == pytest.approx(((l_ab + l_ba) / 2).item())
     # mean of (a, b) = 0.5 everywhere: each scale is off by 0.5 in both coordinates
     assert alignment_loss([a, b]).item() == pytest.approx(1.0)
     assert alignment_loss([a, b], z_global=a).item() == pytest.approx(2.0)
@@ -59,7 +60,6 @@ def test_cross_scale_and_alignment_by_hand():
 
 
 def test_temporal_smoothness_by_hand():
-    z = torch.tensor([[[0.0, 0.0], [1.0, 1.0]],
-                      [[1.0, 0.0], [1.0, 3.0]]])  # [T=2, N=2, d=2]
+    z = torch.tensor([[[0.0, 0.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 3.0]]])  # [T=2, N=2, d=2]
     assert temporal_smoothness(z).item() == pytest.approx((1.0 + 4.0) / 2)
     assert temporal_smoothness(z[:1]).item() == 0.0

@@ -12,12 +12,14 @@ from graphad.rca import RANKERS, BaroRanker, NSigmaRanker, RandomRanker, get_ran
 def _case() -> FaultCase:
     # pod a: before 1, 2, 3 -> median 2, IQR 1, mean 2, std sqrt(2/3); after 9
     # pod b: before 5, 5, 6 -> median 5, IQR 0.5, mean 16/3, std sqrt(2/9); after 6
-    metrics = pd.DataFrame({
-        "ts_ns": [0, 1, 2, 3] * 2,
-        "node": ["a-7d9f8b6c5d-abcde"] * 4 + ["b-7d9f8b6c5d-fghij"] * 4,
-        "metric": "cpu",
-        "value": [1.0, 2, 3, 9, 5, 5, 6, 6],
-    })
+    metrics = pd.DataFrame(
+        {
+            "ts_ns": [0, 1, 2, 3] * 2,
+            "node": ["a-7d9f8b6c5d-abcde"] * 4 + ["b-7d9f8b6c5d-fghij"] * 4,
+            "metric": "cpu",
+            "value": [1.0, 2, 3, 9, 5, 5, 6, 6],
+        }
+    )
     return FaultCase("c", "toy", onset_ns=3, root_cause="", fault_type="", metrics=metrics)
 
 
@@ -38,8 +40,9 @@ def test_nsigma_exact():
 
 
 def test_zero_spread_uses_unit_scale():
-    metrics = pd.DataFrame({"ts_ns": [0, 1, 2], "node": "a", "metric": "m",
-                            "value": [4.0, 4.0, 7.0]})
+    metrics = pd.DataFrame(
+        {"ts_ns": [0, 1, 2], "node": "a", "metric": "m", "value": [4.0, 4.0, 7.0]}
+    )
     case = FaultCase("c", "toy", onset_ns=2, root_cause="", fault_type="", metrics=metrics)
     assert BaroRanker(node_rule="identity").rank(case).scores == [3.0]
 

@@ -35,10 +35,17 @@ def test_case_metrics():
     rows = []
     for node, jump in (("a", 0.0), ("b", 10.0)):
         for i, t in enumerate(times):
-            rows.append({"ts_ns": t, "node": node, "metric": "cpu",
-                         "value": 1.0 + 0.01 * (i % 3) + (jump if i >= 12 else 0.0)})
-    case = FaultCase("c", "toy", onset_ns=0, root_cause="", fault_type="",
-                     metrics=pd.DataFrame(rows))
+            rows.append(
+                {
+                    "ts_ns": t,
+                    "node": node,
+                    "metric": "cpu",
+                    "value": 1.0 + 0.01 * (i % 3) + (jump if i >= 12 else 0.0),
+                }
+            )
+    case = FaultCase(
+        "c", "toy", onset_ns=0, root_cause="", fault_type="", metrics=pd.DataFrame(rows)
+    )
     case.onset_ns = None
     assert estimate_onset(case) == 12 * STEP
 

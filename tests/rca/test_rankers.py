@@ -38,8 +38,7 @@ def test_propagation_beats_score_on_simulator():
     system = make_microservice_system(n_services=8, duration="2h", random_state=1)
     scores, caller, root = _planted_scores(system)
     plain = ScoreRanker().rank(system.case, node_scores=scores)
-    walk = PageRankRanker().rank(system.case, node_scores=scores,
-                                 graph=system.call_graph)
+    walk = PageRankRanker().rank(system.case, node_scores=scores, graph=system.call_graph)
     assert plain.nodes[0] == caller
     assert walk.nodes[0] == root
     assert isinstance(walk, RCAResult) and walk.method == "pagerank"
@@ -58,33 +57,34 @@ def _windows(scores: torch.Tensor, edges=((0, 1),)) -> DynamicGraph:
     vocab = NodeVocab(["web", "api", "db"])
     windows = []
     for i in range(scores.shape[0]):
-        windows.append(Data(x=torch.zeros(3, 2, 1),
-                            edge_index=torch.tensor(edges, dtype=torch.long).t(),
-                            node_mask=torch.ones(3, dtype=torch.bool),
-                            window_start=torch.tensor([i * 10]),
-                            window_end=torch.tensor([i * 10 + 10])))
+        windows.append(
+            Data(
+                x=torch.zeros(3, 2, 1),
+                edge_index=torch.tensor(edges, dtype=torch.long).t(),
+                node_mask=torch.ones(3, dtype=torch.bool),
+                window_start=torch.tensor([i * 10]),
+                window_end=torch.tensor([i * 10 + 10]),
+            )
+        )
     return DynamicGraph(vocab, windows, ["v"])
 
 
 def test_windows_with_node_scores_max_and_mean():
-    scores = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [5.0, 1.0, 0.0],
-                           [1.0, 4.0, 0.0]])
+    scores = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [5.0, 1.0, 0.0], [1.0, 4.0, 0.0]])
     graph = _windows(scores)
     assert ScoreRanker(agg="max").rank(graph, scores, onset=20).nodes[0] == "web"
-    assert ScoreRanker(agg="mean").rank(graph, scores, onset=20).nodes == ["web", "api",
-                                                                           "db"]
+    assert ScoreRanker(agg="mean").rank(graph, scores, onset=20).nodes == ["web", "api", "db"]
     late = ScoreRanker(agg="mean").rank(graph, scores, onset=35)
     assert late.nodes[0] == "api" and late.onset_ns == 35
 
 
 def test_windows_estimated_onset_and_learned_graph():
     scores = torch.zeros(8, 3)
-    scores[5:, 0] = 1.0   # the caller looks worst
-    scores[5:, 1] = 0.8   # its callee is the culprit
+    scores[5:, 0] = 1.0  # the caller looks worst
+    scores[5:, 1] = 0.8  # its callee is the culprit
     graph = _windows(scores, edges=())
     learned = torch.tensor([[0], [1]])  # e.g. a learned adjacency web -> api
-    result = PageRankRanker().rank(graph, scores, graph=(learned, torch.ones(1)),
-                                   onset="estimated")
+    result = PageRankRanker().rank(graph, scores, graph=(learned, torch.ones(1)), onset="estimated")
     assert result.onset_ns == 50  # end of the last normal window
     assert result.nodes[0] == "api"
 
@@ -95,8 +95,9 @@ def test_windows_without_scores_use_feature_deviation():
         x = torch.ones(2, 1, 1)
         if i >= 4:
             x[1] = 9.0
-        windows.append(Data(x=x, edge_index=torch.zeros(2, 0, dtype=torch.long),
-                            window_end=torch.tensor([i])))
+        windows.append(
+            Data(x=x, edge_index=torch.zeros(2, 0, dtype=torch.long), window_end=torch.tensor([i]))
+        )
     assert ScoreRanker().rank(windows, onset=3).nodes == ["1", "0"]
 
 
@@ -122,21 +123,43 @@ def _span_case() -> FaultCase:
         api_self, web_self = int(1e6 * rng.uniform(0.9, 1.1)), int(1e6)
         trace = f"t{i}"
         rows += [
-            (trace, "w", "", "web-7d9f8b6c5d-aaaaa", "GET /", start,
-             web_self + 2 * 200_000 + api_self + db + 2 * 100_000),
-            (trace, "wc", "w", "web-7d9f8b6c5d-aaaaa", "api.Get", start,
-             200_000 + api_self + db + 100_000),
-            (trace, "a", "wc", "api-7d9f8b6c5d-bbbbb", "api.Get", start,
-             api_self + db + 100_000),
+            (
+                trace,
+                "w",
+                "",
+                "web-7d9f8b6c5d-aaaaa",
+                "GET /",
+                start,
+                web_self + 2 * 200_000 + api_self + db + 2 * 100_000,
+            ),
+            (
+                trace,
+                "wc",
+                "w",
+                "web-7d9f8b6c5d-aaaaa",
+                "api.Get",
+                start,
+                200_000 + api_self + db + 100_000,
+            ),
+            (trace, "a", "wc", "api-7d9f8b6c5d-bbbbb", "api.Get", start, api_self + db + 100_000),
             (trace, "ac", "a", "api-7d9f8b6c5d-bbbbb", "db.Query", start, db + 100_000),
             (trace, "d", "ac", "db-7d9f8b6c5d-ccccc", "db.Query", start, db),
         ]
-    spans = pd.DataFrame(rows, columns=["trace_id", "span_id", "parent_id", "service",
-                                        "operation", "start_ns", "duration_ns"])
+    spans = pd.DataFrame(
+        rows,
+        columns=[
+            "trace_id",
+            "span_id",
+            "parent_id",
+            "service",
+            "operation",
+            "start_ns",
+            "duration_ns",
+        ],
+    )
     spans["status"] = 0
     spans["kind"] = ""
-    return FaultCase("toy", "toy", onset_ns=50 * second, root_cause="", fault_type="",
-                     spans=spans)
+    return FaultCase("toy", "toy", onset_ns=50 * second, root_cause="", fault_type="", spans=spans)
 
 
 def test_multi_source_on_spans():
@@ -156,7 +179,6 @@ def test_multi_source_on_spans():
 def test_paths_explain_candidates():
     system = make_microservice_system(n_services=8, duration="2h", random_state=1)
     scores, caller, root = _planted_scores(system)
-    walk = PageRankRanker().rank(system.case, node_scores=scores,
-                                 graph=system.call_graph)
+    walk = PageRankRanker().rank(system.case, node_scores=scores, graph=system.call_graph)
     assert [root, caller] in walk.paths[root]
     assert walk.to_dict()["paths"] == walk.paths

@@ -8,11 +8,7 @@ from graphad.rca import RCAResult
 
 def test_top_rank_and_dict():
     result = RCAResult(["db", "api"], [2, 1], method="score", onset_ns=5)
-    assert (
-        result.top(1) == ["db"]
-        and result.rank_of("api") == 2
-        and result.rank_of("x") is None
-    )
+    assert result.top(1) == ["db"] and result.rank_of("api") == 2 and result.rank_of("x") is None
     data = result.to_dict()
     assert json.loads(json.dumps(data))["ranking"][0] == {"node": "db", "score": 2.0}
 

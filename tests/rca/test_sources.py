@@ -16,15 +16,17 @@ from graphad.rca.sources import (
 
 
 def _spans():
-    return pd.DataFrame({
-        "trace_id": ["t"] * 5,
-        "span_id": ["1", "2", "3", "4", "5"],
-        "parent_id": ["", "1", "2", "1", "4"],
-        "service": ["web", "web", "api", "web", "db"],
-        "operation": ["GET", "api.Get", "api.Get", "db.Q", "db.Q"],
-        "start_ns": [0, 1, 2, 3, 4],
-        "duration_ns": [100, 40, 30, 20, 15],
-    })
+    return pd.DataFrame(
+        {
+            "trace_id": ["t"] * 5,
+            "span_id": ["1", "2", "3", "4", "5"],
+            "parent_id": ["", "1", "2", "1", "4"],
+            "service": ["web", "web", "api", "web", "db"],
+            "operation": ["GET", "api.Get", "api.Get", "db.Q", "db.Q"],
+            "start_ns": [0, 1, 2, 3, 4],
+            "duration_ns": [100, 40, 30, 20, 15],
+        }
+    )
 
 
 def test_span_table_exact():
@@ -59,8 +61,9 @@ def test_structure_fanout_change_blames_caller():
             rows.append((side, "web", "GET", "", ""))
             if side == 0:
                 rows.append((side, "api", "api.Get", "web", "GET"))
-    frame = pd.DataFrame(rows, columns=["side", "node", "operation", "parent_node",
-                                        "parent_operation"])
+    frame = pd.DataFrame(
+        rows, columns=["side", "node", "operation", "parent_node", "parent_operation"]
+    )
     before = (frame["side"] == 0).to_numpy()
     scores = span_structure_scores(frame, before, ~before, min_count=3, top=1)
     assert scores["web"] == pytest.approx(1.0)
@@ -69,10 +72,14 @@ def test_structure_fanout_change_blames_caller():
 
 
 def test_log_rate_change():
-    logs = pd.DataFrame({"ts_ns": [0, 10, 20, 100, 110, 0, 100],
-                         "node": ["a-7d9f8b6c5d-xxxxx"] * 5 + ["b-0", "b-0"],
-                         "template": ["ok", "ok", "ok", "ok", "boom", "ok", "ok"],
-                         "count": [2, 2, 2, 6, 6, 10, 10]})
+    logs = pd.DataFrame(
+        {
+            "ts_ns": [0, 10, 20, 100, 110, 0, 100],
+            "node": ["a-7d9f8b6c5d-xxxxx"] * 5 + ["b-0", "b-0"],
+            "template": ["ok", "ok", "ok", "ok", "boom", "ok", "ok"],
+            "count": [2, 2, 2, 6, 6, 10, 10],
+        }
+    )
     scores = log_scores(logs, onset_ns=100, pre_ns=100, post_ns=100, top=1)
     # a: "ok" share 1 -> 0.5 (0.5), "boom" new (1.0), rate 6 -> 12 per 100 s (0.5)
     assert scores.to_dict() == {"a": 1.0, "b": 0.0}
@@ -86,8 +93,11 @@ def test_missing_columns():
     with pytest.raises(SchemaError, match="parent_id"):
         span_table(pd.DataFrame({"trace_id": ["t"]}))
     with pytest.raises(GraphadInputError, match="scaler"):
-        metric_deviation_scores(pd.DataFrame({"ts_ns": [0, 1], "node": "a", "metric": "m",
-                                              "value": [1.0, 2.0]}), 1, scaler="magic")
+        metric_deviation_scores(
+            pd.DataFrame({"ts_ns": [0, 1], "node": "a", "metric": "m", "value": [1.0, 2.0]}),
+            1,
+            scaler="magic",
+        )
 
 
 def test_fusion_normalises_per_source():

@@ -64,12 +64,18 @@ def test_jitter_scaling_exact():
     assert out[1, :, 1].tolist() == [0.0] * 3
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x: time_shift(x, 1), lambda x: segment_mask(x, 1, 2),
-    lambda x: segment_replace(x, 0, 2, 2), lambda x: frequency_mask(x, 1, 1),
-    lambda x: jitter(x, 0.1), lambda x: scaling(x, 2.0),
-    lambda x: random_series_view(x, torch.Generator().manual_seed(0)),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: time_shift(x, 1),
+        lambda x: segment_mask(x, 1, 2),
+        lambda x: segment_replace(x, 0, 2, 2),
+        lambda x: frequency_mask(x, 1, 1),
+        lambda x: jitter(x, 0.1),
+        lambda x: scaling(x, 2.0),
+        lambda x: random_series_view(x, torch.Generator().manual_seed(0)),
+    ],
+)
 def test_functions_leave_input_untouched(fn):
     x = torch.randn(3, 8, 2)
     before = x.clone()
@@ -84,8 +90,9 @@ def test_random_series_view_seeded_and_validates():
     b = random_series_view(x, torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
     assert not torch.equal(a, x)
-    only_mask = random_series_view(torch.ones(4, 10, 1), torch.Generator().manual_seed(0),
-                                   kinds=("mask",))
+    only_mask = random_series_view(
+        torch.ones(4, 10, 1), torch.Generator().manual_seed(0), kinds=("mask",)
+    )
     assert ((only_mask == 0).sum(dim=(1, 2)) >= 1).all()
     with pytest.raises(GraphadInputError, match="Could not resolve"):
         random_series_view(x, kinds=("warp",))
@@ -94,19 +101,31 @@ def test_random_series_view_seeded_and_validates():
 
 
 def graph():
-    return Data(x=torch.randn(4, 6, 2), edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]]),
-                edge_attr=torch.tensor([[1.0], [2.0], [3.0]]), node_mask=torch.ones(4).bool())
+    return Data(
+        x=torch.randn(4, 6, 2),
+        edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]]),
+        edge_attr=torch.tensor([[1.0], [2.0], [3.0]]),
+        node_mask=torch.ones(4).bool(),
+    )
 
 
-@pytest.mark.parametrize("make", [
-    lambda s: TimeShift(2, random_state=s), lambda s: SegmentMask(2, random_state=s),
-    lambda s: SegmentReplace(2, random_state=s), lambda s: FrequencyMask(1, random_state=s),
-    lambda s: Jitter(0.1, random_state=s), lambda s: Scaling(0.2, random_state=s),
-    lambda s: DropEdges(0.5, random_state=s), lambda s: MaskFeatures(0.5, random_state=s),
-    lambda s: RandomSubgraph(0.5, random_state=s),
-    lambda s: RandomChoice([Jitter(0.1, random_state=s), TimeShift(1, random_state=s)],
-                           random_state=s),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: TimeShift(2, random_state=s),
+        lambda s: SegmentMask(2, random_state=s),
+        lambda s: SegmentReplace(2, random_state=s),
+        lambda s: FrequencyMask(1, random_state=s),
+        lambda s: Jitter(0.1, random_state=s),
+        lambda s: Scaling(0.2, random_state=s),
+        lambda s: DropEdges(0.5, random_state=s),
+        lambda s: MaskFeatures(0.5, random_state=s),
+        lambda s: RandomSubgraph(0.5, random_state=s),
+        lambda s: RandomChoice(
+            [Jitter(0.1, random_state=s), TimeShift(1, random_state=s)], random_state=s
+        ),
+    ],
+)
 def test_transforms_untouched_and_seeded(make):
     data = graph()
     before = {k: v.clone() for k, v in data.items()}

@@ -22,16 +22,23 @@ def make_graph(num_windows: int = 8) -> DynamicGraph:
     windows = []
     for w in range(num_windows):
         edges = EDGES if w % 2 == 0 else EDGES[:3]  # one edge comes and goes
-        windows.append(Data(
-            x=torch.zeros(len(NAMES), 3, 1),
-            edge_index=torch.tensor(edges).t().contiguous(),
-            edge_attr=torch.tensor([[10.0 * (i + 1), 0.0] for i in range(len(edges))]),
-            node_mask=torch.tensor([True, True, True, w != 0]),
-            window_start=torch.tensor([T0 + w * MINUTE]),
-            window_end=torch.tensor([T0 + (w + 3) * MINUTE]),
-        ))
-    return DynamicGraph(NodeVocab(NAMES), windows, ["value"], ["calls", "errors"],
-                        WindowSpec.of("3min", step="1min"))
+        windows.append(
+            Data(
+                x=torch.zeros(len(NAMES), 3, 1),
+                edge_index=torch.tensor(edges).t().contiguous(),
+                edge_attr=torch.tensor([[10.0 * (i + 1), 0.0] for i in range(len(edges))]),
+                node_mask=torch.tensor([True, True, True, w != 0]),
+                window_start=torch.tensor([T0 + w * MINUTE]),
+                window_end=torch.tensor([T0 + (w + 3) * MINUTE]),
+            )
+        )
+    return DynamicGraph(
+        NodeVocab(NAMES),
+        windows,
+        ["value"],
+        ["calls", "errors"],
+        WindowSpec.of("3min", step="1min"),
+    )
 
 
 def make_scores(num_windows: int = 8) -> np.ndarray:

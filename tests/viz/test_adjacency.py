@@ -25,8 +25,7 @@ def test_adjacency_matrix_forms(graph):
 def test_side_by_side_png(tmp_path, graph):
     learned = torch.softmax(torch.randn(4, 4, generator=torch.Generator().manual_seed(0)), 1)
     fig = plot_adjacency(learned, graph, figsize=(8, 4), dpi=50)
-    assert [ax.get_title() for ax in fig.axes[:2]] == ["learned adjacency",
-                                                       "observed call graph"]
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["learned adjacency", "observed call graph"]
     path = tmp_path / "adj.png"
     fig.savefig(path)
     assert png_size(path) == (400, 200)

@@ -8,14 +8,21 @@ from .conftest import MINUTE, NAMES, T0, png_size
 
 
 def test_heatmap_png_with_onset_and_threshold(tmp_path, graph, scores):
-    fig = plot_score_heatmap(scores, NAMES, times=graph.window_end, onset=T0 + 6 * MINUTE,
-                             detected=T0 + 7 * MINUTE, threshold=1.5, figsize=(6, 3), dpi=50)
+    fig = plot_score_heatmap(
+        scores,
+        NAMES,
+        times=graph.window_end,
+        onset=T0 + 6 * MINUTE,
+        detected=T0 + 7 * MINUTE,
+        threshold=1.5,
+        figsize=(6, 3),
+        dpi=50,
+    )
     path = tmp_path / "heat.png"
     fig.savefig(path)
     assert png_size(path) == (300, 150)
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["redis", "cart", "frontend",
-                                                            "checkout"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["redis", "cart", "frontend", "checkout"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["onset", "detected"]
     outlined = ax.collections[-1]
     assert len(outlined.get_paths()) == 4 + 3  # redis 4 windows + cart 3 above 1.5

@@ -63,8 +63,10 @@ def test_short_labels_drop_shared_affixes():
     from graphad.viz import short_labels
 
     names = ["ts-order-service", "ts-route-service", "ts-travel-plan-service", "redis"]
-    assert short_labels(names, 8) == {"ts-order-service": "order",
-                                      "ts-route-service": "route",
-                                      "ts-travel-plan-service": "travel-…",
-                                      "redis": "redis"}
+    assert short_labels(names, 8) == {
+        "ts-order-service": "order",
+        "ts-route-service": "route",
+        "ts-travel-plan-service": "travel-…",
+        "redis": "redis",
+    }
     assert short_labels(["payment", "paypal"]) == {"payment": "payment", "paypal": "paypal"}

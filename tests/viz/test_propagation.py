@@ -26,8 +26,17 @@ def test_frames_centre_on_peak_without_onset(graph, scores):
 
 def test_small_multiples_png(tmp_path, graph, scores):
     onset = T0 + 7 * MINUTE - 1
-    fig = plot_propagation(graph, scores, onset=onset, before=2, after=4, ncols=3,
-                           panel_size=(2.0, 2.0), dpi=50, ranking=["redis"])
+    fig = plot_propagation(
+        graph,
+        scores,
+        onset=onset,
+        before=2,
+        after=4,
+        ncols=3,
+        panel_size=(2.0, 2.0),
+        dpi=50,
+        ranking=["redis"],
+    )
     assert len(fig.axes) == 7  # 6 panels + colour bar
     path = tmp_path / "prop.png"
     fig.savefig(path)

@@ -12,17 +12,24 @@ from .conftest import png_size
 
 
 def test_renders_png_of_expected_size(tmp_path, graph, scores):
-    fig = plot_service_graph(graph, scores[6], window=6, vmin=0, vmax=3,
-                             ranking=RCAResult(["redis", "cart"], [2.0, 1.0]),
-                             figsize=(5, 4), dpi=60, title="window 6")
+    fig = plot_service_graph(
+        graph,
+        scores[6],
+        window=6,
+        vmin=0,
+        vmax=3,
+        ranking=RCAResult(["redis", "cart"], [2.0, 1.0]),
+        figsize=(5, 4),
+        dpi=60,
+        title="window 6",
+    )
     path = tmp_path / "graph.png"
     fig.savefig(path)
     assert png_size(path) == (300, 240)
 
 
 def test_rank_labels_are_drawn(graph, scores):
-    fig = plot_service_graph(graph, scores[6], window=6, ranking=["redis", "cart", "x"],
-                             top_k=2)
+    fig = plot_service_graph(graph, scores[6], window=6, ranking=["redis", "cart", "x"], top_k=2)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "#1" in texts and "#2" in texts and "#3" not in texts
     assert {"frontend", "checkout", "cart", "redis"} <= set(texts)
@@ -32,9 +39,17 @@ def test_node_colours_follow_scores_on_a_fixed_scale(tmp_path):
     graph = nx.DiGraph([("low", "high")])
     graph.add_node("mid")
     pos = {"low": (0.0, 0.0), "high": (1.0, 0.0), "mid": (0.5, 1.0)}
-    fig = plot_service_graph(graph, {"low": 0.0, "high": 10.0, "mid": 5.0}, pos=pos,
-                             vmin=0.0, vmax=10.0, cmap="viridis", colorbar=False,
-                             figsize=(4, 3), dpi=80)
+    fig = plot_service_graph(
+        graph,
+        {"low": 0.0, "high": 10.0, "mid": 5.0},
+        pos=pos,
+        vmin=0.0,
+        vmax=10.0,
+        cmap="viridis",
+        colorbar=False,
+        figsize=(4, 3),
+        dpi=80,
+    )
     path = tmp_path / "colours.png"
     fig.savefig(path)
     ax = fig.axes[0]
@@ -51,8 +66,9 @@ def test_node_colours_follow_scores_on_a_fixed_scale(tmp_path):
 def test_scores_outside_the_fixed_scale_are_clipped(tmp_path):
     graph = nx.DiGraph([("a", "b")])
     pos = {"a": (0.0, 0.0), "b": (1.0, 0.0)}
-    fig = plot_service_graph(graph, [50.0, -3.0], pos=pos, vmin=0, vmax=1,
-                             cmap="viridis", colorbar=False, dpi=50)
+    fig = plot_service_graph(
+        graph, [50.0, -3.0], pos=pos, vmin=0, vmax=1, cmap="viridis", colorbar=False, dpi=50
+    )
     collection = fig.axes[0].collections[0]
     faces = collection.get_facecolors()
     viridis = matplotlib.colormaps["viridis"]
@@ -79,8 +95,9 @@ def test_bad_inputs():
 
 def test_log_colour_scale(tmp_path):
     graph = nx.DiGraph([("a", "b")])
-    fig = plot_service_graph(graph, {"a": 0.0, "b": 100.0}, vmin=0, vmax=100, scale="log",
-                             cmap="viridis", colorbar=False)
+    fig = plot_service_graph(
+        graph, {"a": 0.0, "b": 100.0}, vmin=0, vmax=100, scale="log", cmap="viridis", colorbar=False
+    )
     norm = fig.axes[0].collections[0].norm
     assert type(norm).__name__ == "SymLogNorm"
     assert float(norm(100.0)) == pytest.approx(1.0)

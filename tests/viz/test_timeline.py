@@ -15,8 +15,15 @@ def test_label_segments():
 def test_timeline_png(tmp_path, graph, scores):
     window = scores.max(axis=1)
     labels = (np.arange(len(window)) >= 4).astype(int)
-    fig = plot_window_scores(window, times=graph.window_end, labels=labels, threshold=1.5,
-                             onset=int(graph.window_end[4]) - 1, figsize=(6, 2), dpi=50)
+    fig = plot_window_scores(
+        window,
+        times=graph.window_end,
+        labels=labels,
+        threshold=1.5,
+        onset=int(graph.window_end[4]) - 1,
+        figsize=(6, 2),
+        dpi=50,
+    )
     path = tmp_path / "timeline.png"
     fig.savefig(path)
     assert png_size(path) == (300, 100)

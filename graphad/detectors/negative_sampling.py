@@ -219,6 +219,32 @@ class _WindowClassifier(BaseDetector):
 
     _requires_labels: ClassVar[bool] = True
 
+    def __init__(
+        self,
+        negative_sampling: bool = True,
+        negative_ratio: float = 1.0,
+        hidden_channels: int = 32,
+        epochs: int = 30,
+        batch_size: int = 32,
+        lr: float = 1e-3,
+        decision_threshold: float = 0.5,
+        window_size: int | None = 4,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: bool = False,
+    ) -> None:
+        self.negative_sampling = negative_sampling
+        self.negative_ratio = negative_ratio
+        self.hidden_channels = hidden_channels
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.decision_threshold = decision_threshold
+        self.window_size = window_size
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
     def _encoder(self, channels: int, steps: int) -> nn.Module:  # pragma: no cover
         raise NotImplementedError
 
@@ -416,32 +442,6 @@ class CNNClassifier(_WindowClassifier):
         (probability of the abnormal class); decision_function -> ``[W, N]``.
     """
 
-    def __init__(
-        self,
-        negative_sampling: bool = True,
-        negative_ratio: float = 1.0,
-        hidden_channels: int = 32,
-        epochs: int = 30,
-        batch_size: int = 32,
-        lr: float = 1e-3,
-        decision_threshold: float = 0.5,
-        window_size: int | None = 4,
-        random_state: int | None = None,
-        device: str = "auto",
-        verbose: bool = False,
-    ) -> None:
-        self.negative_sampling = negative_sampling
-        self.negative_ratio = negative_ratio
-        self.hidden_channels = hidden_channels
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.decision_threshold = decision_threshold
-        self.window_size = window_size
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
-
     def _encoder(self, channels: int, steps: int) -> nn.Module:
         return CNNEncoder(channels, steps, int(self.hidden_channels))
 
@@ -458,32 +458,6 @@ class LSTMClassifier(_WindowClassifier):
         fit: windows ``[W, N, T, F]`` and labels ``[W]``; score_windows -> ``[W]``;
         decision_function -> ``[W, N]``.
     """
-
-    def __init__(
-        self,
-        negative_sampling: bool = True,
-        negative_ratio: float = 1.0,
-        hidden_channels: int = 32,
-        epochs: int = 30,
-        batch_size: int = 32,
-        lr: float = 1e-3,
-        decision_threshold: float = 0.5,
-        window_size: int | None = 4,
-        random_state: int | None = None,
-        device: str = "auto",
-        verbose: bool = False,
-    ) -> None:
-        self.negative_sampling = negative_sampling
-        self.negative_ratio = negative_ratio
-        self.hidden_channels = hidden_channels
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.decision_threshold = decision_threshold
-        self.window_size = window_size
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
 
     def _encoder(self, channels: int, steps: int) -> nn.Module:
         return _LSTMEncoder(channels, int(self.hidden_channels))

@@ -42,7 +42,7 @@ from graphad.ingest.io import (
     read_table,
 )
 from graphad.ingest.report import IngestReport
-from graphad.ingest.schema import validate_logs
+from graphad.ingest.schema import check_mapped_columns, validate_logs
 from graphad.ingest.time import TimeUnit, to_ns
 from graphad.utils import import_optional
 
@@ -510,15 +510,7 @@ def _table_events(
     source: str,
 ) -> tuple[pd.DataFrame, IngestReport]:
     columns = dict(columns or {})
-    for canonical, user in columns.items():
-        if user not in frame.columns:
-            raise SchemaError(
-                f"mapped column '{user}' (for '{canonical}') not found",
-                source=source,
-                field=user,
-                expected=f"a column named '{user}'",
-                found=f"columns {list(map(str, frame.columns))}",
-            )
+    check_mapped_columns(frame, columns, source)
     report = IngestReport(source, n_records=len(frame))
     time_col = columns.get("ts_ns") or _find_column(frame, "ts_ns", _TEXT_TIME_NAMES, source)
     message_col = columns.get("message") or _find_column(

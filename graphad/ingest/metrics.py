@@ -37,7 +37,7 @@ from graphad.ingest.io import (
     read_table,
 )
 from graphad.ingest.report import IngestReport
-from graphad.ingest.schema import METRIC_COLUMNS, validate_metrics
+from graphad.ingest.schema import METRIC_COLUMNS, rename_columns, validate_metrics
 from graphad.ingest.time import TimeUnit, to_ns
 
 __all__ = [
@@ -144,7 +144,7 @@ def read_metrics(
             metric_labels=metric_labels,
         )
     frame = source if isinstance(source, pd.DataFrame) else read_table(source)
-    renamed = _rename(frame, columns, name)
+    renamed = rename_columns(frame, columns, name)
     if format == "auto":
         format = "long" if {"node", "metric", "value"} <= set(renamed.columns) else "wide"
     if format == "long":
@@ -173,21 +173,6 @@ def _file_stem(path: PathLike) -> str:
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
     return name
-
-
-def _rename(frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str):
-    if not columns:
-        return frame
-    for canonical, user in columns.items():
-        if user not in frame.columns:
-            raise SchemaError(
-                f"mapped column '{user}' (for '{canonical}') not found",
-                source=source,
-                field=user,
-                expected=f"a column named '{user}'",
-                found=f"columns {list(map(str, frame.columns))}",
-            )
-    return frame.rename(columns={user: canonical for canonical, user in columns.items()})
 
 
 def _find_time_column(frame: pd.DataFrame, given: str | None, source: str) -> str:

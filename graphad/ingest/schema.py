@@ -47,6 +47,8 @@ __all__ = [
     "normalize_spans",
     "normalize_metrics",
     "normalize_logs",
+    "check_mapped_columns",
+    "rename_columns",
     "empty_spans",
     "empty_metrics",
     "empty_logs",
@@ -437,11 +439,17 @@ def _sort_by_time(frame: pd.DataFrame, report: IngestReport) -> pd.DataFrame:
     return frame
 
 
-def _rename(frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str) -> pd.DataFrame:
-    """Rename user columns to canonical ones; ``columns`` maps canonical -> user name."""
-    if not columns:
-        return frame
-    for canonical, user in columns.items():
+def check_mapped_columns(
+    frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str
+) -> None:
+    """Raise :class:`SchemaError` unless every mapped user column is in ``frame``.
+
+    Args:
+        frame: The user's table.
+        columns: Canonical name -> the user's column name.
+        source: Name of the input for messages.
+    """
+    for canonical, user in (columns or {}).items():
         if user not in frame.columns:
             raise SchemaError(
                 f"mapped column '{user}' (for '{canonical}') not found",
@@ -450,6 +458,20 @@ def _rename(frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str)
                 expected=f"a column named '{user}'",
                 found=f"columns {list(map(str, frame.columns))}",
             )
+
+
+def rename_columns(
+    frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str
+) -> pd.DataFrame:
+    """Rename user columns to canonical ones; ``columns`` maps canonical -> user name.
+
+    Example:
+        >>> rename_columns(pd.DataFrame({"t": [1]}), {"ts_ns": "t"}, "x").columns.tolist()
+        ['ts_ns']
+    """
+    if not columns:
+        return frame
+    check_mapped_columns(frame, columns, source)
     return frame.rename(columns={user: canonical for canonical, user in columns.items()})
 
 
@@ -493,7 +515,7 @@ def normalize_spans(
     columns = dict(columns or {})
     if end_column is not None:
         columns["end_ns"] = end_column
-    work = _rename(frame, columns, source)
+    work = rename_columns(frame, columns, source)
     _require(work, ("start_ns",), source)
     if time_unit == "auto" and pd.api.types.is_numeric_dtype(work["start_ns"]):
         # One unit for start, end and duration: the one the start times show.
@@ -534,7 +556,7 @@ def normalize_metrics(
         ``(metrics, report)`` as :func:`validate_metrics`.
 
     """
-    work = _rename(frame, columns, source)
+    work = rename_columns(frame, columns, source)
     _require(work, ("ts_ns",), source)
     field = (columns or {}).get("ts_ns", "ts_ns")
     work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
@@ -560,7 +582,7 @@ def normalize_logs(
         ``(log_events, report)`` as :func:`validate_logs`.
 
     """
-    work = _rename(frame, columns, source)
+    work = rename_columns(frame, columns, source)
     _require(work, ("ts_ns",), source)
     field = (columns or {}).get("ts_ns", "ts_ns")
     work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))

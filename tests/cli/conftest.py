@@ -65,3 +65,28 @@ def wide_csv(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("series") / "series.csv"
     frame.to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def scored(jaeger_graph, tmp_path_factory):
+    """A RobustZScore model fitted on the Jaeger graph and its scores: ``(model, scores)``."""
+    folder = tmp_path_factory.mktemp("scored")
+    model, scores = folder / "m.pt", folder / "s.csv"
+    assert (
+        main(
+            [
+                "fit",
+                str(jaeger_graph),
+                "--detector",
+                "RobustZScore",
+                "--train-end",
+                "2024-01-01T00:07:00Z",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert main(["score", str(model), str(jaeger_graph), "-o", str(scores), "-q"]) == 0
+    return model, scores

@@ -7,27 +7,8 @@ from graphad.cli.main import main
 
 
 @pytest.fixture(scope="module")
-def scores_file(jaeger_graph, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("plot")
-    model, scores = folder / "m.pt", folder / "s.csv"
-    assert (
-        main(
-            [
-                "fit",
-                str(jaeger_graph),
-                "--detector",
-                "RobustZScore",
-                "--train-end",
-                "2024-01-01T00:07:00Z",
-                "-o",
-                str(model),
-                "-q",
-            ]
-        )
-        == 0
-    )
-    assert main(["score", str(model), str(jaeger_graph), "-o", str(scores), "-q"]) == 0
-    return scores
+def scores_file(scored):
+    return scored[1]
 
 
 def test_plot_everything(jaeger_graph, scores_file, tmp_path, capsys):

@@ -5,30 +5,6 @@ import pytest
 from graphad.cli.main import main
 
 
-@pytest.fixture(scope="module")
-def scored(jaeger_graph, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scored")
-    model, scores = folder / "m.pt", folder / "s.csv"
-    assert (
-        main(
-            [
-                "fit",
-                str(jaeger_graph),
-                "--detector",
-                "RobustZScore",
-                "--train-end",
-                "2024-01-01T00:07:00Z",
-                "-o",
-                str(model),
-                "-q",
-            ]
-        )
-        == 0
-    )
-    assert main(["score", str(model), str(jaeger_graph), "-o", str(scores), "-q"]) == 0
-    return model, scores
-
-
 def test_rca_table_from_graph_and_scores(jaeger_graph, scored, capsys):
     assert (
         main(

@@ -42,38 +42,59 @@ MAIN = {
 }
 
 _SPAN = ("latency", "gap", "structure")
+_MIN = 60_000_000_000
 _EVIDENCE: dict = {}
 
 
 class _SharedEvidence(MultiSourceRanker):
-    """Ablation rows differ only in fusion: compute each case's evidence once.
+    """Rows that differ only in fusion share each case's evidence (computed once).
 
     (Their seconds per case are therefore not meaningful; the main table times the real
     ranker.)
     """
 
-    def evidence(self, view):
-        key = (view.case_id, view.onset_ns)
+    def evidence_and_null(self, view, null=True):
+        key = (
+            view.case_id,
+            view.onset_ns,
+            null,
+            self.pre,
+            self.post,
+            self.metric_floor,
+            self.gap_attribution,
+            self.structure_statistic,
+            self.null_split,
+        )
         if key not in _EVIDENCE:
-            _EVIDENCE[key] = super().evidence(view)
+            _EVIDENCE[key] = super().evidence_and_null(view, null)
         return _EVIDENCE[key]
 
 
 def ablations() -> dict:
-    """One row per source alone, per source left out, and per fusion part."""
+    """One row per source alone, per source left out, per evidence and fusion choice."""
     rows = {}
     for source in ("metric", *_SPAN, "log"):
         weights = {k: (1.0 if k == source else 0.0) for k in ("metric", *_SPAN, "log")}
         rows[f"only {source}"] = lambda w=weights: _SharedEvidence(weights=w)
     for source in ("metric", *_SPAN):
         rows[f"without {source}"] = lambda s=source: _SharedEvidence(weights={s: 0.0})
-    rows["graphad (default fusion)"] = lambda: _SharedEvidence()
-    rows["equal weights (all 1)"] = lambda: _SharedEvidence(
-        weights={k: 1.0 for k in ("metric", *_SPAN, "log")}
+    rows["graphad (default)"] = lambda: _SharedEvidence()
+    rows["weights of the previous release (metric, structure 0.25)"] = lambda: _SharedEvidence(
+        weights={"metric": 0.25, "structure": 0.25}
     )
-    rows["fusion: max instead of sum"] = lambda: _SharedEvidence(fusion="max")
+    rows["fusion: robust z across nodes, no null"] = lambda: _SharedEvidence(normalize="robust")
     rows["fusion: max-normalised"] = lambda: _SharedEvidence(normalize="max")
     rows["fusion: rank-normalised"] = lambda: _SharedEvidence(normalize="rank")
+    rows["fusion: max instead of sum"] = lambda: _SharedEvidence(fusion="max")
+    rows["null split at 1/3 of the pre-onset data"] = lambda: _SharedEvidence(null_split=1 / 3)
+    rows["null split at 2/3 of the pre-onset data"] = lambda: _SharedEvidence(null_split=2 / 3)
+    rows["gap: median over edges, no attribution"] = lambda: _SharedEvidence(
+        gap_attribution="median"
+    )
+    rows["structure: relative change, not z"] = lambda: _SharedEvidence(
+        structure_statistic="relative"
+    )
+    rows["reference: last 5 min before the onset only"] = lambda: _SharedEvidence(pre=5 * _MIN)
     rows["+ propagation 0.3"] = lambda: _SharedEvidence(propagation=0.3)
     rows["+ propagation 0.6"] = lambda: _SharedEvidence(propagation=0.6)
     return rows
@@ -164,7 +185,7 @@ def leave_one_day_out(cases: list, normal, fit: bool) -> None:
             if other == day:
                 continue
             chosen = acc.loc[other].sort_values(["hit1", "hit3"], ascending=False).index[0]
-            default = "m=0.25 g=1.0 s=0.25"
+            default = "m=1.0 g=1.0 s=1.0"
             rows.append(
                 {
                     "chosen on": other,

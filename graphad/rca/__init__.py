@@ -6,7 +6,7 @@ and are registered by name in :data:`RANKERS`: ``"score"``, ``"pagerank"``, ``"b
 """
 
 from graphad.rca.baselines import BaroRanker, NSigmaRanker, RandomRanker
-from graphad.rca.fusion import fuse_scores, normalize_scores
+from graphad.rca.fusion import calibrate_scores, fuse_scores, normalize_scores
 from graphad.rca.onset import case_score_series, estimate_onset, mean_shift_point
 from graphad.rca.pagerank import personalized_pagerank
 from graphad.rca.rankers import (
@@ -17,6 +17,7 @@ from graphad.rca.rankers import (
     ScoreRanker,
     get_ranker,
     propagation_scores,
+    pseudo_onset,
     register_ranker,
 )
 from graphad.rca.result import RCAResult
@@ -40,4 +41,6 @@ __all__ = [
     "case_score_series",
     "fuse_scores",
     "normalize_scores",
+    "calibrate_scores",
+    "pseudo_onset",
 ]

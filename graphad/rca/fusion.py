@@ -2,14 +2,22 @@
 
 The rule (documented in ``benchmarks/RESULTS_rca.md`` and ablated there):
 
-1. **per-source robust normalisation across nodes**: each source's scores ``s`` become
+1. **per-source calibration against a null** (``method="null"``, the default of
+   :class:`graphad.rca.rankers.MultiSourceRanker`): the same evidence is computed at a
+   *pseudo-onset* inside the fault-free period before the onset (first half of the
+   reference against its second half); its largest node score is the level that source
+   reaches by chance. A source's scores become ``u = log1p(s / max(null))``: how many
+   times above its own chance level a node stands, with diminishing returns, so sources
+   with different units (robust z of a metric, shift of a latency, a Poisson z of call
+   counts) can be added without hand-set weights. A source without a usable null (no
+   pre-onset data, or a null of 0) falls back to (2);
+2. **robust normalisation across nodes** (``method="robust"``):
    ``u = max(0, (s - median(s)) / (1.4826 * MAD(s) + eps * median(s) + eps))``, i.e. how
    many robust standard deviations a node stands out from the other nodes *in that
-   source*; a source that singles out one node speaks loudly, a source that moves every
-   node by the same amount (load change) says nothing. ``u`` is then capped at ``cap``
-   so a single degenerate source (MAD = 0) cannot drown the others;
-2. **weighted sum** over the sources present for the case (a missing source adds 0);
-3. optionally a propagation-aware re-ranking (see
+   source*, capped at ``cap`` so a degenerate source (MAD = 0) cannot drown the others
+   (``log1p`` of it in the ``"null"`` fallback, to match the scale of (1));
+3. **weighted sum** over the sources present for the case (a missing source adds 0);
+4. optionally a propagation-aware re-ranking (see
    :class:`graphad.rca.rankers.PageRankRanker`).
 """
 
@@ -22,7 +30,7 @@ import pandas as pd
 
 from graphad.exceptions import GraphadInputError
 
-__all__ = ["normalize_scores", "fuse_scores"]
+__all__ = ["normalize_scores", "calibrate_scores", "fuse_scores"]
 
 _EPS = 1e-6
 
@@ -63,6 +71,31 @@ def normalize_scores(scores: pd.Series, method: str = "robust", cap: float = 10.
     return ((values - median) / scale).clip(lower=0.0, upper=cap)
 
 
+def calibrate_scores(scores: pd.Series, null: pd.Series | None, cap: float = 10.0) -> pd.Series:
+    """Scores in units of their chance level: ``log1p(s / max(null))``.
+
+    Args:
+        scores: Node scores of one source.
+        null: The same source's node scores at a pseudo-onset in fault-free data. When
+            absent, empty or all zero, the robust normalisation across nodes is used
+            instead (``log1p`` of :func:`normalize_scores`).
+        cap: Cap of that fallback.
+
+    Returns:
+        Calibrated scores, same index.
+
+    Example:
+        >>> s = pd.Series({"a": 1.0, "b": 12.0})
+        >>> calibrate_scores(s, pd.Series({"a": 2.0, "b": 3.0})).round(3).to_dict()
+        {'a': 0.288, 'b': 1.609}
+    """
+    values = scores.astype(float).fillna(0.0).clip(lower=0.0)
+    level = float(null.astype(float).fillna(0.0).max()) if null is not None and len(null) else 0.0
+    if not np.isfinite(level) or level <= 0:
+        return np.log1p(normalize_scores(values, "robust", cap))
+    return np.log1p(values / level)
+
+
 def fuse_scores(
     sources: Mapping[str, pd.Series],
     weights: Mapping[str, float] | None = None,
@@ -71,16 +104,20 @@ def fuse_scores(
     how: str = "sum",
     cap: float = 10.0,
     nodes: list[str] | None = None,
+    null: Mapping[str, pd.Series] | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Combine per-source node scores (see the module docstring for the rule).
 
     Args:
         sources: Source name -> node scores. Empty series are skipped.
         weights: Source name -> weight (default 1 for every source).
-        method: Normalisation, see :func:`normalize_scores`.
+        method: ``"null"`` (:func:`calibrate_scores` against ``null``) or a
+            normalisation of :func:`normalize_scores`.
         how: ``"sum"`` (weighted sum) or ``"max"`` (weighted max).
         cap: Cap of the robust normalisation.
         nodes: All candidate nodes (missing scores count as 0); default: the union.
+        null: Source name -> node scores at a pseudo-onset in fault-free data (for
+            ``method="null"``).
 
     Returns:
         ``(fused, table)``: fused node scores sorted best first, and the normalised
@@ -92,6 +129,11 @@ def fuse_scores(
         >>> fused.index[0]
         'b'
     """
+    if method not in ("null", "robust", "max", "rank"):
+        raise GraphadInputError(
+            f"Could not resolve '{method}' among choices ['max', 'null', 'rank', 'robust']",
+            field="method",
+        )
     weights = dict(weights or {})
     present = {k: v for k, v in sources.items() if v is not None and len(v)}
     index = pd.Index(
@@ -101,9 +143,12 @@ def fuse_scores(
     )
     table = pd.DataFrame(index=index)
     for name, series in present.items():
-        table[name] = normalize_scores(series.reindex(index).fillna(0.0), method, cap) * float(
-            weights.get(name, 1.0)
-        )
+        values = series.reindex(index).fillna(0.0)
+        if method == "null":
+            scaled = calibrate_scores(values, (null or {}).get(name), cap)
+        else:
+            scaled = normalize_scores(values, method, cap)
+        table[name] = scaled * float(weights.get(name, 1.0))
     if table.shape[1] == 0:
         fused = pd.Series(np.zeros(len(index)), index=index)
     elif how == "sum":

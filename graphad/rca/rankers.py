@@ -41,6 +41,7 @@ __all__ = [
     "explain_paths",
     "RANKERS",
     "DEFAULT_WEIGHTS",
+    "pseudo_onset",
     "register_ranker",
     "get_ranker",
 ]
@@ -544,21 +545,48 @@ class PageRankRanker(_EvidenceRanker):
         return self._walk(base, view, graph)
 
 
-#: Default source weights: a global choice made on the 56 Nezha OnlineBoutique faults
-#: (see benchmarks/RESULTS_rca.md, with its leave-one-day-out check). Metrics and call
-#: structure are noisier per node than span latencies, hence the lower weights.
-DEFAULT_WEIGHTS = {"metric": 0.25, "latency": 1.0, "gap": 1.0, "structure": 0.25, "log": 1.0}
+#: Default source weights: equal. With the default null calibration
+#: (:func:`graphad.rca.fusion.calibrate_scores`) every source is in units of its own
+#: chance level, so no source needs a hand-set weight (the weights chosen on the Nezha
+#: faults before the calibration existed are ablated in benchmarks/RESULTS_rca.md).
+DEFAULT_WEIGHTS = {"metric": 1.0, "latency": 1.0, "gap": 1.0, "structure": 1.0, "log": 1.0}
+
+
+def pseudo_onset(times: np.ndarray, split: float = 0.5) -> int | None:
+    """A split point of a fault-free period: a quantile of its distinct times.
+
+    Evidence computed at this point (the part before as reference, the part after as
+    "after the onset") shows what each source reports when nothing broke.
+
+    Args:
+        times: ``[n]`` int64 ns times of the period.
+        split: Quantile of the distinct times (0.5: the middle).
+
+    Returns:
+        The pseudo-onset, or ``None`` when the period has fewer than two distinct times.
+
+    Example:
+        >>> pseudo_onset(np.array([0, 10, 10, 20, 30]))
+        15
+    """
+    distinct = np.unique(np.asarray(times, dtype=np.int64))
+    if len(distinct) < 2:
+        return None
+    return int(np.quantile(distinct, split))
 
 
 class MultiSourceRanker(BaseRanker):
-    """graphad's multi-source ranker: metrics + spans + logs, fused, propagation-aware.
+    """graphad's multi-source ranker: metrics + spans + logs, calibrated, fused.
 
     Evidence per source (:mod:`graphad.rca.sources`): metric deviations (robust scaling
-    on the pre-onset period), span self-time shifts, RPC network-gap shifts, call-structure
-    changes, and log-template rate changes. Each source is normalised across nodes and the
-    sources are summed with ``weights`` (:func:`graphad.rca.fusion.fuse_scores`); the
-    result is blended with a propagation-aware random walk on the call graph
-    (``propagation`` is the blend weight, 0 = off).
+    on the pre-onset period), span self-time shifts, RPC network-gap shifts (each edge's
+    shift attributed to the end that explains it), call-structure changes (Poisson z of
+    fan-out and entry share), and log-template changes. Each source is calibrated against
+    its own chance level -- the same evidence computed at a pseudo-onset in the middle
+    of the fault-free data before the onset -- and the sources are summed with
+    ``weights`` (:func:`graphad.rca.fusion.fuse_scores`); the result can be blended with
+    a propagation-aware random walk on the call graph (``propagation`` is the blend
+    weight, 0 = off).
 
     A fault-free reference (a FaultCase-like object with spans / logs / metrics) given to
     :meth:`fit` is added to the pre-onset spans and logs as reference.
@@ -570,7 +598,14 @@ class MultiSourceRanker(BaseRanker):
         pre: Reference period before the onset (ns), ``None`` = all.
         post: Period after the onset (ns).
         fusion: ``"sum"`` or ``"max"``.
-        normalize: Per-source normalisation (``"robust"``, ``"max"``, ``"rank"``).
+        normalize: Per-source scaling: ``"null"`` (calibration against the pseudo-onset
+            evidence), or ``"robust"``, ``"max"``, ``"rank"`` across nodes.
+        metric_floor: Floor of a metric's scale relative to its level.
+        gap_attribution: ``"explain"`` or ``"median"`` (:func:`sources.span_gap_scores`).
+        structure_statistic: ``"z"`` or ``"relative"``
+            (:func:`sources.span_structure_scores`).
+        null_split: Where the pseudo-onset splits the data before the onset (quantile of
+            its times, :func:`pseudo_onset`).
         onset, node_rule: See :class:`BaseRanker`.
     """
 
@@ -580,15 +615,19 @@ class MultiSourceRanker(BaseRanker):
         self,
         weights: Mapping[str, float] | None = None,
         propagation: float = 0.0,
-        pre: int | None = 5 * _MIN,
+        pre: int | None = None,
         post: int | None = 3 * _MIN,
         fusion: str = "sum",
-        normalize: str = "robust",
+        normalize: str = "null",
         metric_floor: float = 0.05,
+        gap_attribution: str = "explain",
+        structure_statistic: str = "z",
+        null_split: float = 0.5,
         onset: str | int = "given",
         node_rule: str = "service",
     ) -> None:
         super().__init__(onset, node_rule)
+        self.null_split = null_split
         self.metric_floor = metric_floor
         self.weights = weights
         self.propagation = propagation
@@ -596,6 +635,8 @@ class MultiSourceRanker(BaseRanker):
         self.post = post
         self.fusion = fusion
         self.normalize = normalize
+        self.gap_attribution = gap_attribution
+        self.structure_statistic = structure_statistic
 
     def fit(self, reference=None) -> MultiSourceRanker:
         """Keep a fault-free reference (spans, logs) and pre-compute its span table.
@@ -620,54 +661,118 @@ class MultiSourceRanker(BaseRanker):
 
     def evidence(self, view: CaseView) -> dict[str, pd.Series]:
         """Per-source node scores of a case view."""
+        return self.evidence_and_null(view, null=False)[0]
+
+    def evidence_and_null(
+        self, view: CaseView, null: bool = True
+    ) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+        """Per-source node scores at the onset and at a pseudo-onset before it.
+
+        The pseudo-onset (:func:`pseudo_onset`) splits each source's data before the
+        onset (within ``pre``) in two parts (halves by default, ``null_split``); the
+        evidence of the second part against the first is what that source reports when
+        nothing broke.
+
+        Args:
+            view: The case view (with an onset).
+            null: Also compute the pseudo-onset evidence.
+
+        Returns:
+            ``(evidence, null_evidence)``: source -> node scores (the second dict is
+            empty when ``null`` is False or there is no data before the onset).
+        """
         onset = view.onset_ns
-        ref = getattr(self, "reference_", None)
         out: dict[str, pd.Series] = {}
+        chance: dict[str, pd.Series] = {}
         if onset is None:
-            return out
+            return out, chance
         if len(view.metrics):
-            out["metric"] = sources.metric_deviation_scores(
-                view.metrics,
-                onset,
-                node_rule=self.node_rule,
-                pre_ns=self.pre,
-                post_ns=self.post,
-                min_scale=self.metric_floor,
-            )
+            out["metric"] = self._metric_scores(view.metrics, onset, self.pre, self.post)
+            if null:
+                earlier = self._before(view.metrics, "ts_ns", onset)
+                pseudo = pseudo_onset(earlier["ts_ns"].to_numpy(), self.null_split)
+                if pseudo is not None:
+                    chance["metric"] = self._metric_scores(earlier, pseudo, None, None)
         if len(view.spans):
-            out.update(
-                sources.span_scores(
-                    view.spans,
-                    onset,
-                    node_rule=self.node_rule,
-                    reference=self._reference_spans(),
-                    pre_ns=self.pre,
-                    post_ns=self.post,
-                )
-            )
+            self._span_evidence(view.spans, onset, null, out, chance)
         if len(view.logs):
-            ref_logs = _frame(ref, "logs") if ref is not None else None
-            out["log"] = sources.log_scores(
-                view.logs,
-                onset,
-                node_rule=self.node_rule,
-                reference=ref_logs if ref_logs is not None and len(ref_logs) else None,
-                pre_ns=self.pre,
-                post_ns=self.post,
-            )
-        return out
+            out["log"] = self._log_scores(view.logs, onset, self.pre, self.post)
+            if null:
+                earlier = self._before(view.logs, "ts_ns", onset)
+                pseudo = pseudo_onset(earlier["ts_ns"].to_numpy(), self.null_split)
+                if pseudo is not None:
+                    chance["log"] = self._log_scores(earlier, pseudo, None, None)
+        return out, chance
+
+    def _before(self, frame: pd.DataFrame, column: str, onset: int) -> pd.DataFrame:
+        """Rows of ``frame`` before the onset, within ``pre``."""
+        before, _ = sources.split_by_onset(frame[column].to_numpy(), onset, self.pre)
+        return frame[before]
+
+    def _metric_scores(self, metrics, onset, pre, post) -> pd.Series:
+        return sources.metric_deviation_scores(
+            metrics,
+            onset,
+            node_rule=self.node_rule,
+            pre_ns=pre,
+            post_ns=post,
+            min_scale=self.metric_floor,
+        )
+
+    def _log_scores(self, logs, onset, pre, post) -> pd.Series:
+        ref = getattr(self, "reference_", None)
+        ref_logs = _frame(ref, "logs") if ref is not None else None
+        return sources.log_scores(
+            logs,
+            onset,
+            node_rule=self.node_rule,
+            reference=ref_logs if ref_logs is not None and len(ref_logs) else None,
+            pre_ns=pre,
+            post_ns=post,
+        )
+
+    def _span_evidence(self, spans, onset, null, out, chance) -> None:
+        """Span evidence at the onset (into ``out``) and at the pseudo-onset."""
+        table = sources.span_table(spans, self.node_rule)
+        starts = table["start_ns"].to_numpy()
+        reference = self._reference_spans()
+        options = {
+            "gap_attribution": self.gap_attribution,
+            "structure_statistic": self.structure_statistic,
+        }
+        before, after = sources.split_by_onset(starts, onset, self.pre, self.post)
+        full, b, a = sources.with_reference(table, before, after, reference, self.node_rule)
+        out.update(sources.span_scores_from_table(full, b, a, **options))
+        if not null:
+            return
+        earlier, _ = sources.split_by_onset(starts, onset, self.pre)
+        pseudo = pseudo_onset(starts[earlier], self.null_split)
+        if pseudo is None:
+            return
+        b0, a0 = earlier & (starts < pseudo), earlier & (starts >= pseudo)
+        full, b, a = sources.with_reference(table, b0, a0, reference, self.node_rule)
+        chance.update(sources.span_scores_from_table(full, b, a, **options))
 
     def _node_scores(self, view, graph):
+        null: dict[str, pd.Series] = {}
         if view.window_scores is not None:
             base = self._aggregate_windows(view, "max")
             evidence = {"windows": base}
         else:
-            evidence = self.evidence(view)
+            evidence, null = self.evidence_and_null(view, self.normalize == "null")
         weights = dict(DEFAULT_WEIGHTS, **(self.weights or {}), windows=1.0)
         fused, table = fuse_scores(
-            evidence, weights, method=self.normalize, how=self.fusion, nodes=view.nodes or None
+            evidence,
+            weights,
+            method=self.normalize,
+            how=self.fusion,
+            nodes=view.nodes or None,
+            null=null,
         )
-        extra = {"sources": {k: table[k].round(4).to_dict() for k in table.columns}}
+        extra = {
+            "sources": {k: table[k].round(4).to_dict() for k in table.columns},
+            "chance_level": {k: float(v.max()) for k, v in null.items() if len(v)},
+        }
         if self.propagation > 0 and len(fused):
             walk, info = PageRankRanker(node_rule=self.node_rule)._walk(fused, view, graph)
             walk = walk / walk.max() if walk.max() > 0 else walk

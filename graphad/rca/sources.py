@@ -40,6 +40,8 @@ __all__ = [
     "span_gap_scores",
     "span_structure_scores",
     "span_scores",
+    "span_scores_from_table",
+    "with_reference",
     "log_scores",
 ]
 
@@ -202,11 +204,12 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
         node_rule: Entity (``service`` column, e.g. pod) -> node rule.
 
     Returns:
-        A frame with ``trace_id`` (integer code), ``node, operation, start_ns, duration_ns, status,
-        parent_node, parent_operation, self_ns, n_children, gap_ns, is_client``
-        (``parent_node`` is ``""`` for a root; ``gap_ns`` is NaN unless the span's parent
-        is an RPC client span of another node with this span as its only child;
-        ``is_client`` marks such client spans).
+        A frame with ``trace_id`` (integer code), ``node, operation, start_ns,
+        duration_ns, status, parent_node, parent_operation, self_ns, n_children, gap_ns,
+        is_client, parent_row`` (``parent_node`` is ``""`` and ``parent_row`` -1 for a
+        root, else the parent's row; ``gap_ns`` is NaN unless the span's parent is an RPC
+        client span of another node with this span as its only child; ``is_client``
+        marks such client spans).
 
     Example:
         >>> s = pd.DataFrame({"trace_id": "t", "span_id": ["1", "2", "3"],
@@ -282,6 +285,7 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
     if n:
         is_client[parent_pos[rpc]] = True
     table["is_client"] = is_client
+    table["parent_row"] = np.where(has_parent, position, -1).astype(np.int64)
     return table
 
 
@@ -349,6 +353,41 @@ def span_latency_scores(
     return shifts.groupby("node")["score"].max() if len(shifts) else pd.Series(dtype=float)
 
 
+def _attribute_edges(edges: pd.DataFrame) -> pd.Series:
+    """Split each edge's shift between its two ends, then score nodes by the median share.
+
+    An edge ``u -> v`` whose gap shifted is explained by whichever end also shifted its
+    *other* edges: the share of ``u`` is ``d * m_u / (m_u + m_v)`` where ``m_x`` is the
+    median shift of the other edges of ``x`` (the median of all edges for an end without
+    other edges, i.e. "as normal as the system"). A node scores the median of its shares.
+
+    Args:
+        edges: Frame ``src, dst, score`` (one row per edge, ``score >= 0``).
+
+    Returns:
+        Node scores.
+    """
+    shift = edges["score"].to_numpy(dtype=float)
+    ends = np.stack([edges["src"].to_numpy(dtype=object), edges["dst"].to_numpy(dtype=object)])
+    typical = float(np.median(shift))
+    incident: dict[str, list[int]] = {}
+    for i, (u, v) in enumerate(ends.T):
+        incident.setdefault(u, []).append(i)
+        incident.setdefault(v, []).append(i)
+
+    def others(node: str, edge: int) -> float:
+        rest = [shift[j] for j in incident[node] if j != edge]
+        return float(np.median(rest)) if rest else typical
+
+    shares: dict[str, list[float]] = {n: [] for n in incident}
+    for i, (u, v) in enumerate(ends.T):
+        m_u, m_v = others(u, i), others(v, i)
+        w_u = m_u / (m_u + m_v) if m_u + m_v > 0 else 0.5
+        shares[u].append(shift[i] * w_u)
+        shares[v].append(shift[i] * (1.0 - w_u))
+    return pd.Series({n: float(np.median(v)) for n, v in shares.items()}, dtype=float)
+
+
 def span_gap_scores(
     table: pd.DataFrame,
     before: np.ndarray,
@@ -356,11 +395,17 @@ def span_gap_scores(
     *,
     min_count: int = 5,
     floor: float = 0.1,
+    attribution: str = "explain",
 ) -> pd.Series:
-    """Per node: the median, over its incident RPC edges, of the network-gap shift.
+    """Per node: how much the network gap of its incident RPC edges shifted.
 
     A network fault at a node slows every edge that touches it, while each of its peers
-    sees only one slow edge among several; the median over incident edges separates them.
+    sees only one slow edge among several. With ``attribution="median"`` a node scores
+    the median shift over its incident edges. That is ambiguous for a leaf, whose only
+    edge is slowed as much by a starved *caller* (client-side time counts in the gap)
+    as by itself; ``attribution="explain"`` (default) first splits each edge's shift
+    between its ends in proportion to how much each end's *other* edges shifted (see
+    :func:`_attribute_edges`), so the end that explains several slow edges takes them.
 
     Args:
         table: :func:`span_table` output.
@@ -368,10 +413,16 @@ def span_gap_scores(
         after: ``[n]`` mask of the post-onset spans.
         min_count: Pairs needed on both sides for an edge to count.
         floor: Lowest spread of the log gap.
+        attribution: ``"explain"`` or ``"median"``.
 
     Returns:
         Node scores.
     """
+    if attribution not in ("explain", "median"):
+        raise GraphadInputError(
+            f"Could not resolve '{attribution}' among choices ['explain', 'median']",
+            field="attribution",
+        )
     has_gap = table["gap_ns"].notna().to_numpy()
     if not has_gap.any():
         return pd.Series(dtype=float)
@@ -381,6 +432,8 @@ def span_gap_scores(
     if not len(edges):
         return pd.Series(dtype=float)
     edges = edges.groupby(["src", "dst"], as_index=False)["score"].max()
+    if attribution == "explain":
+        return _attribute_edges(edges)
     incident = pd.concat(
         [
             edges[["src", "score"]].rename(columns={"src": "node"}),
@@ -390,6 +443,50 @@ def span_gap_scores(
     return incident.groupby("node")["score"].median()
 
 
+def _change(before: np.ndarray, after: np.ndarray, var: np.ndarray, statistic: str) -> np.ndarray:
+    """``|after - before|`` as a z statistic (``/ sqrt(var)``) or relative to the larger."""
+    diff = np.abs(after - before)
+    if statistic == "z":
+        return diff / np.sqrt(np.maximum(var, _EPS))
+    return diff / np.maximum(np.maximum(before, after), _EPS)
+
+
+def _sides(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns 0 (before) and 1 (after) of a count table, added when absent."""
+    return frame.reindex(columns=[0, 1], fill_value=0)
+
+
+def _fanout_variance(
+    calls: pd.DataFrame,
+    keys: list[str],
+    index: pd.MultiIndex,
+    m0: np.ndarray,
+    m1: np.ndarray,
+    n0: np.ndarray,
+    n1: np.ndarray,
+) -> np.ndarray:
+    """Variance of ``m1 - m0`` for each fan-out pattern (Welch, or Poisson without rows).
+
+    With a ``parent_row`` column, the variance of the number of calls per parent span
+    is measured on each side (spans without such a call count as 0), floored at
+    ``1 / (n0 + n1)`` (as if one span made one call more) so that a pattern that never
+    varied cannot divide by zero; without it, calls are taken as Poisson, ``m (1/n0 +
+    1/n1)`` with the pooled mean ``m``.
+    """
+    n0, n1 = np.maximum(n0, 1), np.maximum(n1, 1)
+    if "parent_row" not in calls.columns:
+        pooled = (m0 * n0 + m1 * n1) / (n0 + n1)
+        return pooled * (1 / n0 + 1 / n1)
+    per_span = calls.groupby(["parent_row", *keys]).size().rename("c").reset_index()
+    per_span["c2"] = per_span["c"].astype(float) ** 2
+    squares = _sides(per_span.groupby(keys)["c2"].sum().unstack(fill_value=0.0))
+    squares = squares.reindex(index, fill_value=0.0)
+    floor = 1.0 / (n0 + n1)
+    v0 = np.maximum(squares[0].to_numpy(dtype=float) / n0 - m0**2, floor)
+    v1 = np.maximum(squares[1].to_numpy(dtype=float) / n1 - m1**2, floor)
+    return v0 / n0 + v1 / n1
+
+
 def span_structure_scores(
     table: pd.DataFrame,
     before: np.ndarray,
@@ -397,19 +494,30 @@ def span_structure_scores(
     *,
     min_count: int = 5,
     top: int = 3,
+    statistic: str = "z",
 ) -> pd.Series:
     """Per node: how much what it calls, and how often it is entered, changed.
 
-    Two relative changes per pattern, both in ``[0, 1]``:
+    Two changes per pattern:
 
     * fan-out: for every ``(node, operation)`` and each ``(child node, child operation)``
-      it calls, the mean number of such calls per span, ``m0`` before and ``m1`` after:
-      ``|m1 - m0| / max(m0, m1)`` (an early return or exception stops calls: 1);
+      it calls, the mean number of such calls per span, ``m0`` before and ``m1`` after
+      (an early return or exception stops calls);
     * entry share: the share of each root ``(node, operation)`` (a span without a
       parent, where requests enter the system) among all root spans of its side,
-      ``|p1 - p0| / max(p0, p1)`` (load changes cancel out; new or vanished entry
-      operations score 1). Calls into a node are decided by its callers, so a vanished
-      callee operation is charged to the caller through the fan-out only.
+      ``p0`` and ``p1`` (load changes cancel out). Calls into a node are decided by its
+      callers, so a vanished callee operation is charged to the caller through the
+      fan-out only.
+
+    ``statistic="z"`` (default) measures a change by its significance: a Welch z for
+    the fan-out, ``|m1 - m0| / sqrt(v0/n0 + v1/n1)`` with ``v`` the variance of the
+    number of calls per parent span and ``n`` the parent span counts (needs the
+    ``parent_row`` column of :func:`span_table`; without it the calls are taken as
+    Poisson, ``v = m`` pooled), and a two-proportion z for the entry share -- a 7 %
+    drop over thousands of requests counts, a 50 % change over six does not, and a
+    pattern whose count varies a lot from request to request (user behaviour) needs a
+    larger change.
+    ``statistic="relative"`` uses ``|x1 - x0| / max(x0, x1)`` in ``[0, 1]``.
 
     A node scores the mean of its ``top`` largest pattern changes (a fault changes
     several patterns of its node at once, noise rarely does); patterns with fewer than
@@ -421,49 +529,45 @@ def span_structure_scores(
         after: ``[n]`` mask of the post-onset spans.
         min_count: Spans a pattern needs to count.
         top: Number of largest pattern changes averaged per node (1 = the maximum).
+        statistic: ``"z"`` or ``"relative"``.
 
     Returns:
-        Node scores in ``[0, 1]``.
+        Node scores.
     """
+    if statistic not in ("z", "relative"):
+        raise GraphadInputError(
+            f"Could not resolve '{statistic}' among choices ['relative', 'z']", field="statistic"
+        )
     part = np.where(before, 0, np.where(after, 1, -1))
     frame = table.assign(part=part)
     frame = frame[frame["part"] >= 0]
-    spans_per = frame.groupby(["node", "operation", "part"]).size().unstack(fill_value=0)
-    for side in (0, 1):
-        if side not in spans_per.columns:
-            spans_per[side] = 0
+    spans_per = _sides(frame.groupby(["node", "operation", "part"]).size().unstack(fill_value=0))
     totals = spans_per.sum(axis=0)
     if totals[0] == 0 or totals[1] == 0:
         return pd.Series(dtype=float)
     scores = []
     calls = frame[frame["parent_node"] != ""]
-    child = (
-        calls.groupby(["parent_node", "parent_operation", "node", "operation", "part"])
-        .size()
-        .unstack(fill_value=0)
-    )
-    for side in (0, 1):
-        if side not in child.columns:
-            child[side] = 0
+    keys = ["parent_node", "parent_operation", "node", "operation", "part"]
+    child = _sides(calls.groupby(keys).size().unstack(fill_value=0))
     if len(child):
         n_parent = spans_per.reindex(child.index.droplevel([2, 3]))
         n0 = n_parent[0].to_numpy(dtype=float)
         n1 = n_parent[1].to_numpy(dtype=float)
-        m0 = child[0].to_numpy(dtype=float) / np.maximum(n0, 1)
-        m1 = child[1].to_numpy(dtype=float) / np.maximum(n1, 1)
+        c0, c1 = child[0].to_numpy(dtype=float), child[1].to_numpy(dtype=float)
+        m0, m1 = c0 / np.maximum(n0, 1), c1 / np.maximum(n1, 1)
+        var = _fanout_variance(calls, keys, child.index, m0, m1, n0, n1)
         ok = (n0 >= min_count) & (n1 >= min_count)
-        change = np.abs(m1 - m0) / np.maximum(np.maximum(m0, m1), _EPS)
+        change = _change(m0, m1, var, statistic)
         scores.append(pd.Series(np.where(ok, change, 0.0), index=child.index.get_level_values(0)))
     roots = frame[frame["parent_node"] == ""]
-    entries = roots.groupby(["node", "operation", "part"]).size().unstack(fill_value=0)
-    for side in (0, 1):
-        if side not in entries.columns:
-            entries[side] = 0
-    if len(entries) and entries[0].sum() > 0 and entries[1].sum() > 0:
-        p0 = entries[0] / entries[0].sum()
-        p1 = entries[1] / entries[1].sum()
+    entries = _sides(roots.groupby(["node", "operation", "part"]).size().unstack(fill_value=0))
+    r0, r1 = float(entries[0].sum()), float(entries[1].sum())
+    if len(entries) and r0 > 0 and r1 > 0:
+        p0, p1 = entries[0] / r0, entries[1] / r1
+        pooled = (entries[0] + entries[1]) / (r0 + r1)
+        var = pooled * (1 - pooled) * (1 / r0 + 1 / r1)
         ok = (entries[0] + entries[1]) >= min_count
-        share = (p1 - p0).abs() / np.maximum(np.maximum(p0, p1), _EPS)
+        share = _change(p0.to_numpy(), p1.to_numpy(), var.to_numpy(), statistic)
         scores.append(pd.Series(np.where(ok, share, 0.0), index=entries.index.get_level_values(0)))
     if not scores:
         return pd.Series(dtype=float)
@@ -475,6 +579,39 @@ def span_structure_scores(
     )
 
 
+def span_scores_from_table(
+    table: pd.DataFrame,
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    min_count: int = 5,
+    gap_attribution: str = "explain",
+    structure_statistic: str = "z",
+) -> dict[str, pd.Series]:
+    """``{"latency", "gap", "structure"}`` node scores of a :func:`span_table` split.
+
+    Args:
+        table: :func:`span_table` output (the case's spans, plus any reference rows).
+        before: ``[n]`` mask of the reference spans.
+        after: ``[n]`` mask of the spans to compare with them.
+        min_count: Spans a key needs on both sides.
+        gap_attribution: See :func:`span_gap_scores`.
+        structure_statistic: See :func:`span_structure_scores`.
+
+    Returns:
+        A dict of node-score series.
+    """
+    return {
+        "latency": span_latency_scores(table, before, after, min_count=min_count),
+        "gap": span_gap_scores(
+            table, before, after, min_count=min_count, attribution=gap_attribution
+        ),
+        "structure": span_structure_scores(
+            table, before, after, min_count=min_count, statistic=structure_statistic
+        ),
+    }
+
+
 def span_scores(
     spans: pd.DataFrame,
     onset_ns: int,
@@ -484,6 +621,8 @@ def span_scores(
     pre_ns: int | None = None,
     post_ns: int | None = None,
     min_count: int = 5,
+    gap_attribution: str = "explain",
+    structure_statistic: str = "z",
 ) -> dict[str, pd.Series]:
     """All span evidence: ``{"latency", "gap", "structure"}`` node scores.
 
@@ -496,29 +635,56 @@ def span_scores(
         pre_ns: Clip the pre-onset reference to this long before the onset.
         post_ns: Clip the post-onset period to this long.
         min_count: Spans a key needs on both sides.
+        gap_attribution: See :func:`span_gap_scores`.
+        structure_statistic: See :func:`span_structure_scores`.
 
     Returns:
         A dict of node-score series (empty series when there are no spans).
     """
-    empty = {
-        "latency": pd.Series(dtype=float),
-        "gap": pd.Series(dtype=float),
-        "structure": pd.Series(dtype=float),
-    }
     if not len(spans):
-        return empty
+        return {k: pd.Series(dtype=float) for k in ("latency", "gap", "structure")}
     table = span_table(spans, node_rule)
     before, after = split_by_onset(table["start_ns"].to_numpy(), onset_ns, pre_ns, post_ns)
-    if reference is not None and len(reference):
-        ref = reference if "self_ns" in reference.columns else span_table(reference, node_rule)
-        table = pd.concat([table, ref], ignore_index=True)
-        before = np.concatenate([before, np.ones(len(ref), dtype=bool)])
-        after = np.concatenate([after, np.zeros(len(ref), dtype=bool)])
-    return {
-        "latency": span_latency_scores(table, before, after, min_count=min_count),
-        "gap": span_gap_scores(table, before, after, min_count=min_count),
-        "structure": span_structure_scores(table, before, after, min_count=min_count),
-    }
+    table, before, after = with_reference(table, before, after, reference, node_rule)
+    return span_scores_from_table(
+        table,
+        before,
+        after,
+        min_count=min_count,
+        gap_attribution=gap_attribution,
+        structure_statistic=structure_statistic,
+    )
+
+
+def with_reference(
+    table: pd.DataFrame,
+    before: np.ndarray,
+    after: np.ndarray,
+    reference: pd.DataFrame | None,
+    node_rule: str | NodeRule | None = "service",
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Append fault-free reference spans to a span table, on the "before" side.
+
+    Args:
+        table: :func:`span_table` of the case.
+        before: ``[n]`` before mask.
+        after: ``[n]`` after mask.
+        reference: Reference spans or their :func:`span_table` (``None``: unchanged).
+        node_rule: Entity -> node rule for raw reference spans.
+
+    Returns:
+        ``(table, before, after)`` with the reference rows appended.
+    """
+    if reference is None or not len(reference):
+        return table, before, after
+    ref = reference if "self_ns" in reference.columns else span_table(reference, node_rule)
+    if "parent_row" in ref.columns:  # the reference's rows move behind the case's
+        rows = ref["parent_row"].to_numpy()
+        ref = ref.assign(parent_row=np.where(rows >= 0, rows + len(table), -1))
+    table = pd.concat([table, ref], ignore_index=True)
+    before = np.concatenate([before, np.ones(len(ref), dtype=bool)])
+    after = np.concatenate([after, np.zeros(len(ref), dtype=bool)])
+    return table, before, after
 
 
 # -------------------------------------------------------------------------------- logs

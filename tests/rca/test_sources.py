@@ -12,6 +12,7 @@ from graphad.rca.sources import (
     span_gap_scores,
     span_structure_scores,
     span_table,
+    with_reference,
 )
 
 
@@ -54,6 +55,36 @@ def test_gap_median_blames_the_common_end():
     assert scores["x"] == 0.0
 
 
+def _rpc_rows(slow: dict[tuple[str, str], float]) -> pd.DataFrame:
+    """Client -> server gaps of a small call graph, before (side 0) and after (side 1)."""
+    rows = []
+    edges = [("web", "ads"), ("web", "cart"), ("web", "shop"), ("shop", "cart"), ("shop", "pay")]
+    for side in (0, 1):
+        for src, dst in edges:
+            for i in range(8):
+                extra = slow.get((src, dst), 0.0) if side == 1 else 0.0
+                rows.append((side, src, dst, 10.0 + i % 3 + extra))
+    return pd.DataFrame(rows, columns=["side", "parent_node", "node", "gap_ns"])
+
+
+def test_gap_attribution_blames_a_starved_caller_not_its_leaf():
+    # the caller "web" is starved: all its outgoing gaps grow; "ads" has only that edge
+    frame = _rpc_rows({("web", "ads"): 80, ("web", "cart"): 60, ("web", "shop"): 60})
+    before = (frame["side"] == 0).to_numpy()
+    explained = span_gap_scores(frame, before, ~before, min_count=3)
+    assert explained.idxmax() == "web"
+    median = span_gap_scores(frame, before, ~before, min_count=3, attribution="median")
+    assert median.idxmax() == "ads"  # the leaf's one edge is its median
+    with pytest.raises(GraphadInputError, match="attribution"):
+        span_gap_scores(frame, before, ~before, attribution="mean")
+
+
+def test_gap_attribution_keeps_a_slow_leaf():
+    frame = _rpc_rows({("web", "ads"): 80})
+    before = (frame["side"] == 0).to_numpy()
+    assert span_gap_scores(frame, before, ~before, min_count=3).idxmax() == "ads"
+
+
 def test_structure_fanout_change_blames_caller():
     rows = []
     for side in (0, 1):
@@ -65,10 +96,43 @@ def test_structure_fanout_change_blames_caller():
         rows, columns=["side", "node", "operation", "parent_node", "parent_operation"]
     )
     before = (frame["side"] == 0).to_numpy()
-    scores = span_structure_scores(frame, before, ~before, min_count=3, top=1)
-    assert scores["web"] == pytest.approx(1.0)
-    top3 = span_structure_scores(frame, before, ~before, min_count=3, top=3)
+    relative = span_structure_scores(
+        frame, before, ~before, min_count=3, top=1, statistic="relative"
+    )
+    assert relative["web"] == pytest.approx(1.0)
+    top3 = span_structure_scores(frame, before, ~before, min_count=3, top=3, statistic="relative")
     assert top3["web"] == pytest.approx(1.0 / 3)
+    # Poisson z: m0 = 1, m1 = 0 over 10 + 10 parent spans, pooled mean 0.5:
+    # |0 - 1| / sqrt(0.5 * (1/10 + 1/10)) = sqrt(10)
+    z = span_structure_scores(frame, before, ~before, min_count=3, top=1)
+    assert z["web"] == pytest.approx(np.sqrt(10.0))
+    with pytest.raises(GraphadInputError, match="statistic"):
+        span_structure_scores(frame, before, ~before, statistic="ratio")
+
+
+def test_structure_z_ignores_a_large_change_on_few_spans():
+    rows = []
+    for side, (n_parent, calls) in enumerate(((400, 2), (400, 2))):
+        for i in range(n_parent):
+            rows.append((side, "web", "GET", "", ""))
+            for _ in range(calls):
+                rows.append((side, "api", "api.Get", "web", "GET"))
+            if side == 1 and i < 40:  # 10 % of requests stop calling the cache
+                continue
+            rows.append((side, "cache", "cache.Get", "web", "GET"))
+    for side, calls in ((0, 1), (1, 2)):  # a rare operation doubles its calls, 6 spans
+        for _ in range(6):
+            rows.append((side, "batch", "Run", "", ""))
+            for _ in range(calls):
+                rows.append((side, "api", "api.Put", "batch", "Run"))
+    frame = pd.DataFrame(
+        rows, columns=["side", "node", "operation", "parent_node", "parent_operation"]
+    )
+    before = (frame["side"] == 0).to_numpy()
+    relative = span_structure_scores(frame, before, ~before, top=1, statistic="relative")
+    assert relative.idxmax() == "batch"  # 50 % change on six spans
+    z = span_structure_scores(frame, before, ~before, top=1)
+    assert z.idxmax() == "web"  # 10 % change on 400 spans
 
 
 def test_log_rate_change():
@@ -109,3 +173,57 @@ def test_fusion_normalises_per_source():
     assert normalize_scores(pd.Series({"a": 2.0, "b": 1.0}), "max").tolist() == [1.0, 0.5]
     with pytest.raises(GraphadInputError, match="Could not resolve"):
         normalize_scores(flat, "magic")
+
+
+def test_structure_z_uses_the_per_span_variance_of_calls():
+    # before: 4 requests making 0, 2, 2, 4 calls (mean 2, variance 2);
+    # after: 4 requests making 1 call each (variance 0, floored at 1 / (4 + 4))
+    rows = []
+    for side, counts in ((0, (0, 2, 2, 4)), (1, (1, 1, 1, 1))):
+        for calls in counts:
+            parent = len(rows)
+            rows.append((side, "web", "GET", "", "", -1))
+            rows.extend((side, "api", "api.Get", "web", "GET", parent) for _ in range(calls))
+    frame = pd.DataFrame(
+        rows,
+        columns=["side", "node", "operation", "parent_node", "parent_operation", "parent_row"],
+    )
+    before = (frame["side"] == 0).to_numpy()
+    welch = span_structure_scores(frame, before, ~before, min_count=3, top=1)
+    assert welch["web"] == pytest.approx(1.0 / np.sqrt(2.0 / 4 + 0.125 / 4))
+    poisson = span_structure_scores(
+        frame.drop(columns="parent_row"), before, ~before, min_count=3, top=1
+    )
+    assert poisson["web"] == pytest.approx(1.0 / np.sqrt(1.5 * (1 / 4 + 1 / 4)))
+
+
+def test_span_table_parent_row_and_reference_offset():
+    spans = _spans()
+    table = span_table(spans, node_rule=None)
+    parent_ids = spans["parent_id"].tolist()
+    span_ids = spans["span_id"].tolist()
+    expected = [span_ids.index(p) if p in span_ids else -1 for p in parent_ids]
+    assert table["parent_row"].tolist() == expected
+    mask = np.zeros(len(table), dtype=bool)
+    full, before, after = with_reference(table, mask, ~mask, table)
+    assert full["parent_row"].tolist() == expected + [
+        r + len(table) if r >= 0 else -1 for r in expected
+    ]
+    assert before.tolist() == [False] * len(table) + [True] * len(table)
+    assert after.tolist() == [True] * len(table) + [False] * len(table)
+
+
+def test_calibrated_fusion_uses_each_sources_chance_level():
+    loud = pd.Series({"a": 30.0, "b": 20.0, "c": 1.0})  # large units, large chance level
+    quiet = pd.Series({"a": 0.1, "b": 0.9, "c": 0.1})  # small units, small chance level
+    null = {"loud": pd.Series({"a": 25.0, "b": 5.0}), "quiet": pd.Series({"a": 0.1})}
+    fused, table = fuse_scores({"loud": loud, "quiet": quiet}, method="null", null=null)
+    assert fused.index[0] == "b"  # 9x its chance level in "quiet" beats 1.2x in "loud"
+    assert table.loc["a", "loud"] == pytest.approx(np.log1p(30.0 / 25.0))
+    # no null for a source: robust normalisation across nodes, then log1p
+    fused, table = fuse_scores({"loud": loud}, method="null", null={})
+    assert table["loud"].tolist() == pytest.approx(
+        np.log1p(normalize_scores(loud).to_numpy()).tolist()
+    )
+    with pytest.raises(GraphadInputError, match="method"):
+        fuse_scores({"loud": loud}, method="zscore")

@@ -549,7 +549,14 @@ class PageRankRanker(_EvidenceRanker):
 #: (:func:`graphad.rca.fusion.calibrate_scores`) every source is in units of its own
 #: chance level, so no source needs a hand-set weight (the weights chosen on the Nezha
 #: faults before the calibration existed are ablated in benchmarks/RESULTS_rca.md).
-DEFAULT_WEIGHTS = {"metric": 1.0, "latency": 1.0, "gap": 1.0, "structure": 1.0, "log": 1.0}
+DEFAULT_WEIGHTS = {
+    "metric": 1.0,
+    "latency": 1.0,
+    "gap": 1.0,
+    "structure": 1.0,
+    "error": 1.0,
+    "log": 1.0,
+}
 
 
 def pseudo_onset(times: np.ndarray, split: float = 0.5) -> int | None:
@@ -580,8 +587,9 @@ class MultiSourceRanker(BaseRanker):
 
     Evidence per source (:mod:`graphad.rca.sources`): metric deviations (robust scaling
     on the pre-onset period), span self-time shifts, RPC network-gap shifts (each edge's
-    shift attributed to the end that explains it), call-structure changes (Poisson z of
-    fan-out and entry share), and log-template changes. Each source is calibrated against
+    shift attributed to the end that explains it), call-structure changes (Welch z of
+    fan-out, z of the entry share), the rate of errors that start at a service (where
+    spans carry a status), and log-template changes. Each source is calibrated against
     its own chance level -- the same evidence computed at a pseudo-onset in the middle
     of the fault-free data before the onset -- and the sources are summed with
     ``weights`` (:func:`graphad.rca.fusion.fuse_scores`); the result can be blended with
@@ -592,7 +600,7 @@ class MultiSourceRanker(BaseRanker):
     :meth:`fit` is added to the pre-onset spans and logs as reference.
 
     Args:
-        weights: Source -> weight (``metric, latency, gap, structure, log``); missing
+        weights: Source -> weight (``metric, latency, gap, structure, error, log``); missing
             names take :data:`DEFAULT_WEIGHTS`.
         propagation: Weight of the random-walk rank in the final score.
         pre: Reference period before the onset (ns), ``None`` = all.

@@ -39,6 +39,7 @@ __all__ = [
     "span_latency_scores",
     "span_gap_scores",
     "span_structure_scores",
+    "span_error_scores",
     "span_scores",
     "span_scores_from_table",
     "with_reference",
@@ -579,6 +580,65 @@ def span_structure_scores(
     )
 
 
+def span_error_scores(
+    table: pd.DataFrame,
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    min_count: int = 5,
+) -> pd.Series:
+    """Per node: how much the rate of errors that *start* at it rose (two-proportion z).
+
+    An error starts at a span whose status is an error while no child's is: a caller
+    whose span fails only because its callee's did is not charged (with a
+    ``parent_row`` column; without it every error span counts). Per ``(node,
+    operation)``, the share of such spans before (``p0``) and after (``p1``) gives
+    ``max(0, p1 - p0) / sqrt(p (1 - p) (1/n0 + 1/n1))`` with the pooled share ``p``; a
+    node scores its largest.
+
+    Args:
+        table: :func:`span_table` output (``status`` 1 = error).
+        before: ``[n]`` mask of the reference spans.
+        after: ``[n]`` mask of the post-onset spans.
+        min_count: Spans an operation needs on both sides.
+
+    Returns:
+        Node scores (empty when no span has an error status).
+
+    Example:
+        >>> t = pd.DataFrame({"node": ["db"] * 8, "operation": "q",
+        ...                   "status": [0, 0, 0, 0, 0, 1, 1, 1], "parent_row": -1})
+        >>> side = np.arange(8) < 4
+        >>> span_error_scores(t, side, ~side, min_count=4).round(3).to_dict()
+        {'db': 2.828}
+    """
+    status = table["status"].to_numpy() != 0 if "status" in table.columns else np.zeros(0)
+    if not status.any():
+        return pd.Series(dtype=float)
+    own = status.copy()
+    if "parent_row" in table.columns:
+        parent = table["parent_row"].to_numpy()
+        failing_child = status & (parent >= 0)
+        own[parent[failing_child]] = False  # the error came from below
+    part = np.where(before, 0, np.where(after, 1, -1))
+    frame = pd.DataFrame(
+        {"node": table["node"], "operation": table["operation"], "own": own, "part": part}
+    )
+    frame = frame[frame["part"] >= 0]
+    grouped = frame.groupby(["node", "operation", "part"])["own"]
+    spans = _sides(grouped.size().unstack(fill_value=0))
+    errors = _sides(grouped.sum().unstack(fill_value=0))
+    n0, n1 = spans[0].to_numpy(dtype=float), spans[1].to_numpy(dtype=float)
+    e0, e1 = errors[0].to_numpy(dtype=float), errors[1].to_numpy(dtype=float)
+    p0, p1 = e0 / np.maximum(n0, 1), e1 / np.maximum(n1, 1)
+    pooled = (e0 + e1) / np.maximum(n0 + n1, 1)
+    var = pooled * (1 - pooled) * (1 / np.maximum(n0, 1) + 1 / np.maximum(n1, 1))
+    z = np.maximum(p1 - p0, 0.0) / np.sqrt(np.maximum(var, _EPS))
+    ok = (n0 >= min_count) & (n1 >= min_count)
+    scores = pd.Series(np.where(ok, z, 0.0), index=spans.index.get_level_values(0))
+    return scores.groupby(level=0).max()
+
+
 def span_scores_from_table(
     table: pd.DataFrame,
     before: np.ndarray,
@@ -588,7 +648,7 @@ def span_scores_from_table(
     gap_attribution: str = "explain",
     structure_statistic: str = "z",
 ) -> dict[str, pd.Series]:
-    """``{"latency", "gap", "structure"}`` node scores of a :func:`span_table` split.
+    """``{"latency", "gap", "structure", "error"}`` node scores of a span-table split.
 
     Args:
         table: :func:`span_table` output (the case's spans, plus any reference rows).
@@ -609,6 +669,7 @@ def span_scores_from_table(
         "structure": span_structure_scores(
             table, before, after, min_count=min_count, statistic=structure_statistic
         ),
+        "error": span_error_scores(table, before, after, min_count=min_count),
     }
 
 
@@ -624,7 +685,7 @@ def span_scores(
     gap_attribution: str = "explain",
     structure_statistic: str = "z",
 ) -> dict[str, pd.Series]:
-    """All span evidence: ``{"latency", "gap", "structure"}`` node scores.
+    """All span evidence: ``{"latency", "gap", "structure", "error"}`` node scores.
 
     Args:
         spans: Canonical spans around the onset.
@@ -642,7 +703,7 @@ def span_scores(
         A dict of node-score series (empty series when there are no spans).
     """
     if not len(spans):
-        return {k: pd.Series(dtype=float) for k in ("latency", "gap", "structure")}
+        return {k: pd.Series(dtype=float) for k in ("latency", "gap", "structure", "error")}
     table = span_table(spans, node_rule)
     before, after = split_by_onset(table["start_ns"].to_numpy(), onset_ns, pre_ns, post_ns)
     table, before, after = with_reference(table, before, after, reference, node_rule)

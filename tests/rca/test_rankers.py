@@ -9,6 +9,7 @@ from torch_geometric.data import Data
 
 from graphad.datasets import make_microservice_system
 from graphad.datasets.base import FaultCase
+from graphad.eval.bench import blind_case
 from graphad.exceptions import GraphadInputError
 from graphad.graph import NodeVocab
 from graphad.graph.dynamic import DynamicGraph
@@ -182,3 +183,14 @@ def test_paths_explain_candidates():
     walk = PageRankRanker().rank(system.case, node_scores=scores, graph=system.call_graph)
     assert [root, caller] in walk.paths[root]
     assert walk.to_dict()["paths"] == walk.paths
+
+
+@pytest.mark.parametrize("fault_type", ["cpu", "latency", "errors"])
+@pytest.mark.parametrize("seed", [1, 4])
+def test_multi_source_ranks_simulated_faults_first(fault_type, seed):
+    system = make_microservice_system(
+        5, duration="40min", fault_type=fault_type, traces_per_step=4, random_state=seed
+    )
+    result = MultiSourceRanker().rank(blind_case(system.case))
+    assert result.nodes[0] == system.case.root_cause
+    assert set(result.extra["chance_level"]) >= {"metric", "latency", "gap"}

@@ -3,14 +3,17 @@
 Generates ``--spans`` spans (default 1,000,000) of a seeded synthetic system of
 ``--services`` services (layered call topology, random fan-out, lognormal latencies, child
 spans nested inside their parents, 1 % errors), writes them as CSV and Parquet into a
-temporary folder, then times, per format and with one torch / Arrow thread:
+temporary folder, then times, per format and with one torch / Arrow thread (after
+``--warmup`` untimed runs, best of ``--repeat``):
 
 * read: ``graphad.ingest.read_traces`` (file -> validated canonical spans frame);
 * build: ``graphad.graph.build_dynamic_graph`` (spans -> one PyG ``Data`` per window);
 * end-to-end: read + build.
 
 Run: ``python benchmarks/ingest.py`` (``--spans 100000`` for a quick run, ``--profile``
-for a cProfile of the end-to-end path of the first format).
+for a cProfile of the end-to-end path of the first format). The untimed warm-up run keeps
+the first touch of fresh process memory (page faults, about 0.3 s for 10^6 spans on a
+small VM) out of the throughput; ``--warmup 0`` measures a cold process.
 """
 
 from __future__ import annotations
@@ -132,16 +135,26 @@ def _hex(values: np.ndarray, width: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- timing
-def _timed(fn, repeat: int):
+def _timed(fn, repeat: int, warmup: int = 0):
+    """Best time of ``repeat`` calls of ``fn`` after ``warmup`` untimed ones, and its result.
+
+    The previous result is dropped before each call, so that every call starts from the
+    same memory state (instead of the second one paying for two results at once).
+    """
+    for _ in range(warmup):
+        fn()
     best, result = float("inf"), None
     for _ in range(repeat):
+        result = None
         t0 = time.perf_counter()
         result = fn()
         best = min(best, time.perf_counter() - t0)
     return best, result
 
 
-def run(num_spans: int, num_services: int, repeat: int, profile: bool) -> list[dict]:
+def run(
+    num_spans: int, num_services: int, repeat: int, profile: bool, warmup: int = 1
+) -> list[dict]:
     torch.set_num_threads(1)
     try:
         import pyarrow
@@ -158,8 +171,10 @@ def run(num_spans: int, num_services: int, repeat: int, profile: bool) -> list[d
         frame.to_csv(paths["csv"], index=False)
         frame.to_parquet(paths["parquet"], index=False)
         for fmt, path in paths.items():
-            read_s, (spans, _) = _timed(lambda p=path: read_traces(p), repeat)
-            build_s, graph = _timed(lambda s=spans: build_dynamic_graph(s, spec=spec), repeat)
+            read_s, (spans, _) = _timed(lambda p=path: read_traces(p), repeat, warmup)
+            build_s, graph = _timed(
+                lambda s=spans: build_dynamic_graph(s, spec=spec), repeat, warmup
+            )
             n = len(spans)
             rows.append(
                 {
@@ -205,13 +220,14 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--services", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs before timing")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    rows = run(args.spans, args.services, args.repeat, args.profile)
+    rows = run(args.spans, args.services, args.repeat, args.profile, args.warmup)
     print(
         f"graphad ingest benchmark: {args.services} services, torch threads = "
-        f"{torch.get_num_threads()}, Arrow CPU threads = 1, best of {args.repeat}, "
-        f"CPUs visible = {os.cpu_count()}"
+        f"{torch.get_num_threads()}, Arrow CPU threads = 1, best of {args.repeat} after "
+        f"{args.warmup} warm-up, CPUs visible = {os.cpu_count()}"
     )
     print(format_table(rows))
 

@@ -46,6 +46,7 @@ from graphad.graph.dynamic import DynamicGraph
 from graphad.graph.rules import NodeRule, resolve_node_rule
 from graphad.graph.vocab import NodeVocab
 from graphad.graph.window import WindowSpec
+from graphad.ingest.parents import parent_rows_of
 
 __all__ = ["build_dynamic_graph", "metric_node_name", "split_metric_node"]
 
@@ -432,11 +433,7 @@ class _Tables:
         self.span_request = feat.request_mask(
             spans["kind"] if "kind" in spans.columns else None, len(spans)
         )
-        parent = feat.parent_rows(
-            spans["trace_id"].to_numpy(dtype=object),
-            spans["span_id"].to_numpy(dtype=object),
-            spans["parent_id"].to_numpy(dtype=object),
-        )
+        parent = parent_rows_of(spans)  # remembered by validation when unchanged
         self.span_src = np.where(parent >= 0, node[np.maximum(parent, 0)], -1)
         self.span_duration = spans["duration_ns"].to_numpy().astype(np.int64, copy=False)
         self.span_status = (spans["status"].to_numpy() != 0).astype(np.float64)

@@ -14,6 +14,7 @@ from graphad.exceptions import GraphadInputError, SchemaError
 from graphad.graph import features as feat
 from graphad.graph.rules import NodeRule, resolve_node_rule
 from graphad.graph.vocab import NodeVocab
+from graphad.ingest.parents import parent_rows_of
 
 __all__ = ["window_to_networkx", "call_graph"]
 
@@ -157,11 +158,7 @@ def call_graph(spans: pd.DataFrame, node_rule: str | NodeRule | None = None) -> 
     names = resolve_node_rule(node_rule)(pd.Series(np.asarray(uniques, dtype=object)))
     vocab = sorted(set(names.astype(str)))
     node = pd.Index(vocab).get_indexer(names.astype(str))[codes]
-    parent = feat.parent_rows(
-        spans["trace_id"].to_numpy(dtype=object),
-        spans["span_id"].to_numpy(dtype=object),
-        spans["parent_id"].to_numpy(dtype=object),
-    )
+    parent = parent_rows_of(spans)
     src = np.where(parent >= 0, node[np.maximum(parent, 0)], -1)
     duration = spans["duration_ns"].to_numpy().astype(np.int64)
     status = (spans["status"].to_numpy() != 0).astype(np.float64)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from graphad.ingest import parents
+
 __all__ = [
     "SPAN_FEATURES",
     "EDGE_FEATURES",
@@ -157,13 +159,18 @@ def _sort_by_group_then_value(group: np.ndarray, values: np.ndarray):
     return group[order], values[order]
 
 
-def parent_rows(trace_id: np.ndarray, span_id: np.ndarray, parent_id: np.ndarray) -> np.ndarray:
+def parent_rows(trace_id: parents.Ids, span_id: parents.Ids, parent_id: parents.Ids) -> np.ndarray:
     """Row of each span's parent (same trace), ``-1`` when the parent is not in the data.
 
+    See :func:`graphad.ingest.parents.parent_rows` (this is the same function); for a
+    whole spans frame, :func:`graphad.ingest.parents.parent_rows_of` reuses the join that
+    validation already made.
+
     Args:
-        trace_id: Trace ids, shape ``[n]``.
-        span_id: Span ids, shape ``[n]``, unique within a trace.
-        parent_id: Parent span ids (``""`` for a root), shape ``[n]``.
+        trace_id: Trace ids, shape ``[n]`` (a Series or an array).
+        span_id: Span ids, shape ``[n]``, unique within a trace (else the first one wins).
+        parent_id: Parent span ids (``""`` for a root), shape ``[n]``; missing ids match
+            nothing.
 
     Returns:
         int64 rows, shape ``[n]``.
@@ -174,39 +181,7 @@ def parent_rows(trace_id: np.ndarray, span_id: np.ndarray, parent_id: np.ndarray
         ...             np.array(["", "a", "", "a"], dtype=object)).tolist()
         [-1, 0, -1, 2]
     """
-    n = len(span_id)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    # One hash pass over all ids; everything after works on integer codes.
-    codes, uniques = pd.factorize(
-        np.concatenate([np.asarray(span_id, dtype=object), np.asarray(parent_id, dtype=object)])
-    )
-    # Missing ids (NaN/None, code -1) get a code of their own that matches nothing.
-    width = len(uniques) + 2
-    span_codes = np.where(codes[:n] >= 0, codes[:n], width - 2)
-    parent_codes = np.where(codes[n:] >= 0, codes[n:], width - 1)
-    counts = np.bincount(span_codes, minlength=width)
-    counts[width - 2] = 0
-    if counts.max(initial=0) <= 1:  # span ids unique: a parent is found by its id alone
-        row_of = np.full(width, -1, dtype=np.int64)
-        row_of[span_codes] = np.arange(n)
-        row_of[width - 2 :] = -1
-        rows = row_of[parent_codes]
-        found = np.flatnonzero(rows >= 0)
-        trace_id = np.asarray(trace_id, dtype=object)
-        same = trace_id[rows[found]] == trace_id[found]
-        rows[found[~same]] = -1  # the id exists, but in another trace
-        return rows
-    # Span ids repeat across traces: match on (trace, span) pairs.
-    trace_codes = pd.factorize(np.asarray(trace_id, dtype=object))[0].astype(np.int64)
-    span_key = np.where(span_codes < width - 2, trace_codes * width + span_codes, -1)
-    parent_key = trace_codes * width + parent_codes
-    order = np.argsort(span_key, kind="stable")  # the first span of a duplicated pair wins
-    sorted_keys = span_key[order]
-    first = np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]])
-    sorted_keys, order = sorted_keys[first], order[first]
-    pos = np.minimum(np.searchsorted(sorted_keys, parent_key), len(sorted_keys) - 1)
-    return np.where(sorted_keys[pos] == parent_key, order[pos], -1).astype(np.int64)
+    return parents.parent_rows(trace_id, span_id, parent_id)
 
 
 def span_features(
@@ -324,11 +299,20 @@ def span_edges(
     """
     keep = (step >= 0) & (src >= 0) & (dst >= 0) & (src != dst)
     key = (step[keep].astype(np.int64) * num_nodes + src[keep]) * num_nodes + dst[keep]
-    uniq, inverse = np.unique(key, return_inverse=True)
-    size = len(uniq)
-    calls = np.bincount(inverse, minlength=size).astype(np.float64)
-    errors = np.bincount(inverse, weights=np.asarray(status)[keep], minlength=size)
-    latency = np.bincount(inverse, weights=np.asarray(duration_ns)[keep], minlength=size)
+    status = np.asarray(status)[keep]
+    duration = np.asarray(duration_ns)[keep]
+    dense = int(key.max(initial=-1)) + 1
+    if dense <= max(4 * len(key), 1 << 20):  # few possible keys: count them all directly
+        counts = np.bincount(key, minlength=dense)
+        uniq = np.flatnonzero(counts)
+        calls = counts[uniq].astype(np.float64)
+        errors = np.bincount(key, weights=status, minlength=dense)[uniq]
+        latency = np.bincount(key, weights=duration, minlength=dense)[uniq]
+    else:
+        uniq, inverse = np.unique(key, return_inverse=True)
+        calls = np.bincount(inverse, minlength=len(uniq)).astype(np.float64)
+        errors = np.bincount(inverse, weights=status, minlength=len(uniq))
+        latency = np.bincount(inverse, weights=duration, minlength=len(uniq))
     pair = uniq % (num_nodes * num_nodes)
     return EdgeTable(
         step=(uniq // (num_nodes * num_nodes)).astype(np.int64),

@@ -27,11 +27,14 @@ repaired as documented on each function and counted in the returned
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import product
 
 import numpy as np
 import pandas as pd
 
 from graphad.exceptions import GraphadInputError, SchemaError
+from graphad.ingest._arrow import may_need_strip
+from graphad.ingest.parents import id_codes, join_codes, remember_parent_rows
 from graphad.ingest.report import IngestReport
 from graphad.ingest.time import TimeUnit, infer_unit, to_ns
 
@@ -70,6 +73,14 @@ LOG_COLUMNS = ("ts_ns", "node", "template", "count")
 SPAN_KINDS = ("", "server", "client", "internal", "producer", "consumer")
 #: Parent-id spellings that mean "this span is a root" (after stripping, lower-cased).
 ROOT_PARENT_IDS = frozenset({"", "root", "none", "null", "nan", "0", "0000000000000000"})
+# Every upper/lower-case spelling of a non-empty root id: membership is then one exact
+# look-up instead of lower-casing every id first. (The same set: no character outside
+# A-Z lower-cases to a letter of these words.)
+_ROOT_SPELLINGS = frozenset(
+    "".join(chars)
+    for word in ROOT_PARENT_IDS - {""}
+    for chars in product(*({c.lower(), c.upper()} for c in word))
+)
 
 _REQUIRED_SPAN = ("trace_id", "span_id", "service", "start_ns", "duration_ns")
 
@@ -116,7 +127,10 @@ def _require(frame: pd.DataFrame, columns, source: str) -> None:
 
 
 def _as_int64(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
-    values = pd.to_numeric(frame[column], errors="coerce")
+    series = frame[column]
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
+        return series.to_numpy().astype(np.int64, copy=False)  # nothing to check
+    values = pd.to_numeric(series, errors="coerce")
     bad = values.isna().to_numpy() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -126,7 +140,7 @@ def _as_int64(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
             record=row + 1,
             field=column,
             expected="an integer",
-            found=repr(frame[column].iloc[row]),
+            found=repr(series.iloc[row]),
         )
     return values.to_numpy().astype(np.int64)
 
@@ -134,7 +148,9 @@ def _as_int64(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
 def _as_str(frame: pd.DataFrame, column: str, source: str, allow_empty: bool) -> pd.Series:
     series = frame[column]
     missing = series.isna().to_numpy()
-    text = series.astype(str).str.strip()
+    text = series.astype(str)
+    if may_need_strip(text):
+        text = text.str.strip()
     if not allow_empty:
         bad = missing | (text == "").to_numpy()
         if bad.any():
@@ -148,22 +164,30 @@ def _as_str(frame: pd.DataFrame, column: str, source: str, allow_empty: bool) ->
                 found=repr(series.iloc[row]),
             )
     elif missing.any():
-        text = text.where(~missing, "")
+        # pandas >= 3 keeps missing values missing through astype(str) (then a cheap fillna
+        # does it); older pandas spells them "nan" / "None".
+        kept = (text.isna().to_numpy() == missing).all()
+        text = pd.Series(text.array.fillna(""), copy=False) if kept else text.where(~missing, "")
     return text.reset_index(drop=True)
+
+
+def _empty_text(n: int) -> pd.Series:
+    """``n`` empty strings in the text dtype of the canonical frames."""
+    return pd.Series([""], dtype=str).take(np.zeros(n, dtype=np.intp)).reset_index(drop=True)
 
 
 def _typed_spans(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
-            "trace_id": frame["trace_id"].astype(object),
-            "span_id": frame["span_id"].astype(object),
-            "parent_id": frame["parent_id"].astype(object),
-            "service": frame["service"].astype(object),
-            "operation": frame["operation"].astype(object),
+            "trace_id": frame["trace_id"].astype(str),
+            "span_id": frame["span_id"].astype(str),
+            "parent_id": frame["parent_id"].astype(str),
+            "service": frame["service"].astype(str),
+            "operation": frame["operation"].astype(str),
             "start_ns": frame["start_ns"].astype(np.int64),
             "duration_ns": frame["duration_ns"].astype(np.int64),
             "status": frame["status"].astype(np.int8),
-            "kind": frame["kind"].astype(object),
+            "kind": frame["kind"].astype(str),
         }
     )
     return out.reset_index(drop=True)
@@ -183,6 +207,11 @@ def validate_spans(
     * the same ``(trace_id, span_id)`` twice: the first is kept (``duplicate_span_id``);
     * a parent id that is no span's id: kept as it is (``orphan_span``);
     * spans not sorted by ``start_ns``: sorted, stable (``out_of_order``).
+
+    Text columns come back in pandas' string dtype (``str``, Arrow-backed, with pandas >= 3
+    and pyarrow). The parent join computed here is remembered with the returned frame
+    (:mod:`graphad.ingest.parents`), so that building graphs from it does not hash the
+    ids again.
 
     Args:
         frame: Spans with at least ``trace_id, span_id, service, start_ns, duration_ns``
@@ -216,38 +245,18 @@ def validate_spans(
     service = _as_str(frame, "service", source, allow_empty=False)
     start_ns = _as_int64(frame, "start_ns", source)
     duration_ns = _as_int64(frame, "duration_ns", source)
-    if "parent_id" in frame.columns:
-        parent = _as_str(frame, "parent_id", source, allow_empty=True)
-        is_root = parent.str.lower().isin(ROOT_PARENT_IDS).to_numpy()
-        if is_root.any():
-            parent = parent.where(~is_root, "")
-    else:
-        parent = pd.Series(np.full(n, "", dtype=object), dtype=object)
+    parent = _parent_ids(frame, source) if "parent_id" in frame.columns else _empty_text(n)
     operation = (
         _as_str(frame, "operation", source, allow_empty=True)
         if "operation" in frame.columns
-        else None
+        else _empty_text(n)
     )
     if "status" in frame.columns:
         status = (_as_int64(frame, "status", source) != 0).astype(np.int8)
     else:
         status = np.zeros(n, dtype=np.int8)
         report.add("status_unknown", n, "no status field")
-    kind = None
-    if "kind" in frame.columns:
-        kind = _as_str(frame, "kind", source, allow_empty=True).str.lower()
-        kind = kind.str.replace("span_kind_", "", regex=False).replace("unspecified", "")
-        bad = ~kind.isin(SPAN_KINDS).to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise GraphadInputError(
-                "unknown span kind",
-                source=source,
-                record=row + 1,
-                field="kind",
-                expected=f"one of {list(SPAN_KINDS)}",
-                found=repr(frame["kind"].iloc[row]),
-            )
+    kind = _span_kinds(frame, source) if "kind" in frame.columns else _empty_text(n)
 
     negative = duration_ns < 0
     if negative.any():
@@ -257,72 +266,103 @@ def validate_spans(
 
     # Ids are compared through integer codes: hashing each string once is much faster
     # than set membership on 10^6 strings.
-    codes, id_uniques = pd.factorize(pd.concat([span_id, parent], ignore_index=True))
-    span_codes, parent_codes = codes[:n], codes[n:]
-    trace_codes, trace_uniques = pd.factorize(trace_id)
-    key = trace_codes.astype(np.int64) * (int(span_codes.max(initial=0)) + 1) + span_codes
-    duplicated = pd.Series(key).duplicated(keep="first").to_numpy()
-    keep = ~duplicated
-    if duplicated.any():
+    span_codes, parent_codes, num_codes = id_codes(span_id, parent)
+    trace_codes = pd.factorize(trace_id)[0].astype(np.int64)
+    duplicated = _repeated_pairs(trace_codes, span_codes, num_codes)
+    if duplicated is not None:
         first = np.flatnonzero(duplicated)[0] + 1
         report.add("duplicate_span_id", int(duplicated.sum()), f"record {first}")
+    keep = ~duplicated if duplicated is not None else np.ones(n, dtype=bool)
 
-    present = np.zeros(len(id_uniques), dtype=bool)
+    # A parent id is an orphan's when no span has it (code -1 or a code no span uses).
+    present = np.zeros(num_codes + 1, dtype=bool)
     present[span_codes] = True
+    present[-1] = False  # the slot of code -1, which matches nothing
     has_parent = (parent != "").to_numpy()
     orphan = keep & has_parent & ~present[parent_codes]
     if orphan.any():
         report.add("orphan_span", int(orphan.sum()), f"record {np.flatnonzero(orphan)[0] + 1}")
 
-    rows = np.flatnonzero(keep) if duplicated.any() else np.arange(n)
-    starts = start_ns[rows]
+    rows = np.flatnonzero(keep) if duplicated is not None else None  # None: all, in order
+    starts = start_ns if rows is None else start_ns[rows]
     descents = int((np.diff(starts) < 0).sum()) if len(starts) > 1 else 0
     if descents:
         report.add("out_of_order", descents, "spans re-sorted by start_ns")
-        rows = rows[np.argsort(starts, kind="stable")]
+        order = np.argsort(starts, kind="stable")
+        rows = order if rows is None else rows[order]
 
-    id_objects = id_uniques.to_numpy(dtype=object)  # converted once, shared by two columns
     spans = _frame(
         {
-            "trace_id": _object_take(trace_uniques, trace_codes, rows),
-            "span_id": id_objects[span_codes[rows]],
-            "parent_id": id_objects[parent_codes[rows]],
-            "service": _object_values(service, rows),
-            "operation": _object_values(operation, rows),
-            "start_ns": start_ns[rows],
-            "duration_ns": duration_ns[rows],
-            "status": status[rows],
-            "kind": _object_values(kind, rows),
-        }
+            "trace_id": trace_id,
+            "span_id": span_id,
+            "parent_id": parent,
+            "service": service,
+            "operation": operation,
+            "start_ns": start_ns,
+            "duration_ns": duration_ns,
+            "status": status,
+            "kind": kind,
+        },
+        rows,
     )
     report.n_kept = len(spans)
+    if rows is not None:
+        trace_codes, span_codes, parent_codes = (
+            trace_codes[rows],
+            span_codes[rows],
+            parent_codes[rows],
+        )
+    remember_parent_rows(spans, join_codes(trace_codes, span_codes, parent_codes, num_codes))
     return spans, report
 
 
-def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """A frame that keeps object arrays as object (pandas >= 3 would infer ``str``)."""
-    return pd.DataFrame(
-        {
-            name: pd.Series(values, dtype=object) if values.dtype == object else values
-            for name, values in columns.items()
-        },
-        copy=False,
-    )
+def _parent_ids(frame: pd.DataFrame, source: str) -> pd.Series:
+    """The ``parent_id`` column as text, every spelling of a root as ``""``."""
+    parent = _as_str(frame, "parent_id", source, allow_empty=True)
+    is_root = parent.isin(_ROOT_SPELLINGS).to_numpy()
+    return parent.where(~is_root, "") if is_root.any() else parent
 
 
-def _object_take(uniques: pd.Index, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Object array of ``uniques[codes[rows]]`` (cheap when values repeat)."""
-    return uniques.to_numpy(dtype=object)[codes[rows]]
+def _span_kinds(frame: pd.DataFrame, source: str) -> pd.Series:
+    """The ``kind`` column in canonical spelling (normalised once per distinct value)."""
+    kind = _as_str(frame, "kind", source, allow_empty=True)
+    if kind.isin(SPAN_KINDS).all():
+        return kind  # already canonical
+    codes, uniques = pd.factorize(kind)
+    names = pd.Series(uniques, dtype=kind.dtype).str.lower()
+    names = names.str.replace("span_kind_", "", regex=False).replace("unspecified", "")
+    bad = np.flatnonzero(~names.isin(SPAN_KINDS).to_numpy())
+    if len(bad):
+        row = int(np.flatnonzero(np.isin(codes, bad))[0])
+        raise GraphadInputError(
+            "unknown span kind",
+            source=source,
+            record=row + 1,
+            field="kind",
+            expected=f"one of {list(SPAN_KINDS)}",
+            found=repr(frame["kind"].iloc[row]),
+        )
+    return names.take(codes).reset_index(drop=True)
 
 
-def _object_values(series: pd.Series | None, rows: np.ndarray) -> np.ndarray:
-    """Rows of a string series as an object array; ``None`` gives empty strings."""
-    if series is None:
-        return np.full(len(rows), "", dtype=object)
-    codes, uniques = pd.factorize(series)
-    if len(uniques) * 2 < len(series):
-        return _object_take(uniques, codes, rows)
-    return series.to_numpy(dtype=object)[rows]
+def _repeated_pairs(
+    trace_codes: np.ndarray, span_codes: np.ndarray, num_codes: int
+) -> np.ndarray | None:
+    """Which rows repeat an earlier ``(trace, span)`` pair; ``None`` when none does."""
+    if np.bincount(span_codes, minlength=num_codes).max(initial=0) <= 1:
+        return None  # span ids unique, so are the pairs
+    key = trace_codes * num_codes + span_codes
+    duplicated = pd.Series(key).duplicated(keep="first").to_numpy()
+    return duplicated if duplicated.any() else None
+
+
+def _frame(columns: dict[str, pd.Series | np.ndarray], rows: np.ndarray | None) -> pd.DataFrame:
+    """The canonical frame of the given columns, taking ``rows`` (``None``: all, in order)."""
+    out = {}
+    for name, values in columns.items():
+        values = values.array if isinstance(values, pd.Series) else values
+        out[name] = values if rows is None else values.take(rows)
+    return pd.DataFrame(out, copy=False)
 
 
 def validate_metrics(

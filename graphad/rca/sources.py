@@ -610,7 +610,7 @@ def span_error_scores(
         ...                   "status": [0, 0, 0, 0, 0, 1, 1, 1], "parent_row": -1})
         >>> side = np.arange(8) < 4
         >>> span_error_scores(t, side, ~side, min_count=4).round(3).to_dict()
-        {'db': 2.828}
+        {'db': 2.191}
     """
     status = table["status"].to_numpy() != 0 if "status" in table.columns else np.zeros(0)
     if not status.any():

@@ -55,6 +55,17 @@ def test_spans_exact_values(tiny_spans):
     assert g.meta["start_ns"] == 0 and g.meta["end_ns"] == 30
 
 
+def test_spans_remembered_parents_give_the_same_graph(tiny_spans):
+    # validated frames carry their parent join; an object copy is joined afresh
+    plain = tiny_spans.astype({c: object for c in ("trace_id", "span_id", "parent_id")})
+    a = build_dynamic_graph(tiny_spans, spec=SPEC)
+    b = build_dynamic_graph(plain, spec=SPEC)
+    for wa, wb in zip(a, b, strict=True):
+        assert wa.edge_index.tolist() == wb.edge_index.tolist()
+        assert wa.edge_attr.tolist() == wb.edge_attr.tolist()
+        assert torch.equal(wa.x, wb.x)
+
+
 def test_spans_latency_quantiles_in_one_step():
     spans = pd.DataFrame(
         {

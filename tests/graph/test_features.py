@@ -84,6 +84,24 @@ def test_span_edges_and_window_aggregation():
     assert edge_index.shape == (2, 0) and attr.shape == (0, 3)
 
 
+@pytest.mark.parametrize("num_nodes", [3, 2_000])  # dense counting, and np.unique keys
+def test_span_edges_both_key_paths(num_nodes):
+    table = feat.span_edges(
+        step=np.array([400, 0, 400, -1, 0]),
+        src=np.array([2, 2, 2, 0, 0]),
+        dst=np.array([1, 0, 1, 1, 0]),  # the last is a self call
+        duration_ns=np.array([3, 5, 7, 9, 1]) * 1_000_000,
+        status=np.array([1, 0, 1, 0, 0]),
+        num_nodes=num_nodes,
+    )
+    assert table.step.tolist() == [0, 400]
+    assert table.src.tolist() == [2, 2] and table.dst.tolist() == [0, 1]
+    assert table.calls.tolist() == [1, 2] and table.errors.tolist() == [0, 2]
+    assert table.latency_sum_ms.tolist() == [5, 10]
+    empty = feat.span_edges(*(np.zeros(0, np.int64) for _ in range(5)), num_nodes=num_nodes)
+    assert len(empty) == 0
+
+
 def test_metric_features_and_forward_fill():
     mean, seen = feat.metric_features(
         step=np.array([0, 0, 2, 1]),

@@ -1,0 +1,271 @@
+"""The parent of every span: span ids as integer codes, the join, and a memo per frame.
+
+:func:`~graphad.ingest.schema.validate_spans` compares every parent id with every span id
+(to count orphans) and the graph builder needs the same comparison (the row of each span's
+parent, to make call edges). Hashing 10^6 string ids is most of the cost of both, so the
+join is done once, on integer codes, and remembered with the validated frame: the memo is
+keyed on the frame's ``trace_id``, ``span_id`` and ``parent_id`` Arrow arrays. Arrow arrays
+are immutable, so a frame that still holds the very same three arrays has the same ids and
+the same parents; assigning or writing into one of those columns, filtering, sorting or
+concatenating the frame gives new arrays and a fresh join. Columns that are not
+Arrow-backed (NumPy object arrays can change in place) are never remembered. A memo holds
+one int64 per span and goes when the frame's ``parent_id`` array is freed.
+
+Arrow-backed ids of at most 16 bytes (hex trace-context ids and shorter) are compared
+through a 64-bit hash of their bytes, and every match is checked against the bytes and the
+length of the ids themselves, so the result is exact; other ids go through
+``pd.factorize``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from graphad.ingest._arrow import arrow_array, string_buffers
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+#: A column of ids: a Series (Arrow-backed ones take the fast path) or an array.
+Ids = pd.Series | np.ndarray
+
+__all__ = ["id_codes", "join_codes", "parent_rows", "parent_rows_of", "remember_parent_rows"]
+
+_PACKED_BYTES = 16  # ids up to this long are compared as two 64-bit words and a length
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def id_codes(span_id: Ids, parent_id: Ids) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer codes of span and parent ids, comparable across the two columns.
+
+    Args:
+        span_id: Span ids, shape ``[n]`` (a Series or an array; missing values allowed).
+        parent_id: Parent span ids, shape ``[n]``.
+
+    Returns:
+        ``(span_codes, parent_codes, num_codes)``: int64 ``[n]`` each, in
+        ``[-1, num_codes)``. Two codes ``>= 0`` are equal exactly when the ids are; ``-1``
+        (a missing id, or a parent id that is no span's id) equals nothing.
+
+    Example:
+        >>> s, p, k = id_codes(np.array(["a", "b"], dtype=object),
+        ...                    np.array(["", "a"], dtype=object))
+        >>> bool(p[1] == s[0]), bool(p[0] in s)
+        (True, False)
+    """
+    n = len(span_id)
+    packed = _packed_codes(span_id, parent_id)
+    if packed is not None:
+        return packed
+    if isinstance(span_id, pd.Series) and isinstance(parent_id, pd.Series):
+        both = pd.concat([span_id, parent_id], ignore_index=True)
+    else:
+        both = np.concatenate(
+            [np.asarray(span_id, dtype=object), np.asarray(parent_id, dtype=object)]
+        )
+    codes, uniques = pd.factorize(both)
+    codes = codes.astype(np.int64, copy=False)
+    return codes[:n], codes[n:], len(uniques)
+
+
+def join_codes(
+    trace_codes: np.ndarray, span_codes: np.ndarray, parent_codes: np.ndarray, num_codes: int
+) -> np.ndarray:
+    """Row of each span's parent in the same trace, from integer codes.
+
+    Args:
+        trace_codes: Trace id codes, int ``[n]`` (equal codes, same trace).
+        span_codes: Span id codes, int ``[n]`` in ``[-1, num_codes)``; ``-1`` matches nothing.
+        parent_codes: Parent id codes in the same code space, int ``[n]``.
+        num_codes: Number of codes.
+
+    Returns:
+        int64 ``[n]``: the row whose ``(trace, span)`` is ``(trace, parent)`` of each row,
+        ``-1`` when there is none; the first of a repeated ``(trace, span)`` pair wins.
+
+    Example:
+        >>> join_codes(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 2]),
+        ...            np.array([-1, 0, -1, 0]), 3).tolist()
+        [-1, 0, -1, 2]
+    """
+    n = len(span_codes)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    trace_codes = np.asarray(trace_codes, dtype=np.int64)
+    # Missing ids get codes of their own that match nothing.
+    width = num_codes + 2
+    span_codes = np.where(span_codes >= 0, span_codes, width - 2)
+    parent_codes = np.where(parent_codes >= 0, parent_codes, width - 1)
+    counts = np.bincount(span_codes, minlength=width)
+    counts[width - 2] = 0
+    if counts.max(initial=0) <= 1:  # span ids unique: a parent is found by its id alone
+        row_of = np.full(width, -1, dtype=np.int64)
+        row_of[span_codes] = np.arange(n)
+        row_of[width - 2 :] = -1
+        rows = row_of[parent_codes]
+        found = np.flatnonzero(rows >= 0)
+        rows[found[trace_codes[rows[found]] != trace_codes[found]]] = -1  # another trace
+        return rows
+    # Span ids repeat across traces: match on (trace, span) pairs.
+    trace_codes = trace_codes - trace_codes.min()
+    span_key = np.where(span_codes < width - 2, trace_codes * width + span_codes, -1)
+    parent_key = trace_codes * width + parent_codes
+    order = np.argsort(span_key, kind="stable")  # the first span of a repeated pair wins
+    sorted_keys = span_key[order]
+    first = np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]])
+    sorted_keys, order = sorted_keys[first], order[first]
+    pos = np.minimum(np.searchsorted(sorted_keys, parent_key), len(sorted_keys) - 1)
+    return np.where(sorted_keys[pos] == parent_key, order[pos], -1).astype(np.int64)
+
+
+def parent_rows(trace_id: Ids, span_id: Ids, parent_id: Ids) -> np.ndarray:
+    """Row of each span's parent (same trace), ``-1`` when the parent is not in the data.
+
+    Args:
+        trace_id: Trace ids, shape ``[n]`` (a Series or an array).
+        span_id: Span ids, shape ``[n]``, unique within a trace (else the first one wins).
+        parent_id: Parent span ids (``""`` for a root), shape ``[n]``. Missing ids match
+            nothing.
+
+    Returns:
+        int64 rows, shape ``[n]``.
+
+    Example:
+        >>> parent_rows(np.array(["t", "t", "u", "u"], dtype=object),
+        ...             np.array(["a", "b", "a", "c"], dtype=object),
+        ...             np.array(["", "a", "", "a"], dtype=object)).tolist()
+        [-1, 0, -1, 2]
+    """
+    if len(span_id) == 0:
+        return np.zeros(0, dtype=np.int64)
+    span_codes, parent_codes, num_codes = id_codes(span_id, parent_id)
+    trace_codes = pd.factorize(
+        trace_id if isinstance(trace_id, pd.Series) else np.asarray(trace_id, dtype=object)
+    )[0]
+    return join_codes(trace_codes, span_codes, parent_codes, num_codes)
+
+
+def parent_rows_of(spans: pd.DataFrame) -> np.ndarray:
+    """:func:`parent_rows` of a spans frame, remembered while its id columns are unchanged.
+
+    Args:
+        spans: A frame with ``trace_id``, ``span_id`` and ``parent_id`` columns.
+
+    Returns:
+        int64 rows, shape ``[len(spans)]`` (read-only).
+
+    Example:
+        >>> spans = pd.DataFrame({"trace_id": ["t", "t"], "span_id": ["a", "b"],
+        ...                       "parent_id": ["", "a"]})
+        >>> parent_rows_of(spans).tolist()
+        [-1, 0]
+    """
+    arrays = _id_arrays(spans)
+    memo = _MEMO.get(id(arrays[2])) if arrays is not None else None
+    if memo is not None and memo.holds(arrays):
+        return memo.rows
+    rows = parent_rows(spans["trace_id"], spans["span_id"], spans["parent_id"])
+    rows.flags.writeable = False
+    if arrays is not None:
+        _remember(arrays, rows)
+    return rows
+
+
+def remember_parent_rows(spans: pd.DataFrame, rows: np.ndarray) -> None:
+    """Remember ``rows`` as the :func:`parent_rows` of ``spans`` (see the module notes).
+
+    Nothing is remembered when the id columns are not Arrow-backed.
+
+    Args:
+        spans: The frame, as it will be used.
+        rows: Its parent rows, int64 ``[len(spans)]``; the caller vouches for them.
+    """
+    arrays = _id_arrays(spans)
+    if arrays is not None and len(rows) == len(spans):
+        rows = np.asarray(rows, dtype=np.int64)
+        rows.flags.writeable = False
+        _remember(arrays, rows)
+
+
+# --------------------------------------------------------------------------- memo
+@dataclass(frozen=True)
+class _Memo:
+    arrays: tuple[weakref.ref, weakref.ref, weakref.ref]
+    rows: np.ndarray
+
+    def holds(self, arrays: tuple[pa.ChunkedArray, ...]) -> bool:
+        return all(ref() is array for ref, array in zip(self.arrays, arrays, strict=True))
+
+
+#: id() of the parent_id array -> memo; an entry goes when that array is freed.
+_MEMO: dict[int, _Memo] = {}
+
+
+def _remember(arrays: tuple[pa.ChunkedArray, ...], rows: np.ndarray) -> None:
+    key = id(arrays[2])
+    refs = tuple(weakref.ref(a) for a in arrays[:2]) + (
+        weakref.ref(arrays[2], lambda _, key=key: _MEMO.pop(key, None)),
+    )
+    _MEMO[key] = _Memo(refs, rows)
+
+
+def _id_arrays(spans: pd.DataFrame) -> tuple[pa.ChunkedArray, ...] | None:
+    if not all(c in spans.columns for c in ("trace_id", "span_id", "parent_id")):
+        return None
+    arrays = tuple(arrow_array(spans[c]) for c in ("trace_id", "span_id", "parent_id"))
+    return None if any(a is None for a in arrays) else arrays
+
+
+# --------------------------------------------------------------------------- packed ids
+def _packed_codes(span_id: Ids, parent_id: Ids) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """:func:`id_codes` for unique Arrow-backed span ids of at most 16 bytes, else ``None``.
+
+    Each id becomes two 64-bit words (its bytes, left-padded) and a length; a hash of the
+    words finds the candidate span of every parent id, and the words and length confirm it.
+    """
+    if not (isinstance(span_id, pd.Series) and isinstance(parent_id, pd.Series)):
+        return None
+    span, parent = _words(span_id), _words(parent_id)
+    if span is None or parent is None:
+        return None
+    index = pd.Index(_hash(span[0]))
+    if not index.is_unique:  # repeated ids (or a hash collision): the general path
+        return None
+    found = index.get_indexer(_hash(parent[0]))
+    hit = np.flatnonzero(found >= 0)
+    rows = found[hit]
+    same = span[0].take(rows, axis=0) == parent[0].take(hit, axis=0)  # take: fast on [n, 2]
+    same = same[:, 0] & same[:, 1] & (span[1].take(rows) == parent[1].take(hit))
+    found[hit[~same]] = -1
+    return np.arange(len(span_id), dtype=np.int64), found.astype(np.int64, copy=False), len(span_id)
+
+
+def _words(series: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(words [n, 2] uint64, byte lengths [n])`` of short Arrow-backed ids, else ``None``."""
+    chunked = arrow_array(series)
+    if chunked is None or chunked.null_count or len(chunked) == 0:
+        return None
+    import pyarrow.compute as pc
+
+    array = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+    buffers = string_buffers(array)
+    if buffers is None:
+        return None
+    nbytes = np.diff(buffers[0])
+    if nbytes.max() > _PACKED_BYTES:
+        return None
+    offsets, data = string_buffers(pc.utf8_lpad(array, _PACKED_BYTES, " "))
+    start, stop = int(offsets[0]), int(offsets[-1])
+    if stop - start != _PACKED_BYTES * len(array):  # padding counts code points, not bytes
+        return None
+    return data[start:stop].view(np.uint64).reshape(-1, 2), nbytes
+
+
+def _hash(words: np.ndarray) -> np.ndarray:
+    """A 64-bit mix of the two words of each id (collisions possible; matches are checked)."""
+    return words[:, 0] * _MIX ^ words[:, 1]

@@ -210,7 +210,9 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
         is_client, parent_row`` (``parent_node`` is ``""`` and ``parent_row`` -1 for a
         root, else the parent's row; ``gap_ns`` is NaN unless the span's parent is an RPC
         client span of another node with this span as its only child; ``is_client``
-        marks such client spans).
+        marks such client spans, and spans whose ``kind`` says ``client`` or
+        ``producer``: their time is spent waiting on another node even when the callee's
+        span is missing).
 
     Example:
         >>> s = pd.DataFrame({"trace_id": "t", "span_id": ["1", "2", "3"],
@@ -285,6 +287,8 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
     is_client = np.zeros(n, dtype=bool)
     if n:
         is_client[parent_pos[rpc]] = True
+    if "kind" in spans.columns:
+        is_client |= spans["kind"].isin(("client", "producer")).to_numpy()
     table["is_client"] = is_client
     table["parent_row"] = np.where(has_parent, position, -1).astype(np.int64)
     return table

@@ -254,3 +254,16 @@ def test_error_source_charges_the_span_where_errors_start():
     flat = span_error_scores(frame.drop(columns="parent_row"), before, ~before)
     assert flat["web"] == pytest.approx(np.sqrt(40.0))
     assert span_error_scores(frame.assign(status=0), before, ~before).empty
+
+
+def test_declared_client_spans_are_not_self_time():
+    spans = _spans().assign(kind=["server", "client", "server", "", "server"])
+    table = span_table(spans, node_rule=None)
+    # span 2 is a client by kind; span 4 by structure (its only child runs on "db")
+    assert table["is_client"].tolist() == [False, True, False, True, False]
+    childless = spans.iloc[[0, 1]].assign(kind=["server", "client"])  # callee span missing
+    assert span_table(childless, node_rule=None)["is_client"].tolist() == [False, True]
+    assert span_table(childless.drop(columns="kind"), node_rule=None)["is_client"].tolist() == [
+        False,
+        False,
+    ]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from graphad.ingest import parents
+from graphad.ingest.parents import parent_rows
 
 __all__ = [
     "SPAN_FEATURES",
@@ -157,31 +157,6 @@ def _sort_by_group_then_value(group: np.ndarray, values: np.ndarray):
             return key // span, key % span
     order = np.lexsort((values, group))
     return group[order], values[order]
-
-
-def parent_rows(trace_id: parents.Ids, span_id: parents.Ids, parent_id: parents.Ids) -> np.ndarray:
-    """Row of each span's parent (same trace), ``-1`` when the parent is not in the data.
-
-    See :func:`graphad.ingest.parents.parent_rows` (this is the same function); for a
-    whole spans frame, :func:`graphad.ingest.parents.parent_rows_of` reuses the join that
-    validation already made.
-
-    Args:
-        trace_id: Trace ids, shape ``[n]`` (a Series or an array).
-        span_id: Span ids, shape ``[n]``, unique within a trace (else the first one wins).
-        parent_id: Parent span ids (``""`` for a root), shape ``[n]``; missing ids match
-            nothing.
-
-    Returns:
-        int64 rows, shape ``[n]``.
-
-    Example:
-        >>> parent_rows(np.array(["t", "t", "u", "u"], dtype=object),
-        ...             np.array(["a", "b", "a", "c"], dtype=object),
-        ...             np.array(["", "a", "", "a"], dtype=object)).tolist()
-        [-1, 0, -1, 2]
-    """
-    return parents.parent_rows(trace_id, span_id, parent_id)
 
 
 def span_features(

@@ -695,27 +695,28 @@ class MultiSourceRanker(BaseRanker):
         if onset is None:
             return out, chance
         if len(view.metrics):
-            out["metric"] = self._metric_scores(view.metrics, onset, self.pre, self.post)
-            if null:
-                earlier = self._before(view.metrics, "ts_ns", onset)
-                pseudo = pseudo_onset(earlier["ts_ns"].to_numpy(), self.null_split)
-                if pseudo is not None:
-                    chance["metric"] = self._metric_scores(earlier, pseudo, None, None)
+            scores = self._metric_scores
+            self._frame_evidence("metric", view.metrics, scores, onset, null, out, chance)
         if len(view.spans):
             self._span_evidence(view.spans, onset, null, out, chance)
         if len(view.logs):
-            out["log"] = self._log_scores(view.logs, onset, self.pre, self.post)
-            if null:
-                earlier = self._before(view.logs, "ts_ns", onset)
-                pseudo = pseudo_onset(earlier["ts_ns"].to_numpy(), self.null_split)
-                if pseudo is not None:
-                    chance["log"] = self._log_scores(earlier, pseudo, None, None)
+            self._frame_evidence("log", view.logs, self._log_scores, onset, null, out, chance)
         return out, chance
 
-    def _before(self, frame: pd.DataFrame, column: str, onset: int) -> pd.DataFrame:
-        """Rows of ``frame`` before the onset, within ``pre``."""
-        before, _ = sources.split_by_onset(frame[column].to_numpy(), onset, self.pre)
-        return frame[before]
+    def _frame_evidence(self, name, frame, scorer, onset, null, out, chance) -> None:
+        """Evidence of a ``ts_ns`` frame (metrics, logs) at the onset and the pseudo-onset.
+
+        ``scorer(frame, onset, pre, post)`` gives node scores; at the pseudo-onset it sees
+        only the rows before the onset (within ``pre``), unclipped.
+        """
+        out[name] = scorer(frame, onset, self.pre, self.post)
+        if not null:
+            return
+        before, _ = sources.split_by_onset(frame["ts_ns"].to_numpy(), onset, self.pre)
+        earlier = frame[before]
+        pseudo = pseudo_onset(earlier["ts_ns"].to_numpy(), self.null_split)
+        if pseudo is not None:
+            chance[name] = scorer(earlier, pseudo, None, None)
 
     def _metric_scores(self, metrics, onset, pre, post) -> pd.Series:
         return sources.metric_deviation_scores(

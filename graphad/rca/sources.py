@@ -31,6 +31,7 @@ import pandas as pd
 
 from graphad.exceptions import GraphadInputError, SchemaError
 from graphad.graph.rules import NodeRule, resolve_node_rule
+from graphad.ingest.parents import parent_rows_of
 
 __all__ = [
     "split_by_onset",
@@ -228,17 +229,7 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
     )
     rule = resolve_node_rule(node_rule)
     trace_codes, _ = pd.factorize(spans["trace_id"].astype(str).to_numpy(dtype=object))
-    ids = np.concatenate(
-        [
-            spans["span_id"].astype(str).to_numpy(dtype=object),
-            spans["parent_id"].astype(str).to_numpy(dtype=object),
-        ]
-    )
-    id_codes, id_uniques = pd.factorize(ids)
     n = len(spans)
-    width = np.int64(len(id_uniques) + 1)
-    key = trace_codes.astype(np.int64) * width + id_codes[:n]
-    parent_key = trace_codes.astype(np.int64) * width + id_codes[n:]
     entity_codes, entities = pd.factorize(spans["service"].astype(str).to_numpy(dtype=object))
     node_names = np.asarray(rule(pd.Series(entities, dtype=object)).to_numpy(), dtype=object)
     nodes = node_names[entity_codes] if n else np.zeros(0, dtype=object)
@@ -257,9 +248,7 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
             "status": (spans["status"].to_numpy(dtype=np.int64) if "status" in spans else 0),
         }
     )
-    first = ~pd.Series(key).duplicated().to_numpy()  # duplicate ids: the first is the parent
-    found = pd.Index(key[first]).get_indexer(parent_key)
-    position = np.where(found >= 0, np.flatnonzero(first)[np.maximum(found, 0)], -1)
+    position = parent_rows_of(spans)  # duplicate ids: the first is the parent
     position = np.where(position == np.arange(n), -1, position)  # a span is not its parent
     has_parent = position >= 0
     parent_pos = np.where(has_parent, position, 0)
@@ -294,6 +283,16 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
     return table
 
 
+def _parts(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``[n]`` side of each row: 0 before, 1 after, -1 neither."""
+    return np.where(before, 0, np.where(after, 1, -1))
+
+
+def _share_variance(pooled, n0, n1):
+    """Variance of the difference of two shares (pooled share ``pooled``, sizes ``n0, n1``)."""
+    return pooled * (1 - pooled) * (1 / np.maximum(n0, 1) + 1 / np.maximum(n1, 1))
+
+
 def _shift_scores(
     values: pd.Series,
     keys: pd.DataFrame,
@@ -308,7 +307,7 @@ def _shift_scores(
     """
     frame = keys.copy()
     frame["v"] = np.log1p(np.maximum(values.to_numpy(dtype=float), 0.0))
-    frame["part"] = np.where(before, 0, np.where(after, 1, -1))
+    frame["part"] = _parts(before, after)
     frame = frame[(frame["part"] >= 0) & np.isfinite(frame["v"])]
     cols = list(keys.columns)
     grouped = frame.groupby(cols + ["part"], sort=False)["v"]
@@ -543,7 +542,7 @@ def span_structure_scores(
         raise GraphadInputError(
             f"Could not resolve '{statistic}' among choices ['relative', 'z']", field="statistic"
         )
-    part = np.where(before, 0, np.where(after, 1, -1))
+    part = _parts(before, after)
     frame = table.assign(part=part)
     frame = frame[frame["part"] >= 0]
     spans_per = _sides(frame.groupby(["node", "operation", "part"]).size().unstack(fill_value=0))
@@ -570,7 +569,7 @@ def span_structure_scores(
     if len(entries) and r0 > 0 and r1 > 0:
         p0, p1 = entries[0] / r0, entries[1] / r1
         pooled = (entries[0] + entries[1]) / (r0 + r1)
-        var = pooled * (1 - pooled) * (1 / r0 + 1 / r1)
+        var = _share_variance(pooled, r0, r1)
         ok = (entries[0] + entries[1]) >= min_count
         share = _change(p0.to_numpy(), p1.to_numpy(), var.to_numpy(), statistic)
         scores.append(pd.Series(np.where(ok, share, 0.0), index=entries.index.get_level_values(0)))
@@ -624,7 +623,7 @@ def span_error_scores(
         parent = table["parent_row"].to_numpy()
         failing_child = status & (parent >= 0)
         own[parent[failing_child]] = False  # the error came from below
-    part = np.where(before, 0, np.where(after, 1, -1))
+    part = _parts(before, after)
     frame = pd.DataFrame(
         {"node": table["node"], "operation": table["operation"], "own": own, "part": part}
     )
@@ -636,7 +635,7 @@ def span_error_scores(
     e0, e1 = errors[0].to_numpy(dtype=float), errors[1].to_numpy(dtype=float)
     p0, p1 = e0 / np.maximum(n0, 1), e1 / np.maximum(n1, 1)
     pooled = (e0 + e1) / np.maximum(n0 + n1, 1)
-    var = pooled * (1 - pooled) * (1 / np.maximum(n0, 1) + 1 / np.maximum(n1, 1))
+    var = _share_variance(pooled, n0, n1)
     z = np.maximum(p1 - p0, 0.0) / np.sqrt(np.maximum(var, _EPS))
     ok = (n0 >= min_count) & (n1 >= min_count)
     scores = pd.Series(np.where(ok, z, 0.0), index=spans.index.get_level_values(0))

@@ -223,9 +223,11 @@ def _graph_of(view: CaseView, graph) -> nx.DiGraph:
         return view.graph
     if len(view.spans):
         table = sources.span_table(view.spans)
-        calls = table[(table["parent_node"] != "") & (table["parent_node"] != table["node"])]
+        parents = table["parent_node"].to_numpy(dtype=object)
+        nodes = table["node"].to_numpy(dtype=object)
+        calls = (parents != "") & (parents != nodes)
         g = nx.DiGraph()
-        g.add_edges_from(set(zip(calls["parent_node"], calls["node"], strict=False)))
+        g.add_edges_from(set(zip(parents[calls], nodes[calls], strict=True)))
         return g
     return view.graph
 
@@ -612,6 +614,7 @@ class MultiSourceRanker(BaseRanker):
         gap_attribution: ``"explain"`` or ``"median"`` (:func:`sources.span_gap_scores`).
         structure_statistic: ``"z"`` or ``"relative"``
             (:func:`sources.span_structure_scores`).
+        log_statistic: ``"z"`` or ``"relative"`` (:func:`sources.log_scores`).
         null_split: Where the pseudo-onset splits the data before the onset (quantile of
             its times, :func:`pseudo_onset`).
         onset, node_rule: See :class:`BaseRanker`.
@@ -630,6 +633,7 @@ class MultiSourceRanker(BaseRanker):
         metric_floor: float = 0.05,
         gap_attribution: str = "explain",
         structure_statistic: str = "z",
+        log_statistic: str = "z",
         null_split: float = 0.5,
         onset: str | int = "given",
         node_rule: str = "service",
@@ -645,6 +649,7 @@ class MultiSourceRanker(BaseRanker):
         self.normalize = normalize
         self.gap_attribution = gap_attribution
         self.structure_statistic = structure_statistic
+        self.log_statistic = log_statistic
 
     def fit(self, reference=None) -> MultiSourceRanker:
         """Keep a fault-free reference (spans, logs) and pre-compute its span table.
@@ -738,6 +743,7 @@ class MultiSourceRanker(BaseRanker):
             reference=ref_logs if ref_logs is not None and len(ref_logs) else None,
             pre_ns=pre,
             post_ns=post,
+            statistic=self.log_statistic,
         )
 
     def _span_evidence(self, spans, onset, null, out, chance) -> None:

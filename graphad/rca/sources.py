@@ -19,7 +19,8 @@ Span evidence is decomposed so that a change is charged to the node that causes 
   ``(child node, child operation)`` it makes -- early returns and exceptions change what a
   node calls, charged to the calling node; the mix of entry operations counts too.
 
-Log evidence is the relative change of each node's template mix and log volume.
+Log evidence is the change of each node's template mix and of its share of the log
+volume.
 """
 
 from __future__ import annotations
@@ -112,15 +113,12 @@ def _centre_scale(values: np.ndarray, scaler: str) -> tuple[np.ndarray, np.ndarr
         raise GraphadInputError(
             f"Could not resolve '{scaler}' among choices ['robust', 'standard']", field="scaler"
         )
+    if scaler == "robust":  # pandas skips NaN per column, vectorised (numpy's nan* loop)
+        q25, centre, q75 = pd.DataFrame(values).quantile([0.25, 0.5, 0.75]).to_numpy()
+        return centre, q75 - q25
     with warnings.catch_warnings():  # all-NaN columns are handled by the caller
         warnings.simplefilter("ignore", RuntimeWarning)
-        if scaler == "robust":
-            centre = np.nanmedian(values, axis=0)
-            scale = np.nanpercentile(values, 75, axis=0) - np.nanpercentile(values, 25, axis=0)
-        else:
-            centre = np.nanmean(values, axis=0)
-            scale = np.nanstd(values, axis=0)
-    return centre, scale
+        return np.nanmean(values, axis=0), np.nanstd(values, axis=0)
 
 
 def metric_deviation_scores(
@@ -213,7 +211,7 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
         client span of another node with this span as its only child; ``is_client``
         marks such client spans, and spans whose ``kind`` says ``client`` or
         ``producer``: their time is spent waiting on another node even when the callee's
-        span is missing).
+        span is missing). The four name columns are categoricals.
 
     Example:
         >>> s = pd.DataFrame({"trace_id": "t", "span_id": ["1", "2", "3"],
@@ -228,21 +226,20 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
         spans, ("trace_id", "span_id", "parent_id", "service", "start_ns", "duration_ns"), "spans"
     )
     rule = resolve_node_rule(node_rule)
-    trace_codes, _ = pd.factorize(spans["trace_id"].astype(str).to_numpy(dtype=object))
+    trace_codes, _ = _factorize_text(spans["trace_id"])
     n = len(spans)
-    entity_codes, entities = pd.factorize(spans["service"].astype(str).to_numpy(dtype=object))
+    entity_codes, entities = _factorize_text(spans["service"])
     node_names = np.asarray(rule(pd.Series(entities, dtype=object)).to_numpy(), dtype=object)
-    nodes = node_names[entity_codes] if n else np.zeros(0, dtype=object)
-    operations = (
-        spans["operation"].astype(str).to_numpy(dtype=object)
-        if "operation" in spans
-        else np.full(n, "", dtype=object)
+    node_of_entity, node_uniques = pd.factorize(node_names)
+    node_codes, node_categories = _codes_with_blank(node_of_entity[entity_codes], node_uniques)
+    operation_codes, operation_categories = _codes_with_blank(
+        *_factorize_text(spans["operation"] if "operation" in spans else pd.Series([""] * n))
     )
     table = pd.DataFrame(
         {
             "trace_id": trace_codes,
-            "node": nodes,
-            "operation": operations,
+            "node": pd.Categorical.from_codes(node_codes, node_categories),
+            "operation": pd.Categorical.from_codes(operation_codes, operation_categories),
             "start_ns": spans["start_ns"].to_numpy(dtype=np.int64),
             "duration_ns": spans["duration_ns"].to_numpy(dtype=np.int64),
             "status": (spans["status"].to_numpy(dtype=np.int64) if "status" in spans else 0),
@@ -252,10 +249,13 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
     position = np.where(position == np.arange(n), -1, position)  # a span is not its parent
     has_parent = position >= 0
     parent_pos = np.where(has_parent, position, 0)
-    table["parent_node"] = np.where(has_parent, nodes[parent_pos] if n else nodes, "")
-    table["parent_operation"] = np.where(
-        has_parent, operations[parent_pos] if n else operations, ""
-    )
+    for column, codes, categories in (
+        ("parent_node", node_codes, node_categories),
+        ("parent_operation", operation_codes, operation_categories),
+    ):
+        blank = len(categories) - 1  # "" is the last category
+        parent_codes = np.where(has_parent, codes[parent_pos] if n else codes, blank)
+        table[column] = pd.Categorical.from_codes(parent_codes, categories)
     n = len(table)
     child_time = (
         np.bincount(
@@ -268,7 +268,7 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
     table["self_ns"] = np.maximum(table["duration_ns"].to_numpy() - child_time, 0).astype(np.int64)
     table["n_children"] = n_children.astype(np.int64)
     parent_duration = table["duration_ns"].to_numpy()[parent_pos]
-    rpc = has_parent & (table["parent_node"].to_numpy() != table["node"].to_numpy())
+    rpc = has_parent & ((node_codes[parent_pos] if n else node_codes) != node_codes)
     rpc &= n_children[parent_pos] == 1 if n else rpc
     gap = np.where(rpc, parent_duration - table["duration_ns"].to_numpy(), np.nan)
     table["gap_ns"] = np.where(gap >= 0, gap, np.nan) if n else gap
@@ -281,6 +281,32 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
     table["is_client"] = is_client
     table["parent_row"] = np.where(has_parent, position, -1).astype(np.int64)
     return table
+
+
+_NAME_COLUMNS = ("node", "operation", "parent_node", "parent_operation")
+
+
+def _factorize_text(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and unique texts of a column (Arrow strings are encoded in place)."""
+    codes, uniques = pd.factorize(column.astype(str), use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+def _codes_with_blank(codes: np.ndarray, uniques) -> tuple[np.ndarray, pd.Index]:
+    """Category codes and categories with ``""`` (no parent) as the last category.
+
+    Categorical name columns let every group-by of the evidence skip hashing strings.
+    """
+    names = [str(u) for u in uniques]
+    if "" in names:  # keep "" last: move it there
+        blank = names.index("")
+        order = np.array([i for i in range(len(names)) if i != blank] + [blank])
+        remap = np.empty(len(names), dtype=np.int64)
+        remap[order] = np.arange(len(names))
+        return remap[np.asarray(codes, dtype=np.int64)], pd.Index(
+            [names[i] for i in order], dtype=object
+        )
+    return np.asarray(codes, dtype=np.int64), pd.Index([*names, ""], dtype=object)
 
 
 def _parts(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -745,10 +771,24 @@ def with_reference(
     if "parent_row" in ref.columns:  # the reference's rows move behind the case's
         rows = ref["parent_row"].to_numpy()
         ref = ref.assign(parent_row=np.where(rows >= 0, rows + len(table), -1))
-    table = pd.concat([table, ref], ignore_index=True)
+    table = _concat_tables(table, ref)
     before = np.concatenate([before, np.ones(len(ref), dtype=bool)])
     after = np.concatenate([after, np.zeros(len(ref), dtype=bool)])
     return table, before, after
+
+
+def _concat_tables(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Two span tables one after the other, name columns kept categorical."""
+    names = {
+        column: pd.api.types.union_categoricals([first[column], second[column]], ignore_order=True)
+        for column in _NAME_COLUMNS
+        if isinstance(first[column].dtype, pd.CategoricalDtype)
+        and isinstance(second[column].dtype, pd.CategoricalDtype)
+    }
+    table = pd.concat([first, second], ignore_index=True)
+    for column, values in names.items():
+        table[column] = values
+    return table
 
 
 # -------------------------------------------------------------------------------- logs
@@ -762,16 +802,27 @@ def log_scores(
     post_ns: int | None = None,
     min_count: int = 5,
     top: int = 3,
+    statistic: str = "z",
 ) -> pd.Series:
     """Per node: how much the mix and the volume of its log templates changed.
 
-    Like the call structure (:func:`span_structure_scores`), changes are relative, in
-    ``[0, 1]``, so a busy node is not favoured: for each node and template, the share of
-    the template among the node's log events before (``p0``) and after (``p1``) the
-    onset, ``|p1 - p0| / max(p0, p1)`` (a new error template or a vanished normal one
-    scores 1), and the node's log rate, ``|r1 - r0| / max(r0, r1)``. A node scores the
-    mean of its ``top`` largest changes; templates with fewer than ``min_count`` events
-    on both sides together are ignored.
+    Two changes per node, measured like the call structure
+    (:func:`span_structure_scores`):
+
+    * template mix: for each template of a node, its share among the node's log events
+      before (``p0``) and after (``p1``) the onset -- a new error template, or a normal
+      one that vanished;
+    * volume: the node's share of all log events of the system (a load change moves
+      every node alike and cancels out).
+
+    ``statistic="z"`` (default) measures each change by its significance, a
+    two-proportion z ``|p1 - p0| / sqrt(p (1 - p) (1/n0 + 1/n1))`` with the pooled share
+    ``p`` and the event counts ``n`` of each side, so that a new template seen thousands of
+    times counts more than one seen twice; ``"relative"`` uses ``|p1 - p0| / max(p0,
+    p1)`` in ``[0, 1]``.
+
+    A node scores the mean of its ``top`` largest changes; templates
+    with fewer than ``min_count`` events on both sides together are ignored.
 
     Args:
         logs: Canonical log events ``ts_ns, node, template, count``.
@@ -782,18 +833,23 @@ def log_scores(
         post_ns: Clip the post-onset period to this long.
         min_count: Events a template needs.
         top: Number of largest changes averaged per node.
+        statistic: ``"z"`` or ``"relative"``.
 
     Returns:
-        Node scores in ``[0, 1]`` (empty when there are no logs on one side).
+        Node scores (empty when there are no logs on one side).
 
     Example:
         >>> lg = pd.DataFrame({"ts_ns": [0, 1, 2, 10, 11], "node": ["a"] * 5,
         ...                    "template": ["ok", "ok", "ok", "ok", "error <*>"],
         ...                    "count": [3, 3, 3, 3, 6]})
         >>> log_scores(lg, onset_ns=10, node_rule=None, pre_ns=10, post_ns=10,
-        ...            top=1).round(2).to_dict()
+        ...            top=1, statistic="relative").round(2).to_dict()
         {'a': 1.0}
     """
+    if statistic not in ("z", "relative"):
+        raise GraphadInputError(
+            f"Could not resolve '{statistic}' among choices ['relative', 'z']", field="statistic"
+        )
     _check_columns(logs, ("ts_ns", "node", "template", "count"), "logs")
     rule = resolve_node_rule(node_rule)
     frame = logs.assign(node=rule(logs["node"].astype(str)).to_numpy())
@@ -813,18 +869,25 @@ def log_scores(
     c0, c1 = c0.reindex(index, fill_value=0.0), c1.reindex(index, fill_value=0.0)
     n0 = c0.groupby(level="node").transform("sum")
     n1 = c1.groupby(level="node").transform("sum")
-    p0 = c0 / np.maximum(n0, _EPS)
-    p1 = c1 / np.maximum(n1, _EPS)
-    share = ((p1 - p0).abs() / np.maximum(np.maximum(p0, p1), _EPS)).where(
-        (c0 + c1) >= min_count, 0.0
-    )
-    r0 = c0.groupby(level="node").sum() / _log_period(ref["ts_ns"].to_numpy(), pre_ns)
-    r1 = c1.groupby(level="node").sum() / _log_period(post["ts_ns"].to_numpy(), post_ns)
-    volume = (r1 - r0).abs() / np.maximum(np.maximum(r0, r1), _EPS)
-    every = pd.concat([pd.Series(share.to_numpy(), index=share.index.get_level_values(0)), volume])
+    share = _share_change(c0, c1, n0, n1, statistic).where((c0 + c1) >= min_count, 0.0)
+    owner = share.index.get_level_values("node")
+    v0 = c0.groupby(level="node").sum()
+    v1 = c1.groupby(level="node").sum()
+    volume = _share_change(v0, v1, v0.sum(), v1.sum(), statistic)
+    every = pd.concat([pd.Series(share.to_numpy(), index=owner), volume])
     return every.groupby(level=0).apply(
         lambda v: float(np.sort(v.to_numpy())[::-1][:top].sum() / top)
     )
+
+
+def _share_change(c0, c1, n0, n1, statistic: str):
+    """Change of a share ``c / n`` between two sides, as a z statistic or relative."""
+    p0 = c0 / np.maximum(n0, _EPS)
+    p1 = c1 / np.maximum(n1, _EPS)
+    if statistic == "z":
+        pooled = (c0 + c1) / np.maximum(n0 + n1, _EPS)
+        return _change(p0, p1, _share_variance(pooled, n0, n1), "z")
+    return (p1 - p0).abs() / np.maximum(np.maximum(p0, p1), _EPS)
 
 
 def _log_period(ts: np.ndarray, clip: int | None) -> float:

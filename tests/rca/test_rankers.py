@@ -194,3 +194,16 @@ def test_multi_source_ranks_simulated_faults_first(fault_type, seed):
     result = MultiSourceRanker().rank(blind_case(system.case))
     assert result.nodes[0] == system.case.root_cause
     assert set(result.extra["chance_level"]) >= {"metric", "latency", "gap"}
+
+
+@pytest.mark.parametrize("seed", [4, 5])  # the relative change of the first release fails
+def test_log_source_alone_finds_simulated_error_fault(seed):
+    # Callers log their callee's failures too; the significance of a template change
+    # (a frequent new error template) still points at the service where errors start.
+    system = make_microservice_system(
+        5, duration="40min", fault_type="errors", traces_per_step=4, random_state=seed
+    )
+    weights = dict.fromkeys(["metric", "latency", "gap", "structure", "error"], 0.0)
+    result = MultiSourceRanker(weights=weights).rank(blind_case(system.case))
+    assert result.nodes[0] == system.case.root_cause
+    assert result.extra["sources"]["log"][system.case.root_cause] > 0

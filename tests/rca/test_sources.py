@@ -136,8 +136,8 @@ def test_structure_z_ignores_a_large_change_on_few_spans():
     assert z.idxmax() == "web"  # 10 % change on 400 spans
 
 
-def test_log_rate_change():
-    logs = pd.DataFrame(
+def _two_logs():
+    return pd.DataFrame(
         {
             "ts_ns": [0, 10, 20, 100, 110, 0, 100],
             "node": ["a-7d9f8b6c5d-xxxxx"] * 5 + ["b-0", "b-0"],
@@ -145,11 +145,45 @@ def test_log_rate_change():
             "count": [2, 2, 2, 6, 6, 10, 10],
         }
     )
-    scores = log_scores(logs, onset_ns=100, pre_ns=100, post_ns=100, top=1)
-    # a: "ok" share 1 -> 0.5 (0.5), "boom" new (1.0), rate 6 -> 12 per 100 s (0.5)
-    assert scores.to_dict() == {"a": 1.0, "b": 0.0}
-    mean = log_scores(logs, onset_ns=100, pre_ns=100, post_ns=100, top=3)
-    assert mean["a"] == pytest.approx((1.0 + 0.5 + 0.5) / 3)
+
+
+def test_log_changes_as_z():
+    # a: 6 events before (all "ok"), 12 after (6 "ok", 6 "boom"); b: 10 "ok" each side.
+    # "ok" share of a 1 -> 0.5, pooled 12/18: z = 0.5 / sqrt(2/9 * (1/6 + 1/12)) = 2.1213;
+    # "boom" 0 -> 0.5, pooled 6/18: the same z. Volume = share of all events:
+    # a 6/16 -> 12/22, b 10/16 -> 10/22, pooled 18/38 and 20/38 (the same variance):
+    # z = (12/22 - 6/16) / sqrt(18/38 * 20/38 * (1/16 + 1/22)) = 1.0390 for both.
+    scores = log_scores(_two_logs(), onset_ns=100, pre_ns=100, post_ns=100, top=1)
+    assert scores["a"] == pytest.approx(0.5 / np.sqrt(2 / 9 * (1 / 6 + 1 / 12)))
+    assert scores["b"] == pytest.approx(
+        (12 / 22 - 6 / 16) / np.sqrt(18 / 38 * 20 / 38 * (1 / 16 + 1 / 22))
+    )
+    mean = log_scores(_two_logs(), onset_ns=100, pre_ns=100, post_ns=100, top=3)
+    assert mean["a"] == pytest.approx((2 * scores["a"] + scores["b"]) / 3)
+
+
+def test_log_changes_relative():
+    scores = log_scores(
+        _two_logs(), onset_ns=100, pre_ns=100, post_ns=100, top=1, statistic="relative"
+    )
+    # a: "ok" share 1 -> 0.5 (0.5), "boom" new (1.0); volume share 6/16 -> 12/22
+    assert scores["a"] == 1.0
+    assert scores["b"] == pytest.approx((10 / 16 - 10 / 22) / (10 / 16))
+    with pytest.raises(GraphadInputError, match="statistic"):
+        log_scores(_two_logs(), onset_ns=100, statistic="share")
+
+
+def test_log_z_prefers_a_frequent_new_template():
+    # The same relative change (a new template, half of the events after the onset) on
+    # 4 events and on 400: only the z statistic tells them apart.
+    rows = []
+    for node, n in (("rare", 4), ("busy", 400)):
+        rows += [(0, node, "ok", n), (100, node, "ok", n // 2), (100, node, "error <*>", n // 2)]
+    logs = pd.DataFrame(rows, columns=["ts_ns", "node", "template", "count"])
+    relative = log_scores(logs, 100, node_rule=None, top=1, statistic="relative", min_count=1)
+    assert relative["rare"] == relative["busy"] == 1.0
+    z = log_scores(logs, 100, node_rule=None, top=1, min_count=1)
+    assert z["busy"] > 5 * z["rare"]
 
 
 def test_missing_columns():
@@ -267,3 +301,20 @@ def test_declared_client_spans_are_not_self_time():
         False,
         False,
     ]
+
+
+def test_span_table_names_are_categories_kept_through_the_reference():
+    spans = _spans()
+    spans.loc[4, "operation"] = ""  # an unnamed operation is a name like any other
+    table = span_table(spans, node_rule=None)
+    names = ["node", "operation", "parent_node", "parent_operation"]
+    assert all(isinstance(table[c].dtype, pd.CategoricalDtype) for c in names)
+    assert table["operation"].tolist() == ["GET", "api.Get", "api.Get", "db.Q", ""]
+    assert table["parent_operation"].tolist() == ["", "GET", "api.Get", "GET", "db.Q"]
+    other = _spans().assign(service=["web", "web", "cache", "web", "db"])
+    reference = span_table(other, node_rule=None)
+    mask = np.ones(len(table), dtype=bool)
+    full, _, _ = with_reference(table, mask, ~mask, reference)
+    assert all(isinstance(full[c].dtype, pd.CategoricalDtype) for c in names)
+    assert full["node"].tolist() == table["node"].tolist() + reference["node"].tolist()
+    assert set(full["node"].cat.categories) == {"web", "api", "db", "cache", ""}

@@ -319,6 +319,14 @@ def _share_variance(pooled, n0, n1):
     return pooled * (1 - pooled) * (1 / np.maximum(n0, 1) + 1 / np.maximum(n1, 1))
 
 
+def _share_change(c0, c1, n0, n1, statistic: str):
+    """Change of a share ``c / n`` between two sides (:func:`_change`: z or relative)."""
+    p0 = c0 / np.maximum(n0, _EPS)
+    p1 = c1 / np.maximum(n1, _EPS)
+    pooled = (c0 + c1) / np.maximum(n0 + n1, _EPS)
+    return _change(p0, p1, _share_variance(pooled, n0, n1), statistic)
+
+
 def _shift_scores(
     values: pd.Series,
     keys: pd.DataFrame,
@@ -593,18 +601,19 @@ def span_structure_scores(
     entries = _sides(roots.groupby(["node", "operation", "part"]).size().unstack(fill_value=0))
     r0, r1 = float(entries[0].sum()), float(entries[1].sum())
     if len(entries) and r0 > 0 and r1 > 0:
-        p0, p1 = entries[0] / r0, entries[1] / r1
-        pooled = (entries[0] + entries[1]) / (r0 + r1)
-        var = _share_variance(pooled, r0, r1)
+        share = _share_change(entries[0], entries[1], r0, r1, statistic).to_numpy()
         ok = (entries[0] + entries[1]) >= min_count
-        share = _change(p0.to_numpy(), p1.to_numpy(), var.to_numpy(), statistic)
         scores.append(pd.Series(np.where(ok, share, 0.0), index=entries.index.get_level_values(0)))
     if not scores:
         return pd.Series(dtype=float)
-    every = pd.concat(scores)
+    return _mean_of_top(pd.concat(scores), top)
+
+
+def _mean_of_top(changes: pd.Series, top: int) -> pd.Series:
+    """Per node (index level 0): the mean of its ``top`` largest changes."""
     if top <= 1:
-        return every.groupby(level=0).max()
-    return every.groupby(level=0).apply(
+        return changes.groupby(level=0).max()
+    return changes.groupby(level=0).apply(
         lambda v: float(np.sort(v.to_numpy())[::-1][:top].sum() / top)
     )
 
@@ -870,28 +879,10 @@ def log_scores(
     n0 = c0.groupby(level="node").transform("sum")
     n1 = c1.groupby(level="node").transform("sum")
     share = _share_change(c0, c1, n0, n1, statistic).where((c0 + c1) >= min_count, 0.0)
-    owner = share.index.get_level_values("node")
     v0 = c0.groupby(level="node").sum()
     v1 = c1.groupby(level="node").sum()
     volume = _share_change(v0, v1, v0.sum(), v1.sum(), statistic)
-    every = pd.concat([pd.Series(share.to_numpy(), index=owner), volume])
-    return every.groupby(level=0).apply(
-        lambda v: float(np.sort(v.to_numpy())[::-1][:top].sum() / top)
+    every = pd.concat(
+        [pd.Series(share.to_numpy(), index=share.index.get_level_values("node")), volume]
     )
-
-
-def _share_change(c0, c1, n0, n1, statistic: str):
-    """Change of a share ``c / n`` between two sides, as a z statistic or relative."""
-    p0 = c0 / np.maximum(n0, _EPS)
-    p1 = c1 / np.maximum(n1, _EPS)
-    if statistic == "z":
-        pooled = (c0 + c1) / np.maximum(n0 + n1, _EPS)
-        return _change(p0, p1, _share_variance(pooled, n0, n1), "z")
-    return (p1 - p0).abs() / np.maximum(np.maximum(p0, p1), _EPS)
-
-
-def _log_period(ts: np.ndarray, clip: int | None) -> float:
-    span = float(ts.max() - ts.min()) / 1e9 if len(ts) else 0.0
-    if clip is not None:
-        span = max(span, float(clip) / 1e9)
-    return max(span, 1.0)
+    return _mean_of_top(every, top)

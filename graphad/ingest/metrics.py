@@ -37,7 +37,12 @@ from graphad.ingest.io import (
     read_table,
 )
 from graphad.ingest.report import IngestReport
-from graphad.ingest.schema import METRIC_COLUMNS, rename_columns, validate_metrics
+from graphad.ingest.schema import (
+    METRIC_COLUMNS,
+    rename_columns,
+    require_column,
+    validate_metrics,
+)
 from graphad.ingest.time import TimeUnit, to_ns
 
 __all__ = [
@@ -177,14 +182,7 @@ def _file_stem(path: PathLike) -> str:
 
 def _find_time_column(frame: pd.DataFrame, given: str | None, source: str) -> str:
     if given is not None:
-        if given not in frame.columns:
-            raise SchemaError(
-                f"time column '{given}' not found",
-                source=source,
-                field=given,
-                expected=f"a column named '{given}'",
-                found=f"columns {list(map(str, frame.columns))}",
-            )
+        require_column(frame, given, f"time column '{given}'", source)
         return given
     lowered = {str(c).lower(): c for c in frame.columns}
     for candidate in TIME_COLUMN_NAMES:
@@ -319,14 +317,7 @@ def wide_to_long(
     time_col = _find_time_column(frame, time_column, source)
     skip = {time_col, *exclude}
     if node_column is not None:
-        if node_column not in frame.columns:
-            raise SchemaError(
-                f"node column '{node_column}' not found",
-                source=source,
-                field=node_column,
-                expected=f"a column named '{node_column}'",
-                found=f"columns {list(map(str, frame.columns))}",
-            )
+        require_column(frame, node_column, f"node column '{node_column}'", source)
         skip.add(node_column)
     missing = [c for c in exclude if c not in frame.columns]
     if missing:

@@ -51,6 +51,7 @@ __all__ = [
     "normalize_metrics",
     "normalize_logs",
     "check_mapped_columns",
+    "require_column",
     "rename_columns",
     "empty_spans",
     "empty_metrics",
@@ -490,14 +491,26 @@ def check_mapped_columns(
         source: Name of the input for messages.
     """
     for canonical, user in (columns or {}).items():
-        if user not in frame.columns:
-            raise SchemaError(
-                f"mapped column '{user}' (for '{canonical}') not found",
-                source=source,
-                field=user,
-                expected=f"a column named '{user}'",
-                found=f"columns {list(map(str, frame.columns))}",
-            )
+        require_column(frame, user, f"mapped column '{user}' (for '{canonical}')", source)
+
+
+def require_column(frame: pd.DataFrame, column: str, description: str, source: str) -> None:
+    """Raise :class:`SchemaError` (``"<description> not found"``) unless ``frame`` has ``column``.
+
+    Args:
+        frame: The user's table.
+        column: The column it must have.
+        description: How the message names it, e.g. ``"time column 'ts'"``.
+        source: Name of the input for messages.
+    """
+    if column not in frame.columns:
+        raise SchemaError(
+            f"{description} not found",
+            source=source,
+            field=column,
+            expected=f"a column named '{column}'",
+            found=f"columns {list(map(str, frame.columns))}",
+        )
 
 
 def rename_columns(

@@ -41,7 +41,7 @@ MAIN = {
     "graphad": lambda: MultiSourceRanker(),
 }
 
-_SPAN = ("latency", "gap", "structure")
+_SPAN = ("latency", "gap", "structure", "truncation")
 _MIN = 60_000_000_000
 _EVIDENCE: dict = {}
 
@@ -93,6 +93,15 @@ def ablations() -> dict:
     )
     rows["structure: relative change, not z"] = lambda: _SharedEvidence(
         structure_statistic="relative"
+    )
+    rows["truncation: chance level not floored at 1"] = lambda: _SharedEvidence(
+        min_levels={"truncation": 0.0}
+    )
+    rows["no chance-level floor for z sources"] = lambda: _SharedEvidence(
+        min_levels=dict.fromkeys(("structure", "error", "truncation", "log"), 0.0)
+    )
+    rows["chance-level floor for truncation only"] = lambda: _SharedEvidence(
+        min_levels=dict.fromkeys(("structure", "error", "log"), 0.0)
     )
     rows["reference: last 5 min before the onset only"] = lambda: _SharedEvidence(pre=5 * _MIN)
     rows["+ propagation 0.3"] = lambda: _SharedEvidence(propagation=0.3)

@@ -23,7 +23,7 @@ from graphad.eval.bench import format_table, run_rca_benchmark
 from graphad.rca import BaroRanker, MultiSourceRanker, NSigmaRanker
 
 KINDS = ("cpu", "latency", "errors", "memory")
-SOURCES = ("metric", "latency", "gap", "structure", "error", "log")
+SOURCES = ("metric", "latency", "gap", "structure", "error", "truncation", "log")
 
 
 def only(source: str, **options) -> MultiSourceRanker:

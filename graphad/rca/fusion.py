@@ -9,8 +9,11 @@ The rule (documented in ``benchmarks/RESULTS_rca.md`` and ablated there):
    reaches by chance. A source's scores become ``u = log1p(s / max(null))``: how many
    times above its own chance level a node stands, with diminishing returns, so sources
    with different units (robust z of a metric, shift of a latency, a Poisson z of call
-   counts) can be added without hand-set weights. A source without a usable null (no
-   pre-onset data, or a null of 0) falls back to (2);
+   counts) can be added without hand-set weights. Sources whose scores are z
+   statistics (standard-error units) take a chance level of at least 1 (``min_levels``):
+   a one-sided share test is exactly 0 for most patterns in fault-free data, and a
+   level near 0 would make any blip look infinitely significant. Any other source
+   without a usable null (no pre-onset data, or a null of 0) falls back to (2);
 2. **robust normalisation across nodes** (``method="robust"``):
    ``u = max(0, (s - median(s)) / (1.4826 * MAD(s) + eps * median(s) + eps))``, i.e. how
    many robust standard deviations a node stands out from the other nodes *in that
@@ -71,15 +74,19 @@ def normalize_scores(scores: pd.Series, method: str = "robust", cap: float = 10.
     return ((values - median) / scale).clip(lower=0.0, upper=cap)
 
 
-def calibrate_scores(scores: pd.Series, null: pd.Series | None, cap: float = 10.0) -> pd.Series:
-    """Scores in units of their chance level: ``log1p(s / max(null))``.
+def calibrate_scores(
+    scores: pd.Series, null: pd.Series | None, cap: float = 10.0, min_level: float = 0.0
+) -> pd.Series:
+    """Scores in units of their chance level: ``log1p(s / max(max(null), min_level))``.
 
     Args:
         scores: Node scores of one source.
         null: The same source's node scores at a pseudo-onset in fault-free data. When
-            absent, empty or all zero, the robust normalisation across nodes is used
-            instead (``log1p`` of :func:`normalize_scores`).
+            absent, empty or all zero and ``min_level`` is 0, the robust normalisation
+            across nodes is used instead (``log1p`` of :func:`normalize_scores`).
         cap: Cap of that fallback.
+        min_level: Lowest chance level. For a source whose scores are z statistics
+            (standard-error units) a level below 1 is noise, not a chance level.
 
     Returns:
         Calibrated scores, same index.
@@ -88,10 +95,13 @@ def calibrate_scores(scores: pd.Series, null: pd.Series | None, cap: float = 10.
         >>> s = pd.Series({"a": 1.0, "b": 12.0})
         >>> calibrate_scores(s, pd.Series({"a": 2.0, "b": 3.0})).round(3).to_dict()
         {'a': 0.288, 'b': 1.609}
+        >>> calibrate_scores(s, pd.Series({"a": 0.0, "b": 0.1}), min_level=1.0).round(3).to_dict()
+        {'a': 0.693, 'b': 2.565}
     """
     values = scores.astype(float).fillna(0.0).clip(lower=0.0)
     level = float(null.astype(float).fillna(0.0).max()) if null is not None and len(null) else 0.0
-    if not np.isfinite(level) or level <= 0:
+    level = max(level if np.isfinite(level) else 0.0, min_level)
+    if level <= 0:
         return np.log1p(normalize_scores(values, "robust", cap))
     return np.log1p(values / level)
 
@@ -105,6 +115,7 @@ def fuse_scores(
     cap: float = 10.0,
     nodes: list[str] | None = None,
     null: Mapping[str, pd.Series] | None = None,
+    min_levels: Mapping[str, float] | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Combine per-source node scores (see the module docstring for the rule).
 
@@ -118,6 +129,8 @@ def fuse_scores(
         nodes: All candidate nodes (missing scores count as 0); default: the union.
         null: Source name -> node scores at a pseudo-onset in fault-free data (for
             ``method="null"``).
+        min_levels: Source name -> lowest chance level (``min_level`` of
+            :func:`calibrate_scores`; default 0).
 
     Returns:
         ``(fused, table)``: fused node scores sorted best first, and the normalised
@@ -145,7 +158,8 @@ def fuse_scores(
     for name, series in present.items():
         values = series.reindex(index).fillna(0.0)
         if method == "null":
-            scaled = calibrate_scores(values, (null or {}).get(name), cap)
+            floor = float((min_levels or {}).get(name, 0.0))
+            scaled = calibrate_scores(values, (null or {}).get(name), cap, floor)
         else:
             scaled = normalize_scores(values, method, cap)
         table[name] = scaled * float(weights.get(name, 1.0))

@@ -41,6 +41,7 @@ __all__ = [
     "explain_paths",
     "RANKERS",
     "DEFAULT_WEIGHTS",
+    "DEFAULT_MIN_LEVELS",
     "pseudo_onset",
     "register_ranker",
     "get_ranker",
@@ -557,8 +558,13 @@ DEFAULT_WEIGHTS = {
     "gap": 1.0,
     "structure": 1.0,
     "error": 1.0,
+    "truncation": 1.0,
     "log": 1.0,
 }
+
+#: Lowest chance level of the sources whose scores are z statistics (standard-error
+#: units; :func:`graphad.rca.fusion.calibrate_scores`).
+DEFAULT_MIN_LEVELS = {"structure": 1.0, "error": 1.0, "truncation": 1.0, "log": 1.0}
 
 
 def pseudo_onset(times: np.ndarray, split: float = 0.5) -> int | None:
@@ -591,7 +597,8 @@ class MultiSourceRanker(BaseRanker):
     on the pre-onset period), span self-time shifts, RPC network-gap shifts (each edge's
     shift attributed to the end that explains it), call-structure changes (Welch z of
     fan-out, z of the entry share), the rate of errors that start at a service (where
-    spans carry a status), and log-template changes. Each source is calibrated against
+    spans carry a status), requests that stop early right after calling a service
+    (truncation), and log-template changes. Each source is calibrated against
     its own chance level -- the same evidence computed at a pseudo-onset in the middle
     of the fault-free data before the onset -- and the sources are summed with
     ``weights`` (:func:`graphad.rca.fusion.fuse_scores`); the result can be blended with
@@ -602,8 +609,8 @@ class MultiSourceRanker(BaseRanker):
     :meth:`fit` is added to the pre-onset spans and logs as reference.
 
     Args:
-        weights: Source -> weight (``metric, latency, gap, structure, error, log``); missing
-            names take :data:`DEFAULT_WEIGHTS`.
+        weights: Source -> weight (``metric, latency, gap, structure, error,
+            truncation, log``); missing names take :data:`DEFAULT_WEIGHTS`.
         propagation: Weight of the random-walk rank in the final score.
         pre: Reference period before the onset (ns), ``None`` = all.
         post: Period after the onset (ns).
@@ -617,6 +624,8 @@ class MultiSourceRanker(BaseRanker):
         log_statistic: ``"z"`` or ``"relative"`` (:func:`sources.log_scores`).
         null_split: Where the pseudo-onset splits the data before the onset (quantile of
             its times, :func:`pseudo_onset`).
+        min_levels: Source -> lowest chance level; missing names take
+            :data:`DEFAULT_MIN_LEVELS` (1 for the z-statistic sources).
         onset, node_rule: See :class:`BaseRanker`.
     """
 
@@ -635,11 +644,13 @@ class MultiSourceRanker(BaseRanker):
         structure_statistic: str = "z",
         log_statistic: str = "z",
         null_split: float = 0.5,
+        min_levels: Mapping[str, float] | None = None,
         onset: str | int = "given",
         node_rule: str = "service",
     ) -> None:
         super().__init__(onset, node_rule)
         self.null_split = null_split
+        self.min_levels = min_levels
         self.metric_floor = metric_floor
         self.weights = weights
         self.propagation = propagation
@@ -783,6 +794,7 @@ class MultiSourceRanker(BaseRanker):
             how=self.fusion,
             nodes=view.nodes or None,
             null=null,
+            min_levels=dict(DEFAULT_MIN_LEVELS, **(self.min_levels or {})),
         )
         extra = {
             "sources": {k: table[k].round(4).to_dict() for k in table.columns},

@@ -17,7 +17,10 @@ Span evidence is decomposed so that a change is charged to the node that causes 
   its incident edges, so the node whose every edge is slowed wins over its callers;
 * **call structure**: for every span, the number of child calls of each
   ``(child node, child operation)`` it makes -- early returns and exceptions change what a
-  node calls, charged to the calling node; the mix of entry operations counts too.
+  node calls, charged to the calling node; the mix of entry operations counts too;
+* **truncation**: a request that stops early (a span making fewer calls than its
+  operation usually makes) stopped at its *last* call -- an error or a timeout of the
+  callee ends the caller's work there -- so the node called last is charged.
 
 Log evidence is the change of each node's template mix and of its share of the log
 volume.
@@ -42,6 +45,7 @@ __all__ = [
     "span_gap_scores",
     "span_structure_scores",
     "span_error_scores",
+    "span_truncation_scores",
     "span_scores",
     "span_scores_from_table",
     "with_reference",
@@ -49,6 +53,9 @@ __all__ = [
 ]
 
 _EPS = 1e-9
+
+#: The evidence :func:`span_scores` returns.
+SPAN_SOURCES = ("latency", "gap", "structure", "error", "truncation")
 
 
 def _check_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -677,6 +684,110 @@ def span_error_scores(
     return scores.groupby(level=0).max()
 
 
+def _callee_nodes(table: pd.DataFrame) -> np.ndarray:
+    """``[n]`` node code each span calls.
+
+    Its own node, or, for a span with a child on another node (an RPC client span), that
+    child's node.
+    """
+    nodes = table["node"].cat.codes.to_numpy()
+    parent = table["parent_row"].to_numpy()
+    child = np.nonzero(parent >= 0)[0]
+    remote = child[nodes[child] != nodes[parent[child]]]
+    callee = nodes.copy()
+    callee[parent[remote]] = nodes[remote]
+    return callee
+
+
+def _last_children(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the spans with children and, for each, the row of its last-started child."""
+    parent = table["parent_row"].to_numpy()
+    child = np.nonzero(parent >= 0)[0]
+    order = np.lexsort((table["start_ns"].to_numpy()[child], parent[child]))
+    child = child[order]
+    last = np.r_[parent[child][1:] != parent[child][:-1], True] if len(child) else []
+    return parent[child][last], child[last]
+
+
+def span_truncation_scores(
+    table: pd.DataFrame,
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    min_count: int = 5,
+) -> pd.Series:
+    """Per node: how much more often requests stop early right after calling it.
+
+    A span is *truncated* when it makes fewer calls than the median of its ``(node,
+    operation)`` before the onset; its last-started child says where it stopped, and
+    the node that child calls (the child's own node, or for an RPC client span the node
+    of its server span) is charged -- an error or a timeout of a callee ends the
+    caller's work there, which the structure source charges to the caller itself
+    (:func:`span_structure_scores`); the two compete and the other sources decide.
+    Spans carry no status in many trace exports, so this is how failing callees are
+    seen without one. Per ``(node, operation)`` of the caller and callee node, the share
+    of the caller's spans (those with children) truncated after calling it, ``p0``
+    before and ``p1`` after, gives the one-sided two-proportion z
+    ``max(0, p1 - p0) / sqrt(p (1 - p) (1/n0 + 1/n1))`` with the pooled share ``p``; a
+    node scores its largest.
+
+    Needs the ``parent_row`` column of :func:`span_table`.
+
+    Args:
+        table: :func:`span_table` output.
+        before: ``[n]`` mask of the reference spans.
+        after: ``[n]`` mask of the post-onset spans.
+        min_count: Caller spans a pattern needs on both sides.
+
+    Returns:
+        Node scores (empty without parent links).
+
+    Example:
+        >>> t = pd.DataFrame({"node": pd.Categorical(["web", "web", "db", "cache"] * 2),
+        ...                   "operation": pd.Categorical(["get"] * 8),
+        ...                   "start_ns": [0, 1, 2, 3] * 2,
+        ...                   "n_children": [3, 0, 0, 0, 2, 0, 0, 0],
+        ...                   "parent_row": [-1, 0, 0, 0, -1, 4, 4, -1]})
+        >>> side = np.arange(8) < 4  # before: web calls db, then cache; after: stops at db
+        >>> span_truncation_scores(t, side, ~side, min_count=1).round(3).to_dict()
+        {'db': 1.414}
+    """
+    if "parent_row" not in table.columns or not len(table):
+        return pd.Series(dtype=float)
+    callers, last = _last_children(table)
+    part = _parts(before, after)[callers]
+    keep = part >= 0
+    callers, last, part = callers[keep], last[keep], part[keep]
+    calls = pd.DataFrame(
+        {
+            "node": table["node"].cat.codes.to_numpy()[callers],
+            "operation": table["operation"].cat.codes.to_numpy()[callers],
+            "callee": _callee_nodes(table)[last],
+            "n_children": table["n_children"].to_numpy()[callers],
+            "part": part,
+        }
+    )
+    usual = calls[calls["part"] == 0].groupby(["node", "operation"])["n_children"].median()
+    usual = usual.rename("usual").reset_index()
+    calls = calls.merge(usual, on=["node", "operation"], how="left")
+    spans = _sides(calls.groupby(["node", "operation", "part"]).size().unstack(fill_value=0))
+    truncated = calls[calls["n_children"] < calls["usual"]]
+    keys = ["node", "operation", "callee", "part"]
+    stops = _sides(truncated.groupby(keys).size().unstack(fill_value=0))
+    if not len(stops):
+        return pd.Series(dtype=float)
+    n = spans.reindex(stops.index.droplevel(2), fill_value=0)
+    n0, n1 = n[0].to_numpy(dtype=float), n[1].to_numpy(dtype=float)
+    c0, c1 = stops[0].to_numpy(dtype=float), stops[1].to_numpy(dtype=float)
+    pooled = (c0 + c1) / np.maximum(n0 + n1, 1)
+    rise = np.maximum(c1 / np.maximum(n1, 1) - c0 / np.maximum(n0, 1), 0.0)
+    z = rise / np.sqrt(np.maximum(_share_variance(pooled, n0, n1), _EPS))
+    ok = (n0 >= min_count) & (n1 >= min_count)
+    names = table["node"].cat.categories[stops.index.get_level_values("callee")]
+    scores = pd.Series(np.where(ok, z, 0.0), index=names)
+    return scores[scores.index != ""].groupby(level=0).max()
+
+
 def span_scores_from_table(
     table: pd.DataFrame,
     before: np.ndarray,
@@ -686,7 +797,7 @@ def span_scores_from_table(
     gap_attribution: str = "explain",
     structure_statistic: str = "z",
 ) -> dict[str, pd.Series]:
-    """``{"latency", "gap", "structure", "error"}`` node scores of a span-table split.
+    """``{"latency", "gap", "structure", "error", "truncation"}`` scores of a table split.
 
     Args:
         table: :func:`span_table` output (the case's spans, plus any reference rows).
@@ -708,6 +819,7 @@ def span_scores_from_table(
             table, before, after, min_count=min_count, statistic=structure_statistic
         ),
         "error": span_error_scores(table, before, after, min_count=min_count),
+        "truncation": span_truncation_scores(table, before, after, min_count=min_count),
     }
 
 
@@ -723,7 +835,7 @@ def span_scores(
     gap_attribution: str = "explain",
     structure_statistic: str = "z",
 ) -> dict[str, pd.Series]:
-    """All span evidence: ``{"latency", "gap", "structure", "error"}`` node scores.
+    """All span evidence: ``{"latency", "gap", "structure", "error", "truncation"}``.
 
     Args:
         spans: Canonical spans around the onset.
@@ -741,7 +853,7 @@ def span_scores(
         A dict of node-score series (empty series when there are no spans).
     """
     if not len(spans):
-        return {k: pd.Series(dtype=float) for k in ("latency", "gap", "structure", "error")}
+        return {k: pd.Series(dtype=float) for k in SPAN_SOURCES}
     table = span_table(spans, node_rule)
     before, after = split_by_onset(table["start_ns"].to_numpy(), onset_ns, pre_ns, post_ns)
     table, before, after = with_reference(table, before, after, reference, node_rule)

@@ -13,6 +13,7 @@ from graphad.rca.sources import (
     span_gap_scores,
     span_structure_scores,
     span_table,
+    span_truncation_scores,
     with_reference,
 )
 
@@ -318,3 +319,66 @@ def test_span_table_names_are_categories_kept_through_the_reference():
     assert all(isinstance(full[c].dtype, pd.CategoricalDtype) for c in names)
     assert full["node"].tolist() == table["node"].tolist() + reference["node"].tolist()
     assert set(full["node"].cat.categories) == {"web", "api", "db", "cache", ""}
+
+
+def _requests(side: int, count: int, stop_after_api: int) -> list[tuple]:
+    """``count`` web requests calling api then db; the first ``stop_after_api`` stop
+    after the api call (the db call never happens)."""
+    rows = []
+    for i in range(count):
+        t = f"{side}-{i}"
+        start = side * 1_000 + i * 10
+        rows += [
+            (t, f"{t}r", "", "web", "GET", start, 9),
+            (t, f"{t}a", f"{t}r", "web", "api.Get", start + 1, 3),
+            (t, f"{t}as", f"{t}a", "api", "api.Get", start + 2, 1),
+        ]
+        if i >= stop_after_api:
+            rows += [
+                (t, f"{t}d", f"{t}r", "web", "db.Q", start + 5, 3),
+                (t, f"{t}ds", f"{t}d", "db", "db.Q", start + 6, 1),
+            ]
+    return rows
+
+
+def test_truncation_charges_the_callee_where_requests_stop():
+    rows = _requests(0, 10, 0) + _requests(1, 10, 6)
+    columns = ["trace_id", "span_id", "parent_id", "service", "operation"]
+    spans = pd.DataFrame(rows, columns=[*columns, "start_ns", "duration_ns"])
+    table = span_table(spans, node_rule=None)
+    before = table["start_ns"].to_numpy() < 1_000
+    scores = span_truncation_scores(table, before, ~before)
+    # (web, GET) stops after calling api in 0/10 requests before, 6/10 after; pooled .3:
+    # .6 / sqrt(.3 * .7 * (1/10 + 1/10))
+    assert scores["api"] == pytest.approx(0.6 / np.sqrt(0.21 * 0.2))
+    assert set(scores.index) == {"api"}
+    # the structure source charges the caller for the vanished db calls
+    assert span_structure_scores(table, before, ~before).idxmax() == "web"
+    assert span_truncation_scores(table.drop(columns="parent_row"), before, ~before).empty
+
+
+def test_truncation_needs_fewer_calls_than_usual():
+    # every request calls api only, before and after: a complete request, not a truncated one
+    rows = _requests(0, 10, 10) + _requests(1, 10, 10)
+    columns = ["trace_id", "span_id", "parent_id", "service", "operation"]
+    spans = pd.DataFrame(rows, columns=[*columns, "start_ns", "duration_ns"])
+    table = span_table(spans, node_rule=None)
+    before = table["start_ns"].to_numpy() < 1_000
+    assert span_truncation_scores(table, before, ~before).empty
+
+
+def test_chance_level_floor_of_z_sources():
+    # a one-sided z source whose null is 0: without a floor a blip of .1 would take the
+    # robust fallback's cap; with the floor of one standard error it stays small
+    blip = pd.Series({"a": 0.1, "b": 0.0, "c": 0.0})
+    _, table = fuse_scores({"z": blip}, method="null", null={"z": pd.Series({"a": 0.0})})
+    assert table.loc["a", "z"] == pytest.approx(np.log1p(10.0))
+    _, table = fuse_scores(
+        {"z": blip}, method="null", null={"z": pd.Series({"a": 0.0})}, min_levels={"z": 1.0}
+    )
+    assert table.loc["a", "z"] == pytest.approx(np.log1p(0.1))
+    # a null above the floor is the chance level as before
+    _, table = fuse_scores(
+        {"z": blip}, method="null", null={"z": pd.Series({"a": 4.0})}, min_levels={"z": 1.0}
+    )
+    assert table.loc["a", "z"] == pytest.approx(np.log1p(0.1 / 4.0))

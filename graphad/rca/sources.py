@@ -502,9 +502,9 @@ def _sides(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fanout_variance(
-    calls: pd.DataFrame,
-    keys: list[str],
-    index: pd.MultiIndex,
+    parent_row: np.ndarray | None,
+    pattern: np.ndarray,
+    side: np.ndarray,
     m0: np.ndarray,
     m1: np.ndarray,
     n0: np.ndarray,
@@ -512,23 +512,32 @@ def _fanout_variance(
 ) -> np.ndarray:
     """Variance of ``m1 - m0`` for each fan-out pattern (Welch, or Poisson without rows).
 
-    With a ``parent_row`` column, the variance of the number of calls per parent span
+    With the calls' ``parent_row``, the variance of the number of calls per parent span
     is measured on each side (spans without such a call count as 0), floored at
     ``1 / (n0 + n1)`` (as if one span made one call more) so that a pattern that never
-    varied cannot divide by zero; without it, calls are taken as Poisson, ``m (1/n0 +
-    1/n1)`` with the pooled mean ``m``.
+    varied cannot divide by zero; without it (``None``), calls are taken as Poisson,
+    ``m (1/n0 + 1/n1)`` with the pooled mean ``m``.
+
+    Args:
+        parent_row: ``[c]`` parent row of each call, or None.
+        pattern: ``[c]`` pattern index of each call (into ``m0`` ...).
+        side: ``[c]`` 0 before, 1 after.
+        m0, m1, n0, n1: ``[p]`` mean calls per parent span and parent span counts.
     """
     n0, n1 = np.maximum(n0, 1), np.maximum(n1, 1)
-    if "parent_row" not in calls.columns:
+    if parent_row is None:
         pooled = (m0 * n0 + m1 * n1) / (n0 + n1)
         return pooled * (1 / n0 + 1 / n1)
-    per_span = calls.groupby(["parent_row", *keys]).size().rename("c").reset_index()
-    per_span["c2"] = per_span["c"].astype(float) ** 2
-    squares = _sides(per_span.groupby(keys)["c2"].sum().unstack(fill_value=0.0))
-    squares = squares.reindex(index, fill_value=0.0)
+    n_patterns = len(m0)
+    # one integer per (parent span, pattern, side): its count is that span's calls
+    key = (parent_row.astype(np.int64) * n_patterns + pattern) * 2 + side
+    keys, calls_per_span = np.unique(key, return_counts=True)
+    squares = np.bincount(
+        keys % (2 * n_patterns), weights=calls_per_span.astype(float) ** 2, minlength=2 * n_patterns
+    ).reshape(n_patterns, 2)
     floor = 1.0 / (n0 + n1)
-    v0 = np.maximum(squares[0].to_numpy(dtype=float) / n0 - m0**2, floor)
-    v1 = np.maximum(squares[1].to_numpy(dtype=float) / n1 - m1**2, floor)
+    v0 = np.maximum(squares[:, 0] / n0 - m0**2, floor)
+    v1 = np.maximum(squares[:, 1] / n1 - m1**2, floor)
     return v0 / n0 + v1 / n1
 
 
@@ -584,27 +593,33 @@ def span_structure_scores(
             f"Could not resolve '{statistic}' among choices ['relative', 'z']", field="statistic"
         )
     part = _parts(before, after)
-    frame = table.assign(part=part)
-    frame = frame[frame["part"] >= 0]
+    names = ["node", "operation", "parent_node", "parent_operation"]
+    columns = [*names, "parent_row"] if "parent_row" in table.columns else names
+    frame = table[columns].assign(part=part)[part >= 0]
     spans_per = _sides(frame.groupby(["node", "operation", "part"]).size().unstack(fill_value=0))
     totals = spans_per.sum(axis=0)
     if totals[0] == 0 or totals[1] == 0:
         return pd.Series(dtype=float)
     scores = []
-    calls = frame[frame["parent_node"] != ""]
-    keys = ["parent_node", "parent_operation", "node", "operation", "part"]
-    child = _sides(calls.groupby(keys).size().unstack(fill_value=0))
-    if len(child):
-        n_parent = spans_per.reindex(child.index.droplevel([2, 3]))
+    is_call = (frame["parent_node"] != "").to_numpy()
+    calls = frame[is_call]
+    if len(calls):
+        grouped = calls.groupby(["parent_node", "parent_operation", "node", "operation"])
+        pattern = grouped.ngroup().to_numpy()
+        index = grouped.size().index
+        side = calls["part"].to_numpy()
+        counts = np.bincount(pattern * 2 + side, minlength=2 * len(index)).reshape(-1, 2)
+        n_parent = spans_per.reindex(index.droplevel([2, 3]))
         n0 = n_parent[0].to_numpy(dtype=float)
         n1 = n_parent[1].to_numpy(dtype=float)
-        c0, c1 = child[0].to_numpy(dtype=float), child[1].to_numpy(dtype=float)
-        m0, m1 = c0 / np.maximum(n0, 1), c1 / np.maximum(n1, 1)
-        var = _fanout_variance(calls, keys, child.index, m0, m1, n0, n1)
+        m0 = counts[:, 0] / np.maximum(n0, 1)
+        m1 = counts[:, 1] / np.maximum(n1, 1)
+        rows = calls["parent_row"].to_numpy() if "parent_row" in calls.columns else None
+        var = _fanout_variance(rows, pattern, side, m0, m1, n0, n1)
         ok = (n0 >= min_count) & (n1 >= min_count)
         change = _change(m0, m1, var, statistic)
-        scores.append(pd.Series(np.where(ok, change, 0.0), index=child.index.get_level_values(0)))
-    roots = frame[frame["parent_node"] == ""]
+        scores.append(pd.Series(np.where(ok, change, 0.0), index=index.get_level_values(0)))
+    roots = frame[~is_call]
     entries = _sides(roots.groupby(["node", "operation", "part"]).size().unstack(fill_value=0))
     r0, r1 = float(entries[0].sum()), float(entries[1].sum())
     if len(entries) and r0 > 0 and r1 > 0:

@@ -182,6 +182,42 @@ def test_generic_case_frames(ts_root):
     assert isinstance(case.call_graph, nx.DiGraph)
 
 
+def test_plain_text_log_lines_of_java_services(ts_root):
+    """TrainTicket-style lines: docker's ``log`` field is the text itself (no inner JSON);
+    the text is kept (each line counted as ``json_field_missing``) and Drain3 masks the
+    clock, ids and UUIDs, so two lines of one statement share a template."""
+    lines = [
+        "10:05:40.424 INFO  o.s.OrderServiceImpl#120 TraceID: 3f2a9c01d4e5b6a7 SpanID: 0a1b2c3d "
+        "[getOrderById][Get Order By ID Success][OrderId: 5d0e1f2a-77aa-4c1b-9e8d-0123456789ab]",
+        "10:05:51.007 INFO  o.s.OrderServiceImpl#120 TraceID: 9e8d7c6b5a4f3e2d SpanID: 4e5f6a7b "
+        "[getOrderById][Get Order By ID Success][OrderId: 00aa11bb-2233-4c1b-9e8d-fedcba987654]",
+        "10:05:52.101 ERROR o.s.OrderServiceImpl#131 TraceID: 1111aaaa2222bbbb SpanID: 5e6f7a8b "
+        "[getOrderById][Get Order By ID Fail][Order Not Found, OrderId: "
+        "00aa11bb-2233-4c1b-9e8d-fedcba987654]",
+    ]
+    pod = PODS["ts-order-service"]
+    logs = pd.DataFrame(
+        {
+            "Timestamp": ["x"] * 3,
+            "TimeUnixNano": [(ONSET + 10 + i) * 10**9 for i in range(3)],
+            "Node": ["10.0.0.1"] * 3,
+            "PodName": [pod] * 3,
+            "Container": ["server"] * 3,
+            "TraceID": ["t"] * 3,
+            "SpanID": ["s"] * 3,
+            "Log": [json.dumps({"log": line + "\n", "stream": "stdout"}) for line in lines],
+        }
+    )
+    logs.to_csv(ts_root / "rca_data" / DAY / "log" / "10_06_log.csv", index=False)
+    case = Nezha(ts_root).case("2023-01-29T10:05:30", sources=("logs",))
+    assert case.report.counts["json_field_missing"] == 3
+    templates = case.logs.groupby("template")["count"].sum()
+    assert sorted(templates.tolist()) == [1, 2]
+    success = templates.idxmax()
+    assert "Get Order By ID Success" in success and "<UUID>" in success
+    assert "3f2a9c01d4e5b6a7" not in success and "10:05:40" not in success
+
+
 def test_sources_and_time_window(ts_root):
     data = Nezha(ts_root)
     case = data.case("2023-01-29T10:05:30", before="1min", after="30s", sources=("spans",))

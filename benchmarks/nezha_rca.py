@@ -103,6 +103,9 @@ def ablations() -> dict:
     rows["chance-level floor for truncation only"] = lambda: _SharedEvidence(
         min_levels=dict.fromkeys(("structure", "error", "log"), 0.0)
     )
+    rows["post: only the first 3 min after the onset (until 2026-11-23 01:36)"] = lambda: (
+        _SharedEvidence(post=3 * _MIN)
+    )
     rows["reference: last 5 min before the onset only"] = lambda: _SharedEvidence(pre=5 * _MIN)
     rows["+ propagation 0.3"] = lambda: _SharedEvidence(propagation=0.3)
     rows["+ propagation 0.6"] = lambda: _SharedEvidence(propagation=0.6)

@@ -613,7 +613,8 @@ class MultiSourceRanker(BaseRanker):
             truncation, log``); missing names take :data:`DEFAULT_WEIGHTS`.
         propagation: Weight of the random-walk rank in the final score.
         pre: Reference period before the onset (ns), ``None`` = all.
-        post: Period after the onset (ns).
+        post: Period after the onset (ns), ``None`` = all (a slow fault such as a memory
+            leak may need minutes to show).
         fusion: ``"sum"`` or ``"max"``.
         normalize: Per-source scaling: ``"null"`` (calibration against the pseudo-onset
             evidence), or ``"robust"``, ``"max"``, ``"rank"`` across nodes.
@@ -636,7 +637,7 @@ class MultiSourceRanker(BaseRanker):
         weights: Mapping[str, float] | None = None,
         propagation: float = 0.0,
         pre: int | None = None,
-        post: int | None = 3 * _MIN,
+        post: int | None = None,
         fusion: str = "sum",
         normalize: str = "null",
         metric_floor: float = 0.05,

@@ -522,7 +522,13 @@ def _fanout_variance(
         parent_row: ``[c]`` parent row of each call, or None.
         pattern: ``[c]`` pattern index of each call (into ``m0`` ...).
         side: ``[c]`` 0 before, 1 after.
-        m0, m1, n0, n1: ``[p]`` mean calls per parent span and parent span counts.
+        m0: ``[p]`` mean calls per parent span before.
+        m1: ``[p]`` mean calls per parent span after.
+        n0: ``[p]`` parent spans before.
+        n1: ``[p]`` parent spans after.
+
+    Returns:
+        ``[p]`` variance of ``m1 - m0``.
     """
     n0, n1 = np.maximum(n0, 1), np.maximum(n1, 1)
     if parent_row is None:

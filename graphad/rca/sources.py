@@ -705,13 +705,23 @@ def span_error_scores(
     return scores.groupby(level=0).max()
 
 
-def _callee_nodes(table: pd.DataFrame) -> np.ndarray:
+def _name_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and names of a name column.
+
+    The column is categorical (as :func:`span_table` makes it) or plain text.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), column.cat.categories
+    codes, names = pd.factorize(column)
+    return codes, pd.Index(names)
+
+
+def _callee_nodes(nodes: np.ndarray, table: pd.DataFrame) -> np.ndarray:
     """``[n]`` node code each span calls.
 
     Its own node, or, for a span with a child on another node (an RPC client span), that
     child's node.
     """
-    nodes = table["node"].cat.codes.to_numpy()
     parent = table["parent_row"].to_numpy()
     child = np.nonzero(parent >= 0)[0]
     remote = child[nodes[child] != nodes[parent[child]]]
@@ -764,8 +774,7 @@ def span_truncation_scores(
         Node scores (empty without parent links).
 
     Example:
-        >>> t = pd.DataFrame({"node": pd.Categorical(["web", "web", "db", "cache"] * 2),
-        ...                   "operation": pd.Categorical(["get"] * 8),
+        >>> t = pd.DataFrame({"node": ["web", "web", "db", "cache"] * 2, "operation": "get",
         ...                   "start_ns": [0, 1, 2, 3] * 2,
         ...                   "n_children": [3, 0, 0, 0, 2, 0, 0, 0],
         ...                   "parent_row": [-1, 0, 0, 0, -1, 4, 4, -1]})
@@ -779,11 +788,12 @@ def span_truncation_scores(
     part = _parts(before, after)[callers]
     keep = part >= 0
     callers, last, part = callers[keep], last[keep], part[keep]
+    nodes, names = _name_codes(table["node"])
     calls = pd.DataFrame(
         {
-            "node": table["node"].cat.codes.to_numpy()[callers],
-            "operation": table["operation"].cat.codes.to_numpy()[callers],
-            "callee": _callee_nodes(table)[last],
+            "node": nodes[callers],
+            "operation": _name_codes(table["operation"])[0][callers],
+            "callee": _callee_nodes(nodes, table)[last],
             "n_children": table["n_children"].to_numpy()[callers],
             "part": part,
         }
@@ -804,8 +814,8 @@ def span_truncation_scores(
     rise = np.maximum(c1 / np.maximum(n1, 1) - c0 / np.maximum(n0, 1), 0.0)
     z = rise / np.sqrt(np.maximum(_share_variance(pooled, n0, n1), _EPS))
     ok = (n0 >= min_count) & (n1 >= min_count)
-    names = table["node"].cat.categories[stops.index.get_level_values("callee")]
-    scores = pd.Series(np.where(ok, z, 0.0), index=names)
+    callee_names = names[stops.index.get_level_values("callee")]
+    scores = pd.Series(np.where(ok, z, 0.0), index=callee_names)
     return scores[scores.index != ""].groupby(level=0).max()
 
 

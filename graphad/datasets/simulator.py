@@ -42,6 +42,7 @@ from graphad.datasets.base import FaultCase
 from graphad.exceptions import GraphadInputError
 from graphad.graph.window import parse_duration
 from graphad.ingest.report import IngestReport
+from graphad.ingest.schema import SPAN_COLUMNS
 
 __all__ = [
     "SimulatedSystem",
@@ -413,16 +414,7 @@ def _spans_frame(
             trace = f"{rng.integers(0, 2**63):016x}{k:016x}"
             visit(services[0], float(times[t] + offsets[k]), t, trace, "")
             k += 1
-    columns = [
-        "trace_id",
-        "span_id",
-        "parent_id",
-        "service",
-        "operation",
-        "start_ns",
-        "duration_ns",
-        "status",
-    ]
+    columns = [c for c in SPAN_COLUMNS if c != "kind"]  # the canonical order of ``rows``
     frame = pd.DataFrame(rows, columns=columns)
     frame = frame.astype({c: object for c in columns[:5]})
     frame["start_ns"] = frame["start_ns"].astype(np.int64)

@@ -19,8 +19,10 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data
 
-from graphad.exceptions import GraphadInputError, ParseError, SchemaError
+from graphad.datasets.mts import binary_labels
+from graphad.exceptions import GraphadInputError, ParseError
 from graphad.ingest.logs import read_event_sequences
+from graphad.ingest.schema import require_columns
 
 __all__ = [
     "HDFSSessions",
@@ -132,32 +134,12 @@ def load_hdfs_labelled(
     name = f"robust_log_{split}.csv"
     path = _hdfs_dir(root, name) / name
     frame = pd.read_csv(path, dtype={"Sequence": str})
-    for column in ("Sequence", "label"):
-        if column not in frame.columns:
-            raise SchemaError(
-                "required field missing",
-                source=str(path),
-                field=column,
-                expected="columns ['Sequence', 'label']",
-                found=f"columns {list(frame.columns)}",
-            )
+    require_columns(frame, ("Sequence", "label"), str(path))
     sequences = [
         _parse_sequence(str(text).split(), str(path), i + 2)
         for i, text in enumerate(frame["Sequence"].fillna(""))
     ]
-    labels = pd.to_numeric(frame["label"], errors="coerce")
-    bad = ~labels.isin([0, 1]).to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise GraphadInputError(
-            "label is not 0 or 1",
-            source=str(path),
-            record=row + 2,
-            field="label",
-            expected="0 or 1",
-            found=repr(frame["label"].iloc[row]),
-        )
-    return sequences, labels.to_numpy().astype(np.int64)
+    return sequences, binary_labels(frame["label"], str(path), "label", first_record=2)
 
 
 def session_graph(sequence: Sequence[int], num_events: int, label: int | None = None) -> Data:

@@ -22,7 +22,7 @@ import pandas as pd
 from graphad.datasets.base import MTSEntity
 from graphad.exceptions import GraphadInputError, ParseError, SchemaError
 
-__all__ = ["MultivariateCSV", "read_interpretation", "natural_key"]
+__all__ = ["MultivariateCSV", "read_interpretation", "natural_key", "binary_labels"]
 
 _SUFFIXES = ("", ".gz", ".xz", ".bz2", ".zst", ".zip")
 _TRAIN = re.compile(r"^(?P<name>.+)_train\.csv(\.(gz|xz|bz2|zst|zip))?$")
@@ -215,7 +215,7 @@ class MultivariateCSV:
                 expected=f"a 0/1 column '{self.label_column}'",
                 found=f"columns {list(test_raw.columns)}",
             )
-        labels = _labels(test_raw[self.label_column], str(test_path), self.label_column)
+        labels = binary_labels(test_raw[self.label_column], str(test_path), self.label_column)
         test = _read_numeric(test_path, test_raw.drop(columns=[self.label_column]))
         if list(test.columns) != list(train.columns):
             raise SchemaError(
@@ -249,7 +249,19 @@ def _read_numeric(path: Path, frame: pd.DataFrame | None = None) -> pd.DataFrame
     return values.astype(np.float64)
 
 
-def _labels(series: pd.Series, source: str, column: str) -> np.ndarray:
+def binary_labels(series: pd.Series, source: str, column: str, first_record: int = 1) -> np.ndarray:
+    """A column of 0/1 labels as ``int64``, or :class:`GraphadInputError` naming the first
+    other value.
+
+    Args:
+        series: The label column.
+        source: Name of the input for messages.
+        column: The column's name, for messages.
+        first_record: Record number of the column's first row (2 for a CSV line count).
+
+    Returns:
+        ``[n]`` labels.
+    """
     values = pd.to_numeric(series, errors="coerce")
     bad = ~values.isin([0, 1]).to_numpy()
     if bad.any():
@@ -257,7 +269,7 @@ def _labels(series: pd.Series, source: str, column: str) -> np.ndarray:
         raise GraphadInputError(
             "label is not 0 or 1",
             source=source,
-            record=row + 1,
+            record=row + first_record,
             field=column,
             expected="0 or 1",
             found=repr(series.iloc[row]),

@@ -47,6 +47,7 @@ from graphad.graph.rules import NodeRule, resolve_node_rule
 from graphad.graph.vocab import NodeVocab
 from graphad.graph.window import WindowSpec
 from graphad.ingest.parents import parent_rows_of
+from graphad.ingest.schema import require_columns
 
 __all__ = ["build_dynamic_graph", "metric_node_name", "split_metric_node"]
 
@@ -108,15 +109,7 @@ def _check_frame(frame, required: Sequence[str], what: str) -> pd.DataFrame:
             expected="a canonical frame (see graphad.ingest.schema)",
             found=type(frame).__name__,
         )
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise SchemaError(
-            "required field missing",
-            source=what,
-            field=missing[0],
-            expected=f"columns {list(required)}",
-            found=f"columns {list(map(str, frame.columns))}",
-        )
+    require_columns(frame, required, what)
     return frame
 
 

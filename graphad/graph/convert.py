@@ -10,11 +10,12 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data
 
-from graphad.exceptions import GraphadInputError, SchemaError
+from graphad.exceptions import GraphadInputError
 from graphad.graph import features as feat
 from graphad.graph.rules import NodeRule, resolve_node_rule
 from graphad.graph.vocab import NodeVocab
 from graphad.ingest.parents import parent_rows_of
+from graphad.ingest.schema import require_columns
 
 __all__ = ["window_to_networkx", "call_graph"]
 
@@ -145,15 +146,7 @@ def call_graph(spans: pd.DataFrame, node_rule: str | NodeRule | None = None) -> 
         raise GraphadInputError(
             "spans must be a pandas DataFrame", source="spans", found=type(spans).__name__
         )
-    missing = [c for c in _SPAN_COLUMNS if c not in spans.columns]
-    if missing:
-        raise SchemaError(
-            "required field missing",
-            source="spans",
-            field=missing[0],
-            expected=f"columns {list(_SPAN_COLUMNS)}",
-            found=f"columns {list(map(str, spans.columns))}",
-        )
+    require_columns(spans, _SPAN_COLUMNS, "spans")
     codes, uniques = pd.factorize(spans["service"])
     names = resolve_node_rule(node_rule)(pd.Series(np.asarray(uniques, dtype=object)))
     vocab = sorted(set(names.astype(str)))

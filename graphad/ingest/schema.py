@@ -26,7 +26,7 @@ repaired as documented on each function and counted in the returned
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import product
 
 import numpy as np
@@ -52,6 +52,7 @@ __all__ = [
     "normalize_logs",
     "check_mapped_columns",
     "require_column",
+    "require_columns",
     "rename_columns",
     "empty_spans",
     "empty_metrics",
@@ -115,7 +116,15 @@ def empty_logs() -> pd.DataFrame:
     )
 
 
-def _require(frame: pd.DataFrame, columns, source: str) -> None:
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
+    """Raise :class:`SchemaError` (``"required field missing"``, naming the first absent
+    column) unless ``frame`` has every one of ``columns``.
+
+    Args:
+        frame: The table.
+        columns: The columns it must have.
+        source: Name of the input for messages.
+    """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise SchemaError(
@@ -238,7 +247,7 @@ def validate_spans(
         {'status_unknown': 2, 'negative_duration': 1}
 
     """
-    _require(frame, _REQUIRED_SPAN, source)
+    require_columns(frame, _REQUIRED_SPAN, source)
     report = IngestReport(source, n_records=len(frame))
     n = len(frame)
     trace_id = _as_str(frame, "trace_id", source, allow_empty=False)
@@ -393,7 +402,7 @@ def validate_metrics(
         ([False, True], {'non_finite_value': 1})
 
     """
-    _require(frame, METRIC_COLUMNS, source)
+    require_columns(frame, METRIC_COLUMNS, source)
     report = IngestReport(source, n_records=len(frame))
     values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
@@ -439,7 +448,7 @@ def validate_logs(
         ([1, 3], [1, 1], {'out_of_order': 1})
 
     """
-    _require(frame, ("ts_ns", "node", "template"), source)
+    require_columns(frame, ("ts_ns", "node", "template"), source)
     report = IngestReport(source, n_records=len(frame))
     count = (
         _as_int64(frame, "count", source)
@@ -569,7 +578,7 @@ def normalize_spans(
     if end_column is not None:
         columns["end_ns"] = end_column
     work = rename_columns(frame, columns, source)
-    _require(work, ("start_ns",), source)
+    require_columns(work, ("start_ns",), source)
     if time_unit == "auto" and pd.api.types.is_numeric_dtype(work["start_ns"]):
         # One unit for start, end and duration: the one the start times show.
         time_unit = infer_unit(work["start_ns"].to_numpy())
@@ -610,7 +619,7 @@ def normalize_metrics(
 
     """
     work = rename_columns(frame, columns, source)
-    _require(work, ("ts_ns",), source)
+    require_columns(work, ("ts_ns",), source)
     field = (columns or {}).get("ts_ns", "ts_ns")
     work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
     return validate_metrics(work, source)
@@ -636,7 +645,7 @@ def normalize_logs(
 
     """
     work = rename_columns(frame, columns, source)
-    _require(work, ("ts_ns",), source)
+    require_columns(work, ("ts_ns",), source)
     field = (columns or {}).get("ts_ns", "ts_ns")
     work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
     return validate_logs(work, source)

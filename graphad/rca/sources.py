@@ -33,9 +33,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from graphad.exceptions import GraphadInputError, SchemaError
+from graphad.exceptions import GraphadInputError
 from graphad.graph.rules import NodeRule, resolve_node_rule
 from graphad.ingest.parents import parent_rows_of
+from graphad.ingest.schema import require_columns
 
 __all__ = [
     "split_by_onset",
@@ -56,18 +57,6 @@ _EPS = 1e-9
 
 #: The evidence :func:`span_scores` returns.
 SPAN_SOURCES = ("latency", "gap", "structure", "error", "truncation")
-
-
-def _check_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise SchemaError(
-            f"the {what} frame lacks a required column",
-            source=what,
-            field=missing[0],
-            expected=f"columns {list(columns)}",
-            found=list(frame.columns),
-        )
 
 
 def split_by_onset(
@@ -174,7 +163,7 @@ def metric_deviation_scores(
         >>> metric_deviation_scores(m, onset_ns=3, node_rule=None).round(2).to_dict()
         {'a': 7.0, 'b': 2.0}
     """
-    _check_columns(metrics, ("ts_ns", "node", "metric", "value"), "metrics")
+    require_columns(metrics, ("ts_ns", "node", "metric", "value"), "metrics")
     rule = resolve_node_rule(node_rule)
     wide = _wide(metrics, rule)
     before, after = split_by_onset(wide.index.to_numpy(), onset_ns, pre_ns, post_ns)
@@ -229,7 +218,7 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
         >>> t[["node", "parent_node", "self_ns", "gap_ns"]].values.tolist()
         [['a', '', 50, nan], ['a', 'a', 10, nan], ['b', 'a', 40, 10.0]]
     """
-    _check_columns(
+    require_columns(
         spans, ("trace_id", "span_id", "parent_id", "service", "start_ns", "duration_ns"), "spans"
     )
     rule = resolve_node_rule(node_rule)
@@ -1002,7 +991,7 @@ def log_scores(
         raise GraphadInputError(
             f"Could not resolve '{statistic}' among choices ['relative', 'z']", field="statistic"
         )
-    _check_columns(logs, ("ts_ns", "node", "template", "count"), "logs")
+    require_columns(logs, ("ts_ns", "node", "template", "count"), "logs")
     rule = resolve_node_rule(node_rule)
     frame = logs.assign(node=rule(logs["node"].astype(str)).to_numpy())
     before, after = split_by_onset(frame["ts_ns"].to_numpy(), onset_ns, pre_ns, post_ns)

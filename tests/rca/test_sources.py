@@ -341,12 +341,18 @@ def _requests(side: int, count: int, stop_after_api: int) -> list[tuple]:
     return rows
 
 
-def test_truncation_charges_the_callee_where_requests_stop():
-    rows = _requests(0, 10, 0) + _requests(1, 10, 6)
+def _request_table(stop_before: int, stop_after: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Span table of 10 requests before (side 0) and 10 after (side 1), and the
+    before mask; ``stop_*`` requests of each side stop after the api call."""
+    rows = _requests(0, 10, stop_before) + _requests(1, 10, stop_after)
     columns = ["trace_id", "span_id", "parent_id", "service", "operation"]
     spans = pd.DataFrame(rows, columns=[*columns, "start_ns", "duration_ns"])
     table = span_table(spans, node_rule=None)
-    before = table["start_ns"].to_numpy() < 1_000
+    return table, table["start_ns"].to_numpy() < 1_000
+
+
+def test_truncation_charges_the_callee_where_requests_stop():
+    table, before = _request_table(0, 6)
     scores = span_truncation_scores(table, before, ~before)
     # (web, GET) stops after calling api in 0/10 requests before, 6/10 after; pooled .3:
     # .6 / sqrt(.3 * .7 * (1/10 + 1/10))
@@ -359,11 +365,7 @@ def test_truncation_charges_the_callee_where_requests_stop():
 
 def test_truncation_needs_fewer_calls_than_usual():
     # every request calls api only, before and after: a complete request, not a truncated one
-    rows = _requests(0, 10, 10) + _requests(1, 10, 10)
-    columns = ["trace_id", "span_id", "parent_id", "service", "operation"]
-    spans = pd.DataFrame(rows, columns=[*columns, "start_ns", "duration_ns"])
-    table = span_table(spans, node_rule=None)
-    before = table["start_ns"].to_numpy() < 1_000
+    table, before = _request_table(10, 10)
     assert span_truncation_scores(table, before, ~before).empty
 
 

@@ -208,8 +208,12 @@ def estimate_case_onset(view: CaseView, method: str = "auto") -> int | None:
 
 
 # ------------------------------------------------------------------------- propagation
-def _graph_of(view: CaseView, graph) -> nx.DiGraph:
-    """The dependency graph: argument > case call graph > spans > windows > none."""
+def _graph_of(view: CaseView, graph, node_rule: str | None = "service") -> nx.DiGraph:
+    """The dependency graph: argument > case call graph > spans > windows > none.
+
+    Call edges read from the spans name their nodes with ``node_rule``, the rule that
+    named ``view.nodes``.
+    """
     if graph is not None:
         if isinstance(graph, nx.DiGraph):
             return graph
@@ -223,7 +227,7 @@ def _graph_of(view: CaseView, graph) -> nx.DiGraph:
     if view.graph.number_of_edges():
         return view.graph
     if len(view.spans):
-        table = sources.span_table(view.spans)
+        table = sources.span_table(view.spans, node_rule)
         parents = table["parent_node"].to_numpy(dtype=object)
         nodes = table["node"].to_numpy(dtype=object)
         calls = (parents != "") & (parents != nodes)
@@ -412,7 +416,7 @@ class BaseRanker:
         scores = scores.sort_values(ascending=False, kind="stable")
         paths = None
         if graph is not None or view.graph.number_of_edges():
-            paths = explain_paths(scores, _graph_of(view, graph))
+            paths = explain_paths(scores, _graph_of(view, graph, self.node_rule))
         extra = dict(extra)
         extra["seconds"] = time.perf_counter() - start
         return RCAResult(
@@ -531,7 +535,7 @@ class PageRankRanker(_EvidenceRanker):
         self.implementation = implementation
 
     def _walk(self, scores: pd.Series, view: CaseView, graph) -> tuple[pd.Series, dict]:
-        g = _graph_of(view, graph)
+        g = _graph_of(view, graph, self.node_rule)
         ranked = propagation_scores(
             scores, g, alpha=self.alpha, rho=self.rho, implementation=self.implementation
         )

@@ -20,6 +20,7 @@ from graphad.rca import (
     ScoreRanker,
     propagation_scores,
 )
+from graphad.rca.rankers import _graph_of, as_case_view
 
 
 def _planted_scores(system):
@@ -183,6 +184,27 @@ def test_paths_explain_candidates():
     walk = PageRankRanker().rank(system.case, node_scores=scores, graph=system.call_graph)
     assert [root, caller] in walk.paths[root]
     assert walk.to_dict()["paths"] == walk.paths
+
+
+def test_call_graph_from_spans_uses_the_rankers_node_rule():
+    # no call graph given: the walk reads the call edges from the spans, and must name
+    # their ends like the candidates (pods here), or the walk has no edge among them
+    system = make_microservice_system(5, duration="40min", pod_names=True, random_state=1)
+    case = FaultCase(
+        case_id="pods",
+        system="",
+        onset_ns=system.case.onset_ns,
+        root_cause="",
+        fault_type="",
+        spans=system.spans,
+        metrics=system.metrics,
+    )
+    pods = set(system.spans["service"])
+    view = as_case_view(case, node_rule=None)
+    graph = _graph_of(view, None, node_rule=None)
+    assert set(view.nodes) == pods
+    assert graph.number_of_edges() and set(graph.nodes) <= pods
+    assert set(PageRankRanker(node_rule=None).rank(case).nodes) == pods
 
 
 @pytest.mark.parametrize("fault_type", ["cpu", "latency", "errors"])

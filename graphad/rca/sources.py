@@ -315,12 +315,23 @@ def _share_variance(pooled, n0, n1):
     return pooled * (1 - pooled) * (1 / np.maximum(n0, 1) + 1 / np.maximum(n1, 1))
 
 
-def _share_change(c0, c1, n0, n1, statistic: str):
-    """Change of a share ``c / n`` between two sides (:func:`_change`: z or relative)."""
+def _shares(c0, c1, n0, n1):
+    """Shares ``c / n`` of the two sides and the variance of their difference."""
     p0 = c0 / np.maximum(n0, _EPS)
     p1 = c1 / np.maximum(n1, _EPS)
     pooled = (c0 + c1) / np.maximum(n0 + n1, _EPS)
-    return _change(p0, p1, _share_variance(pooled, n0, n1), statistic)
+    return p0, p1, _share_variance(pooled, n0, n1)
+
+
+def _share_change(c0, c1, n0, n1, statistic: str):
+    """Change of a share ``c / n`` between two sides (:func:`_change`: z or relative)."""
+    return _change(*_shares(c0, c1, n0, n1), statistic)
+
+
+def _share_rise(c0, c1, n0, n1):
+    """Rise of a share ``c / n`` as a one-sided two-proportion z (0 when it fell)."""
+    p0, p1, var = _shares(c0, c1, n0, n1)
+    return np.maximum(p1 - p0, 0.0) / np.sqrt(np.maximum(var, _EPS))
 
 
 def _shift_scores(
@@ -685,10 +696,7 @@ def span_error_scores(
     errors = _sides(grouped.sum().unstack(fill_value=0))
     n0, n1 = spans[0].to_numpy(dtype=float), spans[1].to_numpy(dtype=float)
     e0, e1 = errors[0].to_numpy(dtype=float), errors[1].to_numpy(dtype=float)
-    p0, p1 = e0 / np.maximum(n0, 1), e1 / np.maximum(n1, 1)
-    pooled = (e0 + e1) / np.maximum(n0 + n1, 1)
-    var = _share_variance(pooled, n0, n1)
-    z = np.maximum(p1 - p0, 0.0) / np.sqrt(np.maximum(var, _EPS))
+    z = _share_rise(e0, e1, n0, n1)
     ok = (n0 >= min_count) & (n1 >= min_count)
     scores = pd.Series(np.where(ok, z, 0.0), index=spans.index.get_level_values(0))
     return scores.groupby(level=0).max()
@@ -799,9 +807,7 @@ def span_truncation_scores(
     n = spans.reindex(stops.index.droplevel(2), fill_value=0)
     n0, n1 = n[0].to_numpy(dtype=float), n[1].to_numpy(dtype=float)
     c0, c1 = stops[0].to_numpy(dtype=float), stops[1].to_numpy(dtype=float)
-    pooled = (c0 + c1) / np.maximum(n0 + n1, 1)
-    rise = np.maximum(c1 / np.maximum(n1, 1) - c0 / np.maximum(n0, 1), 0.0)
-    z = rise / np.sqrt(np.maximum(_share_variance(pooled, n0, n1), _EPS))
+    z = _share_rise(c0, c1, n0, n1)
     ok = (n0 >= min_count) & (n1 >= min_count)
     callee_names = names[stops.index.get_level_values("callee")]
     scores = pd.Series(np.where(ok, z, 0.0), index=callee_names)

@@ -46,6 +46,10 @@ _MIN = 60_000_000_000
 _EVIDENCE: dict = {}
 
 
+#: MultiSourceRanker arguments that act only after the evidence (fusion, re-ranking).
+_FUSION_PARAMS = ("weights", "propagation", "fusion", "normalize", "min_levels")
+
+
 class _SharedEvidence(MultiSourceRanker):
     """Rows that differ only in fusion share each case's evidence (computed once).
 
@@ -54,17 +58,8 @@ class _SharedEvidence(MultiSourceRanker):
     """
 
     def evidence_and_null(self, view, null=True):
-        key = (
-            view.case_id,
-            view.onset_ns,
-            null,
-            self.pre,
-            self.post,
-            self.metric_floor,
-            self.gap_attribution,
-            self.structure_statistic,
-            self.null_split,
-        )
+        evidence_params = {k: v for k, v in self.get_params().items() if k not in _FUSION_PARAMS}
+        key = (view.case_id, view.onset_ns, null, repr(sorted(evidence_params.items())))
         if key not in _EVIDENCE:
             _EVIDENCE[key] = super().evidence_and_null(view, null)
         return _EVIDENCE[key]

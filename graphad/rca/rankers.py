@@ -571,7 +571,7 @@ DEFAULT_WEIGHTS = {
 DEFAULT_MIN_LEVELS = {"structure": 1.0, "error": 1.0, "truncation": 1.0, "log": 1.0}
 
 
-def pseudo_onset(times: np.ndarray, split: float = 0.5) -> int | None:
+def pseudo_onset(times: np.ndarray, split: float = 0.5, min_side: int = 2) -> int | None:
     """A split point of a fault-free period: a quantile of its distinct times.
 
     Evidence computed at this point (the part before as reference, the part after as
@@ -580,18 +580,29 @@ def pseudo_onset(times: np.ndarray, split: float = 0.5) -> int | None:
     Args:
         times: ``[n]`` int64 ns times of the period.
         split: Quantile of the distinct times (0.5: the middle).
+        min_side: Distinct times needed on each side. A reference of one time has no
+            spread (its IQR and standard deviation are 0), so evidence against it says
+            nothing about chance: 2 is the least that does.
 
     Returns:
-        The pseudo-onset, or ``None`` when the period has fewer than two distinct times.
+        The pseudo-onset, or ``None`` when either side would have fewer than
+        ``min_side`` distinct times (the sources then fall back to the comparison
+        across nodes, see :func:`graphad.rca.fusion.calibrate_scores`).
 
     Example:
         >>> pseudo_onset(np.array([0, 10, 10, 20, 30]))
         15
+        >>> pseudo_onset(np.array([0, 60, 120])) is None  # 1 sample before, 2 after
+        True
     """
     distinct = np.unique(np.asarray(times, dtype=np.int64))
     if len(distinct) < 2:
         return None
-    return int(np.quantile(distinct, split))
+    point = int(np.quantile(distinct, split))
+    n_before = int(np.searchsorted(distinct, point))
+    if min(n_before, len(distinct) - n_before) < max(min_side, 1):
+        return None
+    return point
 
 
 class MultiSourceRanker(BaseRanker):

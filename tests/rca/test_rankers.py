@@ -20,7 +20,7 @@ from graphad.rca import (
     ScoreRanker,
     propagation_scores,
 )
-from graphad.rca.rankers import _graph_of, as_case_view
+from graphad.rca.rankers import _graph_of, as_case_view, pseudo_onset
 
 
 def _planted_scores(system):
@@ -216,6 +216,30 @@ def test_multi_source_ranks_simulated_faults_first(fault_type, seed):
     result = MultiSourceRanker().rank(blind_case(system.case))
     assert result.nodes[0] == system.case.root_cause
     assert set(result.extra["chance_level"]) >= {"metric", "latency", "gap"}
+
+
+def test_no_chance_level_from_a_one_sample_reference():
+    # two metric samples before the onset: a pseudo-onset would leave one sample as the
+    # reference (IQR 0), so the metric source gets no chance level; the spans, with
+    # many distinct times on both sides, still do
+    system = make_microservice_system(5, duration="40min", fault_type="cpu", random_state=1)
+    case = blind_case(system.case)
+    times = np.unique(case.metrics["ts_ns"])
+    first = times[times < case.onset_ns][-2]
+    metrics = case.metrics[case.metrics["ts_ns"] >= first]
+    case = FaultCase(
+        case_id=case.case_id,
+        system=case.system,
+        onset_ns=case.onset_ns,
+        root_cause="",
+        fault_type="",
+        spans=case.spans,
+        metrics=metrics,
+    )
+    levels = MultiSourceRanker().rank(case).extra["chance_level"]
+    assert "metric" not in levels and "latency" in levels
+    assert pseudo_onset(np.array([0, 60, 120])) is None
+    assert pseudo_onset(np.array([0, 60, 120, 180])) == 90
 
 
 @pytest.mark.parametrize("seed", [4, 5])  # the relative change of the first release fails

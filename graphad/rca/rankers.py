@@ -72,6 +72,16 @@ class CaseView:
     window_end: np.ndarray | None = None
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     case_id: str | None = None
+    _span_tables: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def span_table(self, node_rule: str | None = "service") -> pd.DataFrame:
+        """:func:`graphad.rca.sources.span_table` of :attr:`spans`, built once per rule.
+
+        The evidence and the call graph read from the spans share it.
+        """
+        if node_rule not in self._span_tables:
+            self._span_tables[node_rule] = sources.span_table(self.spans, node_rule)
+        return self._span_tables[node_rule]
 
 
 def _frame(case, name: str) -> pd.DataFrame:
@@ -227,7 +237,7 @@ def _graph_of(view: CaseView, graph, node_rule: str | None = "service") -> nx.Di
     if view.graph.number_of_edges():
         return view.graph
     if len(view.spans):
-        table = sources.span_table(view.spans, node_rule)
+        table = view.span_table(node_rule)
         parents = table["parent_node"].to_numpy(dtype=object)
         nodes = table["node"].to_numpy(dtype=object)
         calls = (parents != "") & (parents != nodes)
@@ -730,7 +740,7 @@ class MultiSourceRanker(BaseRanker):
             scores = self._metric_scores
             self._frame_evidence("metric", view.metrics, scores, onset, null, out, chance)
         if len(view.spans):
-            self._span_evidence(view.spans, onset, null, out, chance)
+            self._span_evidence(view, onset, null, out, chance)
         if len(view.logs):
             self._frame_evidence("log", view.logs, self._log_scores, onset, null, out, chance)
         return out, chance
@@ -773,9 +783,9 @@ class MultiSourceRanker(BaseRanker):
             statistic=self.log_statistic,
         )
 
-    def _span_evidence(self, spans, onset, null, out, chance) -> None:
+    def _span_evidence(self, view, onset, null, out, chance) -> None:
         """Span evidence at the onset (into ``out``) and at the pseudo-onset."""
-        table = sources.span_table(spans, self.node_rule)
+        table = view.span_table(self.node_rule)
         starts = table["start_ns"].to_numpy()
         reference = self._reference_spans()
         options = {

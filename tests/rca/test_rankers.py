@@ -207,6 +207,21 @@ def test_call_graph_from_spans_uses_the_rankers_node_rule():
     assert set(PageRankRanker(node_rule=None).rank(case).nodes) == pods
 
 
+def test_span_table_built_once_per_case(monkeypatch):
+    # the evidence and the call graph read from the spans (propagation on, no call
+    # graph given) share one span table
+    from graphad.rca import sources
+
+    system = make_microservice_system(5, duration="40min", random_state=1)
+    case = blind_case(system.case)
+    case.call_graph = None
+    built = []
+    original = sources.span_table
+    monkeypatch.setattr(sources, "span_table", lambda *a, **k: built.append(1) or original(*a, **k))
+    result = MultiSourceRanker(propagation=0.3).rank(case)
+    assert len(built) == 1 and result.nodes
+
+
 @pytest.mark.parametrize("fault_type", ["cpu", "latency", "errors"])
 @pytest.mark.parametrize("seed", [1, 4])
 def test_multi_source_ranks_simulated_faults_first(fault_type, seed):

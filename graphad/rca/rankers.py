@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 
 from graphad.exceptions import GraphadInputError
-from graphad.graph.rules import resolve_node_rule
+from graphad.graph.rules import NodeRule, resolve_node_rule
 from graphad.rca import sources
 from graphad.rca.fusion import fuse_scores
 from graphad.rca.onset import estimate_onset, mean_shift_point
@@ -72,9 +72,9 @@ class CaseView:
     window_end: np.ndarray | None = None
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     case_id: str | None = None
-    _span_tables: dict = field(default_factory=dict, repr=False, compare=False)
+    _span_tables: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def span_table(self, node_rule: str | None = "service") -> pd.DataFrame:
+    def span_table(self, node_rule: str | NodeRule | None = "service") -> pd.DataFrame:
         """:func:`graphad.rca.sources.span_table` of :attr:`spans`, built once per rule.
 
         The evidence and the call graph read from the spans share it.

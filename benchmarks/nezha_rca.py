@@ -11,11 +11,17 @@ Usage::
 
     python benchmarks/nezha_rca.py --root ../shared/data/nezha
     python benchmarks/nezha_rca.py --root ../shared/data/nezha --ablation --lodo
+    python benchmarks/nezha_rca.py --root ../shared/data/nezha --trace-percent 50 20 10 --samples 3
+
+``--trace-percent`` also ranks with only that share of the traces kept, whole
+(:func:`graphad.ingest.sample_traces`, as a head-sampling tracer keeps them), in the cases
+and in the fault-free reference alike; ``--samples`` draws that many independent samples.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import logging
 import time
@@ -23,6 +29,7 @@ import time
 import pandas as pd
 
 from graphad.eval.bench import format_table, run_rca_benchmark
+from graphad.ingest import sample_traces
 from graphad.rca import (
     BaroRanker,
     MultiSourceRanker,
@@ -138,6 +145,15 @@ def main() -> None:
         "--no-fit", action="store_true", help="do not use the fault-free construct_data reference"
     )
     parser.add_argument("--json", default=None, help="write the main result as JSON")
+    parser.add_argument(
+        "--trace-percent",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also rank with only this percentage of the traces kept (e.g. 50 20 10)",
+    )
+    parser.add_argument("--samples", type=int, default=1, help="samples per --trace-percent")
+    parser.add_argument("--skip-main", action="store_true", help="only the --trace-percent tables")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -153,6 +169,10 @@ def main() -> None:
         normal = None
     print(f"loaded {len(cases)} cases in {time.perf_counter() - began:.1f} s")
     fit = not args.no_fit and normal is not None
+    if args.trace_percent:
+        sampled_traces(cases, normal, fit, args.trace_percent, args.samples)
+    if args.skip_main:
+        return
 
     result = run(cases, normal, MAIN, "true", fit)
     show(result, "true onset")
@@ -170,6 +190,38 @@ def main() -> None:
         show(run(cases, normal, ablations(), "true", fit), "ablation (true onset)")
     if args.lodo:
         leave_one_day_out(cases, normal, fit)
+
+
+def sampled_traces(cases: list, normal, fit: bool, percents: list, samples: int) -> None:
+    """Rank with only a share of the traces kept (true onset), per share and sample."""
+    rankers = {k: MAIN[k] for k in ("nsigma", "baro", "pagerank", "graphad")}
+    rows = []
+    for percent, seed in itertools.product(percents, range(samples)):
+        keep = [_with_traces(case, percent / 100, seed) for case in cases]
+        reference = _with_traces(normal, percent / 100, seed) if normal is not None else None
+        overall = run(keep, reference, rankers, "true", fit).tables["overall"]
+        rows.append(overall.assign(traces=f"{percent:g} %", seed=seed))
+    table = pd.concat(rows, ignore_index=True)
+    columns = ["AC@1", "AC@3", "AC@5", "Avg@5", "MRR"]
+    mean = table.groupby(["traces", "ranker"], sort=False)[columns].agg(["mean", "min", "max"])
+    print("\n## only a share of the traces kept (true onset)\n")
+    print(format_table(table[["traces", "seed", "ranker", "cases", *columns, "s/case"]]))
+    if samples > 1:
+        summary = pd.DataFrame(
+            {
+                c: [f"{m:.3f} ({lo:.3f}-{hi:.3f})" for m, lo, hi in mean[c].to_numpy()]
+                for c in columns
+            },
+            index=mean.index,
+        ).reset_index()
+        print(f"\nmean (min-max) over {samples} samples\n")
+        print(format_table(summary))
+
+
+def _with_traces(case, fraction: float, seed: int):
+    if case.spans is None or not len(case.spans):
+        return case
+    return dataclasses.replace(case, spans=sample_traces(case.spans, fraction, seed))
 
 
 def leave_one_day_out(cases: list, normal, fit: bool) -> None:

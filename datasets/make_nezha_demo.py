@@ -8,10 +8,11 @@ What is kept, in the same Nezha layout so that ``graphad.datasets.Nezha`` reads 
 * the one fault record of ``--case`` in ``rca_data/<day>/<day>-fault_list.json``;
 * every pod's metric rows from ``--before`` minutes before to ``--after`` minutes after the
   onset (all columns), and ``dependency.csv``;
-* the trace files of the minutes collected upstream around the onset (the fault-free minute
-  before it included), keeping whole traces: a trace is kept when the last 8 hex digits of
-  its id, as an integer, modulo 100 are below ``--percent``; the ``traceid/`` files of
-  those minutes, restricted to the kept traces;
+* the trace files upstream has for the minutes from ``--trace-before`` minutes before to
+  ``--trace-after`` minutes after the onset (the window of a benchmark case, see
+  ``Nezha.cases``), keeping ``--percent`` of the traces, whole
+  (:func:`graphad.ingest.sample_traces`: by a hash of the trace id); the ``traceid/``
+  files of those minutes, restricted to the kept traces;
 * ``construct_data/root_cause_hipster.json`` (the system tag and finer labels) and the
   upstream MIT licence.
 """
@@ -26,13 +27,15 @@ from pathlib import Path
 import pandas as pd
 
 from graphad.datasets.nezha import metric_times
+from graphad.ingest import sample_traces
 from graphad.ingest.report import IngestReport
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _kept(trace_ids: pd.Series, percent: int) -> pd.Series:
-    return trace_ids.astype(str).str[-8:].apply(lambda h: int(h, 16) % 100 < percent)
+    ids = pd.DataFrame({"trace_id": trace_ids.astype(str).unique()})
+    return trace_ids.astype(str).isin(set(sample_traces(ids, percent / 100)["trace_id"]))
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -45,9 +48,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=REPO.parent / "shared/data/nezha")
     parser.add_argument("--out", type=Path, default=REPO / "graphad/datasets/data/nezha_demo")
-    parser.add_argument("--case", default="2022-08-22 07:26:48", help="inject_time (UTC)")
+    parser.add_argument("--case", default="2022-08-23 15:47:43", help="inject_time (UTC)")
     parser.add_argument("--before", type=int, default=60, help="minutes of metrics before")
     parser.add_argument("--after", type=int, default=10, help="minutes of metrics after")
+    parser.add_argument("--trace-before", type=int, default=10, help="minutes of traces before")
+    parser.add_argument("--trace-after", type=int, default=5, help="minutes of traces after")
     parser.add_argument("--percent", type=int, default=20, help="percent of traces kept")
     args = parser.parse_args()
 
@@ -73,7 +78,8 @@ def main() -> None:
     shutil.copyfile(src / "metric" / "dependency.csv.xz", dst / "metric" / "dependency.csv.xz")
 
     minute = pd.Timestamp(onset, unit="ns", tz="UTC").floor("min")
-    names = [(minute + pd.Timedelta(minutes=k)).strftime("%H_%M") for k in range(0, 3)]
+    offsets = range(-args.trace_before, args.trace_after + 1)
+    names = [(minute + pd.Timedelta(minutes=k)).strftime("%H_%M") for k in offsets]
     for name in names:
         trace = src / "trace" / f"{name}_trace.csv.xz"
         if not trace.exists():
@@ -101,6 +107,7 @@ def main() -> None:
         f"IntelligentDDS/Nezha {commit}; excerpt of fault {args.case} UTC "
         f"({record['inject_pod']}, {record['inject_type']}); made by "
         f"datasets/make_nezha_demo.py --before {args.before} --after {args.after} "
+        f"--trace-before {args.trace_before} --trace-after {args.trace_after} "
         f"--percent {args.percent}\n"
     )
 

@@ -2,10 +2,11 @@
 
 The excerpt (``graphad/datasets/data/nezha_demo``, about 0.5 MB) keeps the Nezha layout, so
 the ordinary :class:`~graphad.datasets.nezha.Nezha` loader reads it. It holds the fault of
-2022-08-22 07:26:48 UTC (``cpu_contention`` injected into the ``shippingservice`` pod):
+2022-08-23 15:47:43 UTC (``cpu_contention`` injected into the ``shippingservice`` pod):
 the metrics of every pod from 60 minutes before to 10 minutes after the onset, 20 % of the
-traces (whole traces) of the three minutes collected around the onset (the first is
-fault-free), and the true call graph. See ``datasets/nezha_demo.md`` for how it was cut.
+traces (whole traces) of the minutes upstream collected within 10 minutes before and 5
+after the onset (a benchmark case's window), and the true call graph. See
+``datasets/nezha_demo.md`` for how it was cut.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from graphad.datasets.nezha import Nezha
 
 __all__ = ["demo_root", "load_demo_case", "DEMO_CASE_ID"]
 
-DEMO_CASE_ID = "2022-08-22T07:26:48"
+DEMO_CASE_ID = "2022-08-23T15:47:43"
 
 
 def demo_root() -> Path:

@@ -8,6 +8,7 @@ runs detectors and rankers over real data and prints tables.
 from graphad.eval.bench import (
     BenchResult,
     blind_case,
+    crop_case,
     format_table,
     run_logs_benchmark,
     run_mts_benchmark,
@@ -55,6 +56,7 @@ __all__ = [
     "mrr",
     "BenchResult",
     "blind_case",
+    "crop_case",
     "format_table",
     "run_rca_benchmark",
     "run_mts_benchmark",

@@ -50,6 +50,7 @@ from graphad.exceptions import GraphadInputError
 __all__ = [
     "BenchResult",
     "blind_case",
+    "crop_case",
     "format_table",
     "run_rca_benchmark",
     "run_mts_benchmark",
@@ -358,13 +359,42 @@ def blind_case(case: Any, onset_ns: int | None = None, *, hide_id: bool = False)
     )
 
 
-def _crop_start(case: Any, start_ns: int) -> Any:
-    """Drop telemetry before ``start_ns`` (used to hide a fixed case-window offset)."""
+def crop_case(case: Any, start_ns: int | None = None, end_ns: int | None = None) -> Any:
+    """A copy of a fault case with its telemetry cut to ``[start_ns, end_ns)``.
+
+    Use it to rank on the same window as the benchmark (``Nezha.cases`` keeps 10 min
+    before and 5 min after the onset) when a case was read with more history, e.g. for
+    fitting a detector.
+
+    Args:
+        case: A :class:`~graphad.datasets.base.FaultCase`.
+        start_ns: First time kept (``None``: no lower cut).
+        end_ns: First time dropped (``None``: no upper cut).
+
+    Returns:
+        A new ``FaultCase`` with the spans (by ``start_ns``), metrics and logs (by
+        ``ts_ns``) in the window; everything else is shared.
+
+    Example:
+        >>> import pandas as pd
+        >>> from graphad.datasets.base import FaultCase
+        >>> m = pd.DataFrame({"ts_ns": [0, 5, 10], "node": "a", "metric": "cpu",
+        ...                   "value": [1.0, 2.0, 3.0]})
+        >>> case = FaultCase("c1", "shop", 5, "a", "cpu", metrics=m)
+        >>> crop_case(case, 5).metrics["ts_ns"].tolist()
+        [5, 10]
+    """
     frames = {}
     for name, column in (("spans", "start_ns"), ("metrics", "ts_ns"), ("logs", "ts_ns")):
         frame = getattr(case, name)
         if frame is not None and len(frame) and column in frame.columns:
-            frame = frame[frame[column].to_numpy() >= start_ns].reset_index(drop=True)
+            times = frame[column].to_numpy()
+            keep = np.ones(len(frame), dtype=bool)
+            if start_ns is not None:
+                keep &= times >= start_ns
+            if end_ns is not None:
+                keep &= times < end_ns
+            frame = frame[keep].reset_index(drop=True)
         frames[name] = frame
     return dataclasses.replace(case, **frames)
 
@@ -587,7 +617,7 @@ def _run_case(case, pairs, estimator, rule, hide_window_start, rng, errors) -> l
         if hide_window_start > 0:
             first = _first_time(case)
             if first is not None:
-                hidden = _crop_start(hidden, first + int(rng.integers(0, hide_window_start)))
+                hidden = crop_case(hidden, first + int(rng.integers(0, hide_window_start)))
         hidden.onset_ns = None
         began = time.perf_counter()
         try:

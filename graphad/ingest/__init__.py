@@ -39,10 +39,12 @@ from graphad.ingest.traces import (
     parse_otlp,
     parse_zipkin,
     read_traces,
+    sample_traces,
 )
 
 __all__ = [
     "read_traces",
+    "sample_traces",
     "read_metrics",
     "read_logs",
     "read_event_sequences",

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -50,12 +51,18 @@ from graphad.ingest.io import (
     source_name,
 )
 from graphad.ingest.report import IngestReport
-from graphad.ingest.schema import SPAN_COLUMNS, normalize_spans, validate_spans
+from graphad.ingest.schema import (
+    SPAN_COLUMNS,
+    normalize_spans,
+    require_columns,
+    validate_spans,
+)
 from graphad.ingest.time import TimeUnit
 
 __all__ = [
     "TRACE_FORMATS",
     "read_traces",
+    "sample_traces",
     "detect_trace_format",
     "parse_otlp",
     "parse_jaeger",
@@ -796,3 +803,52 @@ def parse_zipkin(
             kind,
         )
     return _finish(out, report, source)
+
+
+def sample_traces(spans: pd.DataFrame, fraction: float, seed: int = 0) -> pd.DataFrame:
+    """Keep a fraction of the traces, whole, as a head-sampling tracer would.
+
+    A trace is kept when the BLAKE2b hash of ``"<seed>:<trace id>"``, read as a number in
+    ``[0, 1)``, is below ``fraction``: the choice depends on the id (and the seed) alone,
+    so the same traces are kept in every file and every run, a trace is never cut in
+    parts, and the traces kept at a smaller fraction are among those kept at a larger
+    one. Use it to see how a method fares on the sampled traces of a production tracer
+    (``benchmarks/nezha_rca.py --trace-percent``), or to shrink a data set.
+
+    Args:
+        spans: Canonical spans frame (any frame with a ``trace_id`` column).
+        fraction: Share of traces to keep, in ``(0, 1]``.
+        seed: Another seed draws another, independent sample.
+
+    Returns:
+        The spans of the kept traces (a copy with a fresh index; ``fraction=1`` keeps all).
+
+    Raises:
+        GraphadInputError: ``fraction`` is outside ``(0, 1]`` or ``trace_id`` is missing.
+
+    Example:
+        >>> spans = pd.DataFrame({"trace_id": ["t1", "t1", "t2", "t3"], "span_id": list("abcd")})
+        >>> sample_traces(spans, 0.5)["trace_id"].tolist()
+        ['t3']
+    """
+    if not 0 < fraction <= 1:
+        raise GraphadInputError(
+            "the share of traces to keep is out of range",
+            field="fraction",
+            expected="a number in (0, 1]",
+            found=repr(fraction),
+        )
+    require_columns(spans, ("trace_id",), "spans")
+    ids = spans["trace_id"].astype(str)
+    unique = ids.unique()
+    draws = np.fromiter(
+        (_unit_hash(f"{seed}:{i}") for i in unique), dtype=np.float64, count=len(unique)
+    )
+    kept = set(unique[draws < fraction])
+    return spans[ids.isin(kept).to_numpy()].reset_index(drop=True)
+
+
+def _unit_hash(text: str) -> float:
+    """A stable hash of ``text`` as a number in ``[0, 1)``."""
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64

@@ -28,6 +28,9 @@ def test_demo_on_the_bundled_real_fault(tmp_path, capsys):
         "pictures:",
     ):
         assert expected in text
+    # the bundled fault is one the benchmark ranks first (with or without the fault-free
+    # reference, and with 5-20 % of its traces): the demo must too
+    assert "the true root cause is ranked 1" in text
     for name in PICTURES:
         assert str(out / name) in text
     _check_pictures(out)

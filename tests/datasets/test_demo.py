@@ -18,9 +18,9 @@ def test_demo_excerpt_is_small_and_complete():
 def test_demo_case():
     case = load_demo_case()
     assert (case.root_cause, case.fault_type) == ("shippingservice", "cpu_contention")
-    assert case.case_id == "2022-08-22T07:26:48"
+    assert case.case_id == "2022-08-23T15:47:43"
     assert tuple(case.spans.columns) == SPAN_COLUMNS
-    # a fault-free minute before the onset and two minutes after it
+    # the trace minutes upstream has within 10 min before and 5 min after the onset
     before = case.spans["start_ns"] < case.onset_ns
     assert before.sum() > 1_000 and (~before).sum() > 1_000
     # 60 minutes of metrics before, 10 after, for all 10 pods
@@ -31,13 +31,15 @@ def test_demo_case():
     # whole traces: every parent id is a span of the excerpt or the trace root
     parents = set(case.spans["parent_id"]) - {""}
     assert len(parents - set(case.spans["span_id"])) < 0.01 * len(parents)
-    # the span services map onto the true call graph, and the root cause slows down
+    # the span services map onto the true call graph; the root cause and its caller slow
+    # down the most (median span duration after / before: 1.42x and 1.32x, others < 1.12x)
     services = k8s_service(case.spans["service"])
     assert set(services) <= set(case.call_graph.nodes)
     latency = case.spans.assign(svc=services.values, after=~before)
     medians = latency.groupby(["svc", "after"])["duration_ns"].median().unstack()
     ratio = medians[True] / medians[False]
-    assert ratio.idxmax() == "shippingservice"
+    assert set(ratio.nlargest(2).index) == {"shippingservice", "checkoutservice"}
+    assert ("checkoutservice", "shippingservice") in case.call_graph.edges
     assert not case.report.counts.get("missing_trace_file")
 
 

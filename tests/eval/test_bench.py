@@ -11,6 +11,7 @@ from graphad.detectors.base import BaseDetector
 from graphad.eval import (
     BenchResult,
     blind_case,
+    crop_case,
     format_table,
     run_logs_benchmark,
     run_mts_benchmark,
@@ -118,6 +119,19 @@ def test_blind_case_copy():
     view = blind_case(CASES[0], onset_ns=5)
     assert (view.root_cause, view.fault_type, view.onset_ns, view.meta) == ("", "", 5, {})
     assert view.metrics is CASES[0].metrics
+
+
+def test_crop_case_keeps_the_half_open_window():
+    spans = pd.DataFrame({"start_ns": [0, 4, 5, 9, 10], "trace_id": list("abcde")})
+    metrics = pd.DataFrame({"ts_ns": [3, 5, 10, 12], "node": "a", "metric": "m", "value": 1.0})
+    case = FaultCase("c", "s", 5, "a", "cpu", spans=spans, metrics=metrics)
+    window = crop_case(case, 4, 10)
+    assert window.spans["trace_id"].tolist() == ["b", "c", "d"]
+    assert window.metrics["ts_ns"].tolist() == [5]
+    assert window.logs is case.logs and window.root_cause == "a"
+    assert crop_case(case, end_ns=5).spans["start_ns"].tolist() == [0, 4]
+    assert crop_case(case).spans.equals(spans)
+    assert len(case.spans) == 5  # the original is untouched
 
 
 def test_estimated_onset_hides_the_true_onset():

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from graphad.exceptions import GraphadInputError, ParseError, SchemaError
-from graphad.ingest import SPAN_COLUMNS, detect_trace_format, read_traces
+from graphad.ingest import SPAN_COLUMNS, detect_trace_format, read_traces, sample_traces
 
 DATA = Path(__file__).parent / "data"
 NEZHA_COLUMNS = {
@@ -300,3 +300,33 @@ def test_real_nezha_trace_minute(shared_data):
     raw = pd.read_csv(path, usecols=["Duration"])
     # Nezha's Duration column is in microseconds; end - start agrees with it.
     assert np.allclose(np.sort(spans["duration_ns"] // 1000), np.sort(raw["Duration"]), atol=1)
+
+
+def test_sample_traces_keeps_whole_traces_by_id():
+    ids = [f"{i:032x}" for i in range(4000)]
+    spans = pd.DataFrame({"trace_id": np.repeat(ids, 3), "span_id": np.arange(12000)})
+    tenth = sample_traces(spans, 0.1)
+    fifth = sample_traces(spans, 0.2)
+    # whole traces, about the asked share, the same choice every time, nested
+    assert (tenth.groupby("trace_id").size() == 3).all()
+    assert abs(tenth["trace_id"].nunique() / 4000 - 0.1) < 0.02
+    assert abs(fifth["trace_id"].nunique() / 4000 - 0.2) < 0.02
+    assert sample_traces(spans, 0.1).equals(tenth)
+    assert set(tenth["trace_id"]) <= set(fifth["trace_id"])
+    assert sample_traces(spans, 1.0).equals(spans)
+    other = sample_traces(spans, 0.1, seed=1)  # another seed, another (independent) sample
+    overlap = len(set(other["trace_id"]) & set(tenth["trace_id"])) / tenth["trace_id"].nunique()
+    assert abs(overlap - 0.1) < 0.05
+    assert list(tenth.index) == list(range(len(tenth)))
+
+
+@pytest.mark.parametrize("fraction", [0, -0.5, 1.5])
+def test_sample_traces_bad_fraction(fraction):
+    spans = pd.DataFrame({"trace_id": ["a"], "span_id": ["x"]})
+    with pytest.raises(GraphadInputError, match="fraction"):
+        sample_traces(spans, fraction)
+
+
+def test_sample_traces_needs_trace_ids():
+    with pytest.raises(GraphadInputError, match="trace_id"):
+        sample_traces(pd.DataFrame({"span_id": ["x"]}), 0.5)

@@ -12,8 +12,11 @@ Usage::
     python benchmarks/nezha_rca.py --root ../shared/data/nezha
     python benchmarks/nezha_rca.py --root ../shared/data/nezha --ablation --lodo
     python benchmarks/nezha_rca.py --root ../shared/data/nezha --trace-percent 50 20 10 --samples 3
+    python benchmarks/nezha_rca.py --root ../shared/data/nezha --onset-shift -120 -60 -30 30 60 120
 
-``--trace-percent`` also ranks with only that share of the traces kept, whole
+``--onset-shift`` also ranks with the onset handed over that many seconds late (or
+early, negative): how much an imprecise onset costs each ranker. ``--trace-percent`` also
+ranks with only that share of the traces kept, whole
 (:func:`graphad.ingest.sample_traces`, as a head-sampling tracer keeps them), in the cases
 and in the fault-free reference alike; ``--samples`` draws that many independent samples.
 """
@@ -93,6 +96,9 @@ def ablations() -> dict:
     rows["gap: median over edges, no attribution"] = lambda: _SharedEvidence(
         gap_attribution="median"
     )
+    rows["latency / gap: plain shift, no standard-error margin (until 2026-11-23 04:10)"] = lambda: (
+        _SharedEvidence(shift_margin=0.0)
+    )
     rows["structure: relative change, not z"] = lambda: _SharedEvidence(
         structure_statistic="relative"
     )
@@ -153,7 +159,16 @@ def main() -> None:
         help="also rank with only this percentage of the traces kept (e.g. 50 20 10)",
     )
     parser.add_argument("--samples", type=int, default=1, help="samples per --trace-percent")
-    parser.add_argument("--skip-main", action="store_true", help="only the --trace-percent tables")
+    parser.add_argument(
+        "--onset-shift",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also rank with the onset this many seconds late (negative: early)",
+    )
+    parser.add_argument(
+        "--skip-main", action="store_true", help="only the --trace-percent / --onset-shift tables"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -171,6 +186,8 @@ def main() -> None:
     fit = not args.no_fit and normal is not None
     if args.trace_percent:
         sampled_traces(cases, normal, fit, args.trace_percent, args.samples)
+    if args.onset_shift:
+        shifted_onsets(cases, normal, fit, args.onset_shift)
     if args.skip_main:
         return
 
@@ -216,6 +233,20 @@ def sampled_traces(cases: list, normal, fit: bool, percents: list, samples: int)
         ).reset_index()
         print(f"\nmean (min-max) over {samples} samples\n")
         print(format_table(summary))
+
+
+def shifted_onsets(cases: list, normal, fit: bool, shifts: list) -> None:
+    """Rank with the onset handed over ``shift`` seconds late (negative: early)."""
+    rankers = {k: MAIN[k] for k in ("nsigma", "baro", "pagerank", "graphad")}
+    rows = []
+    for shift in shifts:
+        moved = [dataclasses.replace(c, onset_ns=c.onset_ns + int(shift * 1e9)) for c in cases]
+        overall = run(moved, normal, rankers, "true", fit).tables["overall"]
+        rows.append(overall.assign(shift=f"{shift:+g} s"))
+    table = pd.concat(rows, ignore_index=True)
+    print("\n## onset handed over late (+) or early (-)\n")
+    columns = ["shift", "ranker", "cases", "AC@1", "AC@3", "AC@5", "Avg@5", "MRR", "s/case"]
+    print(format_table(table[columns]))
 
 
 def _with_traces(case, fraction: float, seed: int):

@@ -648,6 +648,9 @@ class MultiSourceRanker(BaseRanker):
         structure_statistic: ``"z"`` or ``"relative"``
             (:func:`sources.span_structure_scores`).
         log_statistic: ``"z"`` or ``"relative"`` (:func:`sources.log_scores`).
+        shift_margin: Standard errors taken off each latency and gap shift before it
+            counts (1: a shift measured on few spans counts only as far as it is sure;
+            0: the plain shift; :func:`sources.span_latency_scores`).
         null_split: Where the pseudo-onset splits the data before the onset (quantile of
             its times, :func:`pseudo_onset`).
         min_levels: Source -> lowest chance level; missing names take
@@ -669,6 +672,7 @@ class MultiSourceRanker(BaseRanker):
         gap_attribution: str = "explain",
         structure_statistic: str = "z",
         log_statistic: str = "z",
+        shift_margin: float = 1.0,
         null_split: float = 0.5,
         min_levels: Mapping[str, float] | None = None,
         onset: str | int = "given",
@@ -687,6 +691,7 @@ class MultiSourceRanker(BaseRanker):
         self.gap_attribution = gap_attribution
         self.structure_statistic = structure_statistic
         self.log_statistic = log_statistic
+        self.shift_margin = shift_margin
 
     def fit(self, reference=None) -> MultiSourceRanker:
         """Keep a fault-free reference (spans, logs) and pre-compute its span table.
@@ -791,6 +796,7 @@ class MultiSourceRanker(BaseRanker):
         options = {
             "gap_attribution": self.gap_attribution,
             "structure_statistic": self.structure_statistic,
+            "shift_margin": self.shift_margin,
         }
         before, after = sources.split_by_onset(starts, onset, self.pre, self.post)
         full, b, a = sources.with_reference(table, before, after, reference, self.node_rule)

@@ -59,6 +59,10 @@ _EPS = 1e-9
 SPAN_SOURCES = ("latency", "gap", "structure", "error", "truncation")
 
 
+#: Standard error of a sample median in units of the spread: sqrt(pi / 2) / sqrt(n).
+_MEDIAN_SE = float(np.sqrt(np.pi / 2))
+
+
 def split_by_onset(
     times: np.ndarray | pd.Series,
     onset_ns: int,
@@ -341,8 +345,16 @@ def _shift_scores(
     after: np.ndarray,
     min_count: int,
     floor: float,
+    margin: float = 1.0,
 ) -> pd.DataFrame:
-    """Robust shift of ``log1p(values)`` per key: |median after - median before| / spread.
+    """Robust shift of ``log1p(values)`` per key, less ``margin`` standard errors.
+
+    ``score = max(|median after - median before| - margin * SE, 0) / spread before``,
+    where the spreads are IQR / 1.349 of each side (at least ``floor``) and ``SE =
+    1.2533 * sqrt(spread0^2 / n0 + spread1^2 / n1)`` is the standard error of a
+    difference of two medians (1.2533 = sqrt(pi / 2)). With ``margin=1`` a shift
+    measured on few spans counts only as far as it is sure; with many spans the SE
+    vanishes and the score is the plain shift.
 
     Returns a frame with the key columns and ``score, n_before, n_after``.
     """
@@ -362,9 +374,13 @@ def _shift_scores(
     ):
         return pd.DataFrame(columns=cols + ["score", "n_before", "n_after"])
     n0, n1 = stats[("n", 0)].fillna(0), stats[("n", 1)].fillna(0)
-    spread = (stats[(0.75, 0)] - stats[(0.25, 0)]) / 1.349
-    spread = np.maximum(spread.fillna(0.0), floor)
-    shift = (stats[(0.5, 1)] - stats[(0.5, 0)]).abs() / spread
+    spread0, spread1 = (
+        np.maximum(((stats[(0.75, p)] - stats[(0.25, p)]) / 1.349).fillna(0.0), floor)
+        for p in (0, 1)
+    )
+    error = _MEDIAN_SE * np.sqrt(spread0**2 / n0.clip(lower=1) + spread1**2 / n1.clip(lower=1))
+    delta = (stats[(0.5, 1)] - stats[(0.5, 0)]).abs()
+    shift = np.maximum(delta - margin * error, 0.0) / spread0
     ok = (n0 >= min_count) & (n1 >= min_count)
     out = pd.DataFrame({"score": np.where(ok, shift, 0.0), "n_before": n0, "n_after": n1})
     return out.reset_index()
@@ -377,6 +393,7 @@ def span_latency_scores(
     *,
     min_count: int = 5,
     floor: float = 0.1,
+    margin: float = 1.0,
 ) -> pd.Series:
     """Per node: the largest robust shift of the log self time of its operations.
 
@@ -386,6 +403,8 @@ def span_latency_scores(
         after: ``[n]`` mask of the post-onset spans.
         min_count: Spans needed on both sides for a key to count.
         floor: Lowest spread of log self time (0.1 = a 10 % change is one unit).
+        margin: Standard errors taken off each shift (see :func:`_shift_scores`; 0 =
+            the plain shift).
 
     Returns:
         Node scores.
@@ -393,7 +412,7 @@ def span_latency_scores(
     own = ~table["is_client"].to_numpy()
     keys = table.loc[own, ["node", "operation"]]
     shifts = _shift_scores(
-        table.loc[own, "self_ns"], keys, before[own], after[own], min_count, floor
+        table.loc[own, "self_ns"], keys, before[own], after[own], min_count, floor, margin
     )
     return shifts.groupby("node")["score"].max() if len(shifts) else pd.Series(dtype=float)
 
@@ -441,6 +460,7 @@ def span_gap_scores(
     min_count: int = 5,
     floor: float = 0.1,
     attribution: str = "explain",
+    margin: float = 1.0,
 ) -> pd.Series:
     """Per node: how much the network gap of its incident RPC edges shifted.
 
@@ -459,6 +479,7 @@ def span_gap_scores(
         min_count: Pairs needed on both sides for an edge to count.
         floor: Lowest spread of the log gap.
         attribution: ``"explain"`` or ``"median"``.
+        margin: Standard errors taken off each edge's shift (see :func:`_shift_scores`).
 
     Returns:
         Node scores.
@@ -473,7 +494,9 @@ def span_gap_scores(
         return pd.Series(dtype=float)
     sub = table[has_gap]
     keys = sub[["parent_node", "node"]].rename(columns={"parent_node": "src", "node": "dst"})
-    edges = _shift_scores(sub["gap_ns"], keys, before[has_gap], after[has_gap], min_count, floor)
+    edges = _shift_scores(
+        sub["gap_ns"], keys, before[has_gap], after[has_gap], min_count, floor, margin
+    )
     if not len(edges):
         return pd.Series(dtype=float)
     edges = edges.groupby(["src", "dst"], as_index=False)["score"].max()
@@ -822,6 +845,7 @@ def span_scores_from_table(
     min_count: int = 5,
     gap_attribution: str = "explain",
     structure_statistic: str = "z",
+    shift_margin: float = 1.0,
 ) -> dict[str, pd.Series]:
     """``{"latency", "gap", "structure", "error", "truncation"}`` scores of a table split.
 
@@ -832,14 +856,22 @@ def span_scores_from_table(
         min_count: Spans a key needs on both sides.
         gap_attribution: See :func:`span_gap_scores`.
         structure_statistic: See :func:`span_structure_scores`.
+        shift_margin: Standard errors taken off each latency and gap shift.
 
     Returns:
         A dict of node-score series.
     """
     return {
-        "latency": span_latency_scores(table, before, after, min_count=min_count),
+        "latency": span_latency_scores(
+            table, before, after, min_count=min_count, margin=shift_margin
+        ),
         "gap": span_gap_scores(
-            table, before, after, min_count=min_count, attribution=gap_attribution
+            table,
+            before,
+            after,
+            min_count=min_count,
+            attribution=gap_attribution,
+            margin=shift_margin,
         ),
         "structure": span_structure_scores(
             table, before, after, min_count=min_count, statistic=structure_statistic
@@ -860,6 +892,7 @@ def span_scores(
     min_count: int = 5,
     gap_attribution: str = "explain",
     structure_statistic: str = "z",
+    shift_margin: float = 1.0,
 ) -> dict[str, pd.Series]:
     """All span evidence: ``{"latency", "gap", "structure", "error", "truncation"}``.
 
@@ -874,6 +907,7 @@ def span_scores(
         min_count: Spans a key needs on both sides.
         gap_attribution: See :func:`span_gap_scores`.
         structure_statistic: See :func:`span_structure_scores`.
+        shift_margin: Standard errors taken off each latency and gap shift.
 
     Returns:
         A dict of node-score series (empty series when there are no spans).
@@ -890,6 +924,7 @@ def span_scores(
         min_count=min_count,
         gap_attribution=gap_attribution,
         structure_statistic=structure_statistic,
+        shift_margin=shift_margin,
     )
 
 

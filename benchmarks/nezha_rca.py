@@ -96,9 +96,8 @@ def ablations() -> dict:
     rows["gap: median over edges, no attribution"] = lambda: _SharedEvidence(
         gap_attribution="median"
     )
-    rows["latency / gap: plain shift, no standard-error margin (until 2026-11-23 04:10)"] = lambda: (
-        _SharedEvidence(shift_margin=0.0)
-    )
+    plain = "latency / gap: plain shift, no standard-error margin (until 2026-11-23 03:56)"
+    rows[plain] = lambda: _SharedEvidence(shift_margin=0.0)
     rows["structure: relative change, not z"] = lambda: _SharedEvidence(
         structure_statistic="relative"
     )

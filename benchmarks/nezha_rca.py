@@ -219,10 +219,10 @@ def sampled_traces(cases: list, normal, fit: bool, percents: list, samples: int)
         rows.append(overall.assign(traces=f"{percent:g} %", seed=seed))
     table = pd.concat(rows, ignore_index=True)
     columns = ["AC@1", "AC@3", "AC@5", "Avg@5", "MRR"]
-    mean = table.groupby(["traces", "ranker"], sort=False)[columns].agg(["mean", "min", "max"])
     print("\n## only a share of the traces kept (true onset)\n")
     print(format_table(table[["traces", "seed", "ranker", "cases", *columns, "s/case"]]))
     if samples > 1:
+        mean = table.groupby(["traces", "ranker"], sort=False)[columns].agg(["mean", "min", "max"])
         summary = pd.DataFrame(
             {
                 c: [f"{m:.3f} ({lo:.3f}-{hi:.3f})" for m, lo, hi in mean[c].to_numpy()]

@@ -52,6 +52,8 @@ MAIN = {
 }
 
 _SPAN = ("latency", "gap", "structure", "truncation")
+#: Rankers compared on sampled traces and on shifted onsets.
+_VARIANT_RANKERS = ("nsigma", "baro", "pagerank", "graphad")
 _MIN = 60_000_000_000
 _EVIDENCE: dict = {}
 
@@ -210,7 +212,7 @@ def main() -> None:
 
 def sampled_traces(cases: list, normal, fit: bool, percents: list, samples: int) -> None:
     """Rank with only a share of the traces kept (true onset), per share and sample."""
-    rankers = {k: MAIN[k] for k in ("nsigma", "baro", "pagerank", "graphad")}
+    rankers = {k: MAIN[k] for k in _VARIANT_RANKERS}
     rows = []
     for percent, seed in itertools.product(percents, range(samples)):
         keep = [_with_traces(case, percent / 100, seed) for case in cases]
@@ -236,7 +238,7 @@ def sampled_traces(cases: list, normal, fit: bool, percents: list, samples: int)
 
 def shifted_onsets(cases: list, normal, fit: bool, shifts: list) -> None:
     """Rank with the onset handed over ``shift`` seconds late (negative: early)."""
-    rankers = {k: MAIN[k] for k in ("nsigma", "baro", "pagerank", "graphad")}
+    rankers = {k: MAIN[k] for k in _VARIANT_RANKERS}
     rows = []
     for shift in shifts:
         moved = [dataclasses.replace(c, onset_ns=c.onset_ns + int(shift * 1e9)) for c in cases]

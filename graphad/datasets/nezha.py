@@ -63,9 +63,21 @@ from graphad.ingest.schema import (
 from graphad.ingest.time import to_ns
 from graphad.utils import import_optional
 
-__all__ = ["Nezha", "NEZHA_SPAN_COLUMNS", "SYSTEM_ALIASES", "metric_times"]
+__all__ = [
+    "Nezha",
+    "NEZHA_SPAN_COLUMNS",
+    "SYSTEM_ALIASES",
+    "CASE_BEFORE",
+    "CASE_AFTER",
+    "metric_times",
+]
 
 logger = logging.getLogger(__name__)
+
+#: The window of a fault case (:meth:`Nezha.cases`): this long before the onset and after
+#: it; the benchmark ranks on it.
+CASE_BEFORE = "10min"
+CASE_AFTER = "5min"
 
 #: Canonical span field -> Nezha trace column (the end time gives the duration).
 NEZHA_SPAN_COLUMNS = {
@@ -574,8 +586,8 @@ class Nezha:
     def cases(
         self,
         system: str | None = None,
-        before: str | int = "10min",
-        after: str | int = "5min",
+        before: str | int = CASE_BEFORE,
+        after: str | int = CASE_AFTER,
         sources: Iterable[str] = ("metrics", "spans", "logs"),
     ) -> Iterator[FaultCase]:
         """Yield every fault of the system(s) with the telemetry around it.
@@ -596,8 +608,8 @@ class Nezha:
     def case(
         self,
         case_id: str,
-        before: str | int = "10min",
-        after: str | int = "5min",
+        before: str | int = CASE_BEFORE,
+        after: str | int = CASE_AFTER,
         sources: Iterable[str] = ("metrics", "spans", "logs"),
     ) -> FaultCase:
         """One fault case by its id (e.g. ``"2022-08-22T03:53:54"``); see :meth:`cases`."""

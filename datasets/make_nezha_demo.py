@@ -7,7 +7,9 @@ What is kept, in the same Nezha layout so that ``graphad.datasets.Nezha`` reads 
 
 * the one fault record of ``--case`` in ``rca_data/<day>/<day>-fault_list.json``;
 * every pod's metric rows from ``--before`` minutes before to ``--after`` minutes after the
-  onset (all columns), and ``dependency.csv``;
+  onset (all columns), the rows of the per-edge latency files (``EDGE_METRIC_FILES``:
+  ``source_50``, ``destination_50``) of the same minutes, cell text unchanged, and
+  ``dependency.csv``;
 * the trace files upstream has for the minutes from ``--trace-before`` minutes before to
   ``--trace-after`` minutes after the onset (the window of a benchmark case, see
   ``Nezha.cases``), keeping ``--percent`` of the traces, whole
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from graphad.datasets.nezha import metric_times
+from graphad.datasets.nezha import EDGE_METRIC_FILES, metric_times
 from graphad.ingest import sample_traces
 from graphad.ingest.report import IngestReport
 
@@ -74,6 +76,12 @@ def main() -> None:
         frame = pd.read_csv(path)
         # the loader's own clock check (one upstream file has 1861... for 1661...)
         ts = metric_times(frame, str(path), IngestReport()) * 10**9
+        _write_csv(frame[(ts >= start) & (ts < end)], dst / "metric" / path.name)
+    for stem in EDGE_METRIC_FILES:
+        path = src / "metric" / f"{stem}.csv.xz"
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)  # cells as they are
+        clock = metric_times(frame, str(path), IngestReport(), stamp="timestamp", clock="time")
+        ts = clock * 10**9
         _write_csv(frame[(ts >= start) & (ts < end)], dst / "metric" / path.name)
     shutil.copyfile(src / "metric" / "dependency.csv.xz", dst / "metric" / "dependency.csv.xz")
 

@@ -222,6 +222,13 @@ def _ingestion_lines(case: Any) -> list[str]:
             f"  logs:    {int(logs['count'].sum()):>8,} lines in "
             f"{logs['template'].nunique()} templates"
         )
+    edges = getattr(case, "edge_metrics", None)
+    if edges is not None and len(edges):
+        pairs = edges[["src", "dst"]].drop_duplicates()
+        lines.append(
+            f"  edges:   {len(edges):>8,} samples of {edges['metric'].nunique()} "
+            f"metrics on {len(pairs)} call edges"
+        )
     lines.append(f"  report:  {case.report}")
     return lines
 

@@ -28,12 +28,14 @@ _EPILOG = """\
 examples:
   # raw telemetry and the time it broke (or --detect to estimate it):
   graphad rca --traces spans.csv --metrics metrics.csv --onset 2022-08-22T03:53:54Z
+  # per-edge RPC latency, one column per caller_callee edge (e.g. Nezha's source_50.csv):
+  graphad rca --edge-metrics source_50.csv --edge-separator _ --onset 2022-08-22T03:53:54Z
   # a graph and its scores (from 'graphad score', or --model model.pt to score here):
   graphad rca graph.pt --scores scores.csv --detect --format json -o rca.json
 
   Ranker names come from graphad.rca.RANKERS. With telemetry files the ranker reads
-  every source given (metrics, spans, logs); with a graph it ranks from the node
-  scores of the windows after the onset and the observed call graph."""
+  every source given (metrics, spans, logs, edge metrics); with a graph it ranks from
+  the node scores of the windows after the onset and the observed call graph."""
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -55,6 +57,22 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default=None, help="saved detector to score the graph")
     parser.add_argument("--traces", nargs="+", default=[], metavar="FILE", help="span files")
     parser.add_argument("--metrics", nargs="+", default=[], metavar="FILE", help="metric files")
+    parser.add_argument(
+        "--edge-metrics",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="per-edge metric files (caller -> callee samples, e.g. RPC latency): long "
+        "tables (ts_ns, src, dst, metric, value), or wide ones, a column per edge named "
+        "<src><SEP><dst> and the file stem as the metric, read with --edge-separator SEP",
+    )
+    parser.add_argument(
+        "--edge-separator",
+        default=None,
+        metavar="SEP",
+        help="what joins caller and callee in the edge column names of wide edge "
+        "metric files, e.g. _ (default: none, the files are long tables)",
+    )
     parser.add_argument("--logs", nargs="+", default=[], metavar="FILE", help="log files")
     when = parser.add_mutually_exclusive_group(required=True)
     when.add_argument("--onset", default=None, help="when it broke (ISO or ns)")
@@ -135,13 +153,15 @@ def telemetry_case(args: argparse.Namespace, console: Console) -> Any:
     spans, r1 = read_all(args.traces, ingest.read_traces, console)
     metrics, r2 = read_all(args.metrics, ingest.read_metrics, console)
     logs, r3 = read_all(args.logs, ingest.read_logs, console)
+    edge_metrics, r4 = read_all(
+        args.edge_metrics, ingest.read_edge_metrics, console, separator=args.edge_separator
+    )
     report = IngestReport()
-    for part in (r1, r2, r3):
+    for part in (r1, r2, r3, r4):
         if part is not None:
             report.merge(part)
-    frames = {
-        k: v for k, v in (("spans", spans), ("metrics", metrics), ("logs", logs)) if v is not None
-    }
+    read = (("spans", spans), ("metrics", metrics), ("logs", logs), ("edge_metrics", edge_metrics))
+    frames = {k: v for k, v in read if v is not None}
     return FaultCase(
         case_id="cli",
         system="",
@@ -212,10 +232,11 @@ def _output(result: RCAResult, args: argparse.Namespace, console: Console) -> No
 def run(args: argparse.Namespace) -> int:
     """Execute ``graphad rca``."""
     console = Console(args.quiet)
-    telemetry = bool(args.traces or args.metrics or args.logs)
+    telemetry = bool(args.traces or args.metrics or args.logs or args.edge_metrics)
     if telemetry == bool(args.graph):
         raise GraphadInputError(
-            "give either a graph or telemetry files", field="graph/--traces/--metrics/--logs"
+            "give either a graph or telemetry files",
+            field="graph/--traces/--metrics/--logs/--edge-metrics",
         )
     mode = "telemetry" if telemetry else "graph"
     ranker = make_ranker(args.ranker or default_ranker_name(mode))

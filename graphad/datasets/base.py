@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from graphad.ingest.report import IngestReport
-from graphad.ingest.schema import empty_logs, empty_metrics, empty_spans
+from graphad.ingest.schema import empty_edge_metrics, empty_logs, empty_metrics, empty_spans
 
 __all__ = ["FaultCase", "MTSEntity", "TelemetryPeriod"]
 
@@ -19,7 +19,8 @@ class FaultCase:
     """One injected (or observed) fault with the telemetry around it and the truth.
 
     Frames are canonical (see :mod:`graphad.ingest.schema`) and keep raw entity names
-    (e.g. pod names in ``spans.service`` and ``metrics.node``); map them to services with
+    (e.g. pod names in ``spans.service`` and ``metrics.node``, service names in
+    ``edge_metrics.src`` / ``edge_metrics.dst``); map them to services with
     :func:`graphad.graph.rules.k8s_service` or another node rule.
 
     Attributes:
@@ -31,6 +32,9 @@ class FaultCase:
         spans: Spans in the case's time range (may be empty).
         metrics: Metric samples in the case's time range (may be empty).
         logs: Log events (templates) in the case's time range (may be empty).
+        edge_metrics: Per call-graph edge metric samples (e.g. RPC latency at the caller
+            and at the callee), long format ``ts_ns, src, dst, metric, value``; may be
+            empty.
         call_graph: The true service call graph, caller -> callee, if the data has one.
         root_cause_entity: The raw entity the fault was injected into (e.g. a pod).
         report: Ingestion report of everything read for the case.
@@ -46,6 +50,7 @@ class FaultCase:
     spans: pd.DataFrame = field(default_factory=empty_spans)
     metrics: pd.DataFrame = field(default_factory=empty_metrics)
     logs: pd.DataFrame = field(default_factory=empty_logs)
+    edge_metrics: pd.DataFrame = field(default_factory=empty_edge_metrics)
     call_graph: nx.DiGraph | None = None
     root_cause_entity: str | None = None
     report: IngestReport = field(default_factory=IngestReport)
@@ -103,6 +108,8 @@ class TelemetryPeriod:
         spans: Spans starting in the range (may be empty).
         metrics: Metric samples in the range (may be empty).
         logs: Log events in the range (may be empty).
+        edge_metrics: Per call-graph edge metric samples in the range, long format
+            ``ts_ns, src, dst, metric, value`` (may be empty).
         call_graph: The true service call graph, caller -> callee, if the data has one.
         report: Ingestion report of everything read.
         meta: Extra facts (files read, missing files, ...).
@@ -115,6 +122,7 @@ class TelemetryPeriod:
     spans: pd.DataFrame = field(default_factory=empty_spans)
     metrics: pd.DataFrame = field(default_factory=empty_metrics)
     logs: pd.DataFrame = field(default_factory=empty_logs)
+    edge_metrics: pd.DataFrame = field(default_factory=empty_edge_metrics)
     call_graph: nx.DiGraph | None = None
     report: IngestReport = field(default_factory=IngestReport)
     meta: dict = field(default_factory=dict)

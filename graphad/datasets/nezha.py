@@ -5,6 +5,8 @@ Layout read (every CSV may be plain ``.csv`` or compressed, e.g. ``.csv.xz``)::
     <root>/rca_data/<day>/<day>-fault_list.json     faults: {hour: [{inject_time, ...}]}
     <root>/rca_data/<day>/metric/<pod>_metric.csv    one file per pod, one row per minute
     <root>/rca_data/<day>/metric/dependency.csv      true call graph (Source, Target)
+    <root>/rca_data/<day>/metric/source_50.csv       per-edge RPC latency, one row per minute
+    <root>/rca_data/<day>/metric/destination_50.csv  (see EDGE_METRIC_FILES)
     <root>/rca_data/<day>/trace/<HH_MM>_trace.csv    spans collected around minute HH:MM
     <root>/rca_data/<day>/log/<HH_MM>_log.csv        container logs (docker JSON lines)
     <root>/rca_data/<day>/traceid/<HH_MM>_traceid.csv  one file per *collected* minute
@@ -24,6 +26,17 @@ keeps the spans that *start* inside ``[onset - before, onset + after)``. Upstrea
 traces only for a few minutes around each fault; the ``traceid/`` folder names the minutes
 collected, and a collected minute whose trace or log file is absent is counted as missing
 (``missing_trace_file`` / ``missing_log_file`` in the report, listed in ``meta``).
+
+**Edge metrics.** The files of :data:`EDGE_METRIC_FILES` in a day's ``metric/`` folder
+(``source_50`` / ``destination_50``: the median latency, in seconds, of the calls of one
+call-graph edge in one minute, measured at the caller and at the callee) have columns
+``time, timestamp, <caller>_<callee>, ...``. They become the ``edge_metrics`` frame
+(``ts_ns, src, dst, metric, value``; the metric is the file stem). A column name is split
+where both halves are known service names of the system (those of its metric files, its
+fault list and its ``dependency.csv``); a column with no such split or with several is
+left out and counted as ``unresolved_edge_column`` (the column named in the report). An
+empty cell means no call in that minute: it is not a sample and is counted as
+``no_calls``. A day without these files has no edge metrics.
 
 **Logs.** The ``Log`` column holds docker's JSON line; its ``"log"`` field is the message,
 itself often a JSON document whose ``"message"`` field is the text (path ``log.message``,
@@ -54,9 +67,11 @@ from graphad.graph.window import parse_duration
 from graphad.ingest.logs import read_logs
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import (
+    empty_edge_metrics,
     empty_logs,
     empty_metrics,
     empty_spans,
+    normalize_edge_metrics,
     normalize_metrics,
     normalize_spans,
 )
@@ -69,6 +84,8 @@ __all__ = [
     "SYSTEM_ALIASES",
     "CASE_BEFORE",
     "CASE_AFTER",
+    "EDGE_METRIC_FILES",
+    "SOURCES",
     "metric_times",
 ]
 
@@ -89,6 +106,12 @@ NEZHA_SPAN_COLUMNS = {
     "start_ns": "StartTimeUnixNano",
 }
 _SPAN_END = "EndTimeUnixNano"
+#: Stems of the per-edge metric files of a day's ``metric/`` folder (columns ``time,
+#: timestamp, <caller>_<callee>, ...``); the stem is the metric name in ``edge_metrics``.
+EDGE_METRIC_FILES = ("source_50", "destination_50")
+#: The telemetry sources a case or a normal period can read (the default: all of them).
+SOURCES = ("metrics", "spans", "logs", "edge_metrics")
+_EDGE_TIME_COLUMNS = ("time", "timestamp")
 #: Readable names accepted for the upstream tags (names only; no logic depends on them).
 SYSTEM_ALIASES = {"onlineboutique": "hipster", "trainticket": "ts"}
 _NON_METRIC = ("Time", "TimeStamp", "PodName")
@@ -109,6 +132,7 @@ class _Day:
     pods: list[str]
     services: frozenset
     minutes: dict[str, dict[str, Path]] = field(default_factory=dict)  # kind -> HH_MM -> path
+    edge_files: dict[str, Path] = field(default_factory=dict)  # EDGE_METRIC_FILES stem -> path
 
 
 def _find(folder: Path, stem: str) -> Path | None:
@@ -138,7 +162,9 @@ def _scan_day(path: Path, kind: str) -> _Day | None:
             if match and match.group("kind") == sub:
                 minutes[sub][f"{match.group('hh')}_{match.group('mm')}"] = file
     services = frozenset(k8s_service(pods).tolist())
-    return _Day(path.name, path, kind, pods, services, minutes)
+    edge_files = {stem: _find(metric_dir, stem) for stem in EDGE_METRIC_FILES}
+    edge_files = {stem: file for stem, file in edge_files.items() if file is not None}
+    return _Day(path.name, path, kind, pods, services, minutes, edge_files)
 
 
 def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
@@ -157,7 +183,14 @@ _GO_TIME = r"^(\S+ \S+ [+-]\d{4})"
 _MAX_CLOCK_GAP_S = 3600
 
 
-def metric_times(raw: pd.DataFrame, source: str, report: IngestReport) -> np.ndarray:
+def metric_times(
+    raw: pd.DataFrame,
+    source: str,
+    report: IngestReport,
+    *,
+    stamp: str = "TimeStamp",
+    clock: str = "Time",
+) -> np.ndarray:
     """Epoch seconds of a Nezha metric file's rows, checked against its ``Time`` column.
 
     ``TimeStamp`` (epoch seconds) is used, except where the human-readable ``Time`` column
@@ -170,6 +203,8 @@ def metric_times(raw: pd.DataFrame, source: str, report: IngestReport) -> np.nda
         raw: The metric file as read, with ``TimeStamp`` and optionally ``Time``.
         source: File name for the report.
         report: Where repairs are counted.
+        stamp: The epoch-seconds column (``"timestamp"`` in the edge-metric files).
+        clock: The human-readable time column (``"time"`` in the edge-metric files).
 
     Returns:
         ``[n]`` float epoch seconds.
@@ -180,14 +215,16 @@ def metric_times(raw: pd.DataFrame, source: str, report: IngestReport) -> np.nda
         >>> r = IngestReport("m.csv")
         >>> metric_times(raw, "m.csv", r).tolist(), r.counts["timestamp_mismatch"]
         ([1661140279.0, 1661140279.0], 1)
+        >>> r.examples["timestamp_mismatch"]
+        ['m.csv record 2: TimeStamp 1861140279 vs Time 2022-08-22 03:51:19.6 +0000; Time used']
     """
-    stamps = pd.to_numeric(raw["TimeStamp"], errors="coerce").to_numpy(dtype=float)
-    if "Time" not in raw.columns:
+    stamps = pd.to_numeric(raw[stamp], errors="coerce").to_numpy(dtype=float)
+    if clock not in raw.columns:
         return stamps
-    text = raw["Time"].astype(str).str.extract(_GO_TIME)[0]
-    clock = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S.%f %z", utc=True, errors="coerce")
-    seconds = (clock.astype("datetime64[ns, UTC]").astype("int64") // 10**9).to_numpy(float)
-    seconds[clock.isna().to_numpy()] = np.nan
+    text = raw[clock].astype(str).str.extract(_GO_TIME)[0]
+    parsed = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S.%f %z", utc=True, errors="coerce")
+    seconds = (parsed.astype("datetime64[ns, UTC]").astype("int64") // 10**9).to_numpy(float)
+    seconds[parsed.isna().to_numpy()] = np.nan
     mismatch = np.abs(stamps - seconds) > _MAX_CLOCK_GAP_S
     mismatch |= np.isnan(stamps) & ~np.isnan(seconds)
     if mismatch.any():
@@ -195,8 +232,8 @@ def metric_times(raw: pd.DataFrame, source: str, report: IngestReport) -> np.nda
         report.add(
             "timestamp_mismatch",
             int(mismatch.sum()),
-            f"{source} record {row + 1}: TimeStamp {raw['TimeStamp'].iloc[row]} vs "
-            f"Time {text.iloc[row]}; Time used",
+            f"{source} record {row + 1}: {stamp} {raw[stamp].iloc[row]} vs "
+            f"{clock} {text.iloc[row]}; {clock} used",
         )
         stamps = np.where(mismatch, seconds, stamps)
     return stamps
@@ -242,6 +279,106 @@ def _day_metrics(metric_dir: str, pods: tuple[str, ...]) -> tuple[pd.DataFrame, 
     flags = np.concatenate(repaired)
     order = np.argsort(frame["ts_ns"].to_numpy(), kind="stable")
     return frame.iloc[order].reset_index(drop=True), flags[order]
+
+
+def _split_edge(column: str, names: frozenset) -> list[tuple[str, str]]:
+    """Every split of ``<caller>_<callee>`` at an ``_`` where both halves are in ``names``.
+
+    Example:
+        >>> _split_edge("front_end_cart", frozenset({"front_end", "front", "end_cart", "cart"}))
+        [('front', 'end_cart'), ('front_end', 'cart')]
+        >>> _split_edge("frontend_cart", frozenset({"frontend", "cart"}))
+        [('frontend', 'cart')]
+    """
+    splits = []
+    for i, char in enumerate(column):
+        if char == "_" and column[:i] in names and column[i + 1 :] in names:
+            splits.append((column[:i], column[i + 1 :]))
+    return splits
+
+
+@dataclass(frozen=True)
+class _EdgeDay:
+    """A day's edge metrics, long and sorted by time, before the case slices it.
+
+    ``frame`` keeps a row (value NaN) for every empty cell, flagged in ``no_calls``;
+    ``fixed`` flags samples whose time was repaired; ``unresolved`` names the columns left
+    out, as ``(file name, column, number of splits into two known names)``.
+    """
+
+    frame: pd.DataFrame
+    no_calls: np.ndarray
+    fixed: np.ndarray
+    unresolved: tuple[tuple[str, str, int], ...]
+
+
+@functools.lru_cache(maxsize=8)
+def _day_edge_metrics(files: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> _EdgeDay:
+    """All edge-metric samples of a day (read once, cached).
+
+    Args:
+        files: ``(metric name, path)`` of each edge-metric file of the day.
+        names: The known service names that column names are split by.
+    """
+    known = frozenset(names)
+    parts, unresolved = [], []
+    for metric, path in files:
+        raw = _read_csv(Path(path), dtype=str, keep_default_na=False)
+        if "timestamp" not in raw.columns:
+            raise ParseError(
+                "edge metric file lacks its time column",
+                source=path,
+                field="timestamp",
+                expected="a 'timestamp' column (epoch seconds)",
+                found=f"columns {list(raw.columns)}",
+            )
+        stamps = metric_times(raw, path, IngestReport(path), stamp="timestamp", clock="time")
+        if np.isnan(stamps).any():
+            row = int(np.flatnonzero(np.isnan(stamps))[0])
+            raise GraphadInputError(
+                "value is not a number",
+                source=path,
+                record=row + 1,
+                field="timestamp",
+                expected="epoch seconds",
+                found=repr(raw["timestamp"].iloc[row]),
+            )
+        fixed = stamps != pd.to_numeric(raw["timestamp"], errors="coerce").to_numpy(float)
+        edges = []
+        for column in raw.columns:
+            if column in _EDGE_TIME_COLUMNS:
+                continue
+            splits = _split_edge(str(column), known)
+            if len(splits) == 1:
+                edges.append((column, *splits[0]))
+            else:
+                unresolved.append((Path(path).name, str(column), len(splits)))
+        n, k = len(raw), len(edges)
+        text = raw[[c for c, _, _ in edges]].to_numpy(dtype=object).reshape(n * k)
+        empty = pd.Series(text, dtype=object).str.strip().eq("").to_numpy(dtype=bool)
+        long = pd.DataFrame(
+            {
+                "timestamp": np.repeat(stamps, k),
+                "src": np.tile(np.array([s for _, s, _ in edges], dtype=object), n),
+                "dst": np.tile(np.array([d for _, _, d in edges], dtype=object), n),
+                "metric": metric,
+                "value": np.where(empty, np.nan, text),
+            }
+        )
+        order = np.argsort(long["timestamp"].to_numpy(), kind="stable")
+        long = long.iloc[order].reset_index(drop=True)
+        frame, _ = normalize_edge_metrics(long, {"ts_ns": "timestamp"}, time_unit="s", source=path)
+        parts.append((frame, empty[order], np.repeat(fixed, k)[order]))
+    if not parts:
+        return _EdgeDay(empty_edge_metrics(), np.zeros(0, bool), np.zeros(0, bool), ())
+    frame = pd.concat([p[0] for p in parts], ignore_index=True)
+    order = np.argsort(frame["ts_ns"].to_numpy(), kind="stable")
+    return _EdgeDay(
+        frame.iloc[order].reset_index(drop=True),
+        np.concatenate([p[1] for p in parts])[order],
+        np.concatenate([p[2] for p in parts])[order],
+        tuple(unresolved),
+    )
 
 
 @functools.lru_cache(maxsize=_CACHE_FILES)
@@ -334,6 +471,7 @@ class Nezha:
         self._faults = self._read_faults()
         self.report.n_records = self.report.n_kept = len(self._faults)
         self._graphs: dict[tuple, nx.DiGraph] = {}
+        self._edge_name_cache: dict[str, tuple[str, ...]] = {}
 
     # ------------------------------------------------------------------ discovery
     def _scan(self, folder: str, kind: str) -> list[_Day]:
@@ -588,7 +726,7 @@ class Nezha:
         system: str | None = None,
         before: str | int = CASE_BEFORE,
         after: str | int = CASE_AFTER,
-        sources: Iterable[str] = ("metrics", "spans", "logs"),
+        sources: Iterable[str] = SOURCES,
     ) -> Iterator[FaultCase]:
         """Yield every fault of the system(s) with the telemetry around it.
 
@@ -596,7 +734,8 @@ class Nezha:
             system: Restrict to one system (default: the one given at construction).
             before: Time kept before the onset (``"10min"`` or ns).
             after: Time kept after the onset.
-            sources: Which of ``"metrics"``, ``"spans"``, ``"logs"`` to read.
+            sources: Which of ``"metrics"``, ``"spans"``, ``"logs"``, ``"edge_metrics"``
+                to read (default: all).
 
         Yields:
             :class:`~graphad.datasets.base.FaultCase`, in onset order, with frames in
@@ -610,7 +749,7 @@ class Nezha:
         case_id: str,
         before: str | int = CASE_BEFORE,
         after: str | int = CASE_AFTER,
-        sources: Iterable[str] = ("metrics", "spans", "logs"),
+        sources: Iterable[str] = SOURCES,
     ) -> FaultCase:
         """One fault case by its id (e.g. ``"2022-08-22T03:53:54"``); see :meth:`cases`."""
         faults = self.faults()
@@ -649,6 +788,7 @@ class Nezha:
             spans=telemetry["spans"],
             metrics=telemetry["metrics"],
             logs=telemetry["logs"],
+            edge_metrics=telemetry["edge_metrics"],
             call_graph=self.call_graph(row.system),
             root_cause_entity=row.root_cause_entity,
             report=telemetry["report"],
@@ -673,7 +813,7 @@ class Nezha:
         day: str | None = None,
         *,
         system: str | None = None,
-        sources: Iterable[str] = ("metrics", "spans", "logs"),
+        sources: Iterable[str] = SOURCES,
         before: str | int = 0,
         after: str | int = 0,
     ) -> TelemetryPeriod:
@@ -690,7 +830,8 @@ class Nezha:
                 construct day of the system (frames concatenated).
             system: The system when ``day`` is ``None`` (default: the selected one, else
                 the first).
-            sources: Which of ``"metrics"``, ``"spans"``, ``"logs"`` to read.
+            sources: Which of ``"metrics"``, ``"spans"``, ``"logs"``, ``"edge_metrics"``
+                to read (default: all).
             before: Extra time kept before the period.
             after: Extra time kept after the period.
 
@@ -742,6 +883,7 @@ class Nezha:
             spans=_concat([p["spans"] for p in parts], empty_spans),
             metrics=_concat([p["metrics"] for p in parts], empty_metrics),
             logs=_concat([p["logs"] for p in parts], empty_logs),
+            edge_metrics=_concat([p["edge_metrics"] for p in parts], empty_edge_metrics),
             call_graph=self.call_graph(system_name),
             report=report,
             meta=meta,
@@ -795,10 +937,78 @@ class Nezha:
                 logs, part = self._logs(present, start, end, day)
             if part is not None:
                 report.merge(part)
+        edge_metrics = empty_edge_metrics()
+        if "edge_metrics" in sources and day.edge_files:
+            edge_metrics, part = self._edge_metrics(day, start, end)
+            report.merge(part)
+            files.extend(str(p) for p in day.edge_files.values())
         report.source = str(day.path)
-        report.n_kept = len(metrics) + len(spans) + len(logs)
+        report.n_kept = len(metrics) + len(spans) + len(logs) + len(edge_metrics)
         meta = {"files": files, "missing": missing}
-        return {"spans": spans, "metrics": metrics, "logs": logs, "report": report, "meta": meta}
+        return {
+            "spans": spans,
+            "metrics": metrics,
+            "logs": logs,
+            "edge_metrics": edge_metrics,
+            "report": report,
+            "meta": meta,
+        }
+
+    def _edge_names(self, system: str) -> tuple[str, ...]:
+        """The service names that split the edge-metric columns of a system: those of its
+        metric files, its fault list and its ``dependency.csv`` files (IPs left out).
+        """
+        if system not in self._edge_name_cache:
+            days = self._days_of(system)
+            names = set().union(*(d.services for d in days))
+            names |= set(self._faults.loc[self._faults["system"] == system, "root_cause"])
+            for path in (_find(d.path / "metric", "dependency") for d in days):
+                if path is not None:
+                    names |= {n for edge in _dependency_edges(path) for n in edge[:2]}
+            self._edge_name_cache[system] = tuple(sorted(names))
+        return self._edge_name_cache[system]
+
+    def _edge_metrics(self, day: _Day, start: int, end: int) -> tuple[pd.DataFrame, IngestReport]:
+        """The day's edge metrics in ``[start, end)``, empty cells dropped (counted)."""
+        files = tuple((stem, str(path)) for stem, path in day.edge_files.items())
+        data = _day_edge_metrics(files, self._edge_names(self._system(day)))
+        ts = data.frame["ts_ns"].to_numpy()
+        lo, hi = np.searchsorted(ts, start, "left"), np.searchsorted(ts, end, "left")
+        frame, no_calls, fixed = data.frame.iloc[lo:hi], data.no_calls[lo:hi], data.fixed[lo:hi]
+        source = f"{day.path}/metric/{{{','.join(day.edge_files)}}}"
+        report = IngestReport(source, n_records=len(frame))
+        for name, column, splits in data.unresolved:
+            why = "no split" if splits == 0 else f"{splits} splits"
+            report.add(
+                "unresolved_edge_column",
+                1,
+                f"{name} column {column!r} ({why} into two known services; left out)",
+            )
+        if no_calls.any():
+            row = frame.iloc[int(np.flatnonzero(no_calls)[0])]
+            when = pd.Timestamp(int(row["ts_ns"]), unit="ns", tz="UTC")
+            report.add(
+                "no_calls",
+                int(no_calls.sum()),
+                f"{row['metric']} {row['src']}_{row['dst']} at {when:%Y-%m-%d %H:%M:%S}",
+            )
+        frame = frame[~no_calls].reset_index(drop=True)
+        fixed = fixed[~no_calls]
+        if fixed.any():
+            row = frame.iloc[int(np.flatnonzero(fixed)[0])]
+            report.add(
+                "timestamp_mismatch",
+                int(fixed.sum()),
+                f"{row['metric']}: timestamp disagrees with time; time used",
+            )
+        missing = frame["value"].isna().to_numpy()
+        if missing.any():
+            row = frame.iloc[int(np.flatnonzero(missing)[0])]
+            report.add(
+                "non_finite_value", int(missing.sum()), f"{row['metric']} {row['src']}_{row['dst']}"
+            )
+        report.n_kept = len(frame)
+        return frame, report
 
     def _spans(self, paths: list[Path], start: int, end: int):
         if not paths:
@@ -898,7 +1108,7 @@ def _slice_report(source: str, metrics: pd.DataFrame, fixed: np.ndarray) -> Inge
 
 def _check_sources(sources: Iterable[str]) -> tuple[str, ...]:
     sources = (sources,) if isinstance(sources, str) else tuple(sources)
-    allowed = ("metrics", "spans", "logs")
+    allowed = SOURCES
     for item in sources:
         if item not in allowed:
             raise GraphadInputError(

@@ -359,6 +359,15 @@ def blind_case(case: Any, onset_ns: int | None = None, *, hide_id: bool = False)
     )
 
 
+#: The time-stamped frames of a fault case and their time column, as :func:`crop_case` cuts.
+_TIMED_FRAMES = (
+    ("spans", "start_ns"),
+    ("metrics", "ts_ns"),
+    ("logs", "ts_ns"),
+    ("edge_metrics", "ts_ns"),
+)
+
+
 def crop_case(case: Any, start_ns: int | None = None, end_ns: int | None = None) -> Any:
     """A copy of a fault case with its telemetry cut to ``[start_ns, end_ns)``.
 
@@ -372,8 +381,10 @@ def crop_case(case: Any, start_ns: int | None = None, end_ns: int | None = None)
         end_ns: First time dropped (``None``: no upper cut).
 
     Returns:
-        A new ``FaultCase`` with the spans (by ``start_ns``), metrics and logs (by
-        ``ts_ns``) in the window; everything else is shared.
+        A new ``FaultCase`` with the spans (by ``start_ns``), metrics, logs and edge
+        metrics (by ``ts_ns``) in the window; everything else is shared. A case without
+        one of these frames (e.g. another record type with no ``edge_metrics``) keeps
+        what it has.
 
     Example:
         >>> import pandas as pd
@@ -385,7 +396,9 @@ def crop_case(case: Any, start_ns: int | None = None, end_ns: int | None = None)
         [5, 10]
     """
     frames = {}
-    for name, column in (("spans", "start_ns"), ("metrics", "ts_ns"), ("logs", "ts_ns")):
+    for name, column in _TIMED_FRAMES:
+        if not hasattr(case, name):
+            continue
         frame = getattr(case, name)
         if frame is not None and len(frame) and column in frame.columns:
             times = frame[column].to_numpy()

@@ -1,10 +1,12 @@
-"""Raw telemetry -> canonical, validated long frames (spans, metrics, log events).
+"""Raw telemetry -> canonical, validated long frames (spans, metrics, edge metrics, log events).
 
 Readers, each returning ``(frame, IngestReport)``:
 
 * :func:`read_traces`: OTLP JSON (document or JSON lines), Jaeger JSON, Zipkin v2 JSON,
   span CSV/TSV/Parquet or a DataFrame with a column mapping;
 * :func:`read_metrics`: long or wide tables, Prometheus ``query_range`` JSON;
+* :func:`read_edge_metrics`: per call-graph edge samples (``src -> dst``), long tables or
+  wide ones with a column per ``<src><separator><dst>`` edge;
 * :func:`read_logs`: raw lines or table rows, templates mined with Drain3
   (:func:`mine_templates`); :func:`read_event_sequences` reads pre-parsed sessions.
 
@@ -19,15 +21,24 @@ from graphad.ingest.logs import (
     read_event_sequences,
     read_logs,
 )
-from graphad.ingest.metrics import parse_prometheus, read_metrics, wide_to_long
+from graphad.ingest.metrics import (
+    parse_prometheus,
+    read_edge_metrics,
+    read_metrics,
+    wide_to_long,
+)
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import (
+    EDGE_METRIC_COLUMNS,
     LOG_COLUMNS,
     METRIC_COLUMNS,
     SPAN_COLUMNS,
+    empty_edge_metrics,
+    normalize_edge_metrics,
     normalize_logs,
     normalize_metrics,
     normalize_spans,
+    validate_edge_metrics,
     validate_logs,
     validate_metrics,
     validate_spans,
@@ -46,6 +57,7 @@ __all__ = [
     "read_traces",
     "sample_traces",
     "read_metrics",
+    "read_edge_metrics",
     "read_logs",
     "read_event_sequences",
     "mine_templates",
@@ -62,12 +74,16 @@ __all__ = [
     "IngestReport",
     "SPAN_COLUMNS",
     "METRIC_COLUMNS",
+    "EDGE_METRIC_COLUMNS",
     "LOG_COLUMNS",
     "validate_spans",
     "validate_metrics",
+    "validate_edge_metrics",
     "validate_logs",
     "normalize_spans",
     "normalize_metrics",
+    "normalize_edge_metrics",
     "normalize_logs",
+    "empty_edge_metrics",
     "to_ns",
 ]

@@ -4,6 +4,10 @@ Every reader returns the canonical long metrics frame ``ts_ns, node, metric, val
 :mod:`graphad.ingest.schema` and an :class:`~graphad.ingest.report.IngestReport`. A value
 that is not a finite number (``NaN``, ``+Inf``, text) is kept as ``NaN`` and counted as
 ``non_finite_value``; samples out of time order are sorted and counted as ``out_of_order``.
+:func:`read_edge_metrics` reads samples measured on a call-graph edge ``src -> dst``
+into the edge-metrics frame ``ts_ns, src, dst, metric, value``, from long tables or wide
+ones with a column per ``<src><separator><dst>`` edge (an empty cell of a wide table is
+no sample: dropped, counted as ``no_calls``).
 
 Layouts:
 
@@ -38,9 +42,11 @@ from graphad.ingest.io import (
 )
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import (
+    EDGE_METRIC_COLUMNS,
     METRIC_COLUMNS,
     rename_columns,
     require_column,
+    validate_edge_metrics,
     validate_metrics,
 )
 from graphad.ingest.time import TimeUnit, to_ns
@@ -48,13 +54,17 @@ from graphad.ingest.time import TimeUnit, to_ns
 __all__ = [
     "METRIC_FORMATS",
     "TIME_COLUMN_NAMES",
+    "EDGE_METRIC_FORMATS",
     "read_metrics",
+    "read_edge_metrics",
     "wide_to_long",
     "parse_prometheus",
 ]
 
 #: Formats (layouts) :func:`read_metrics` understands.
 METRIC_FORMATS = ("auto", "long", "wide", "prometheus")
+#: Formats (layouts) :func:`read_edge_metrics` understands.
+EDGE_METRIC_FORMATS = ("auto", "long", "wide")
 #: Column names taken as the time column when none is named (compared lower-cased).
 TIME_COLUMN_NAMES = ("ts_ns", "timestamp", "time", "ts", "datetime", "date")
 
@@ -201,6 +211,40 @@ def _times(values: pd.Series, unit: TimeUnit, fmt: str | None, source: str, fiel
     return to_ns(values, unit, source=source, field=field, format=fmt)
 
 
+def _require_long(
+    frame: pd.DataFrame,
+    needed: Sequence[str],
+    canonical: Sequence[str],
+    columns: Mapping[str, str] | None,
+    source: str,
+) -> None:
+    """Raise :class:`SchemaError` naming the user's column of the first absent ``needed``."""
+    for name in needed:
+        if name not in frame.columns:
+            raise SchemaError(
+                "required field missing",
+                source=source,
+                field=(columns or {}).get(name, name),
+                expected=f"columns {list(canonical)} (or mapped through columns=)",
+                found=f"columns {list(map(str, frame.columns))}",
+            )
+
+
+def _long_times(
+    frame: pd.DataFrame,
+    column: str,
+    columns: Mapping[str, str] | None,
+    time_unit: TimeUnit,
+    time_format: str | None,
+    source: str,
+) -> np.ndarray:
+    """The ``ts_ns`` of a long table's time ``column``; errors name the user's column."""
+    user_field = (columns or {}).get("ts_ns", column)
+    if time_unit == "auto" and column == "ts_ns" and "ts_ns" not in (columns or {}):
+        time_unit = "ns"  # an unmapped 'ts_ns' column is nanoseconds by its name
+    return _times(frame[column], time_unit, time_format, source, user_field)
+
+
 def _read_long(
     frame: pd.DataFrame,
     columns: Mapping[str, str] | None,
@@ -210,19 +254,8 @@ def _read_long(
     source: str,
 ) -> tuple[pd.DataFrame, IngestReport]:
     column = _find_time_column(frame, time_column, source)
-    user_field = (columns or {}).get("ts_ns", column)
-    for needed in ("node", "metric", "value"):
-        if needed not in frame.columns:
-            raise SchemaError(
-                "required field missing",
-                source=source,
-                field=(columns or {}).get(needed, needed),
-                expected=f"columns {list(METRIC_COLUMNS)} (or mapped through columns=)",
-                found=f"columns {list(map(str, frame.columns))}",
-            )
-    if time_unit == "auto" and column == "ts_ns" and "ts_ns" not in (columns or {}):
-        time_unit = "ns"  # an unmapped 'ts_ns' column is nanoseconds by its name
-    ts = _times(frame[column], time_unit, time_format, source, user_field)
+    _require_long(frame, ("node", "metric", "value"), METRIC_COLUMNS, columns, source)
+    ts = _long_times(frame, column, columns, time_unit, time_format, source)
     work = pd.DataFrame(
         {"ts_ns": ts, "node": frame["node"], "metric": frame["metric"], "value": frame["value"]}
     )
@@ -369,6 +402,258 @@ def wide_to_long(
     report.counts.update(checked.counts)
     for kind, items in checked.examples.items():
         report.examples.setdefault(kind, []).extend(items[:3])
+    return out, report
+
+
+# ------------------------------------------------------------------------- edge metrics
+
+
+def read_edge_metrics(
+    source: PathLike | pd.DataFrame,
+    format: str = "auto",
+    *,
+    columns: Mapping[str, str] | None = None,
+    time_unit: TimeUnit = "auto",
+    time_format: str | None = None,
+    time_column: str | None = None,
+    separator: str | None = None,
+    metric: str | None = None,
+    exclude: Sequence[str] = (),
+) -> tuple[pd.DataFrame, IngestReport]:
+    """Read per call-graph edge metric samples into the canonical edge-metrics frame.
+
+    Edge metrics are measured on an edge ``src -> dst`` (caller -> callee) rather than on
+    one node, e.g. a service mesh's median RPC latency of the calls from ``src`` to
+    ``dst`` seen at the caller or at the callee (Nezha's ``source_50.csv`` /
+    ``destination_50.csv``).
+
+    Layouts:
+
+    * **long**: one row per sample, columns ``ts_ns`` (or a time column named as in
+      :data:`TIME_COLUMN_NAMES`), ``src, dst, metric, value``, or any names through
+      ``columns=``. Without a ``metric`` column, ``metric=`` names the metric of every
+      row.
+    * **wide**: a time column and one column per edge named
+      ``"<src><separator><dst>"``; every column is one metric, named by ``metric=``, else
+      after the file (``source_50.csv.xz`` -> ``"source_50"``). A column name holding the
+      separator other than exactly once, or with an empty side, is left out and counted as
+      ``unresolved_edge_column`` (the column named in the report); further time columns
+      (named as in :data:`TIME_COLUMN_NAMES`, e.g. Nezha's ``time`` next to
+      ``timestamp``) are left out and counted as ``extra_time_column``; a column of text
+      only is left out and counted as ``non_numeric_column``. An empty (missing) cell
+      is an absent sample, e.g. no call on that edge in that minute: it is dropped and
+      counted as ``no_calls``.
+
+    A value that is not a finite number (``+Inf``, text) is kept as ``NaN`` and counted
+    as ``non_finite_value``; samples out of time order are sorted and counted as
+    ``out_of_order`` (:func:`~graphad.ingest.schema.validate_edge_metrics`).
+
+    Args:
+        source: A path (CSV/TSV plain or compressed, Parquet) or a ``DataFrame``.
+        format: One of :data:`EDGE_METRIC_FORMATS`. ``"auto"``: a table with (mapped)
+            ``src``, ``dst`` and ``value`` columns -> long; another table -> wide.
+        columns: Canonical name -> the table's column name, e.g. ``{"ts_ns": "t",
+            "src": "caller", "dst": "callee"}`` (wide tables: only ``"ts_ns"``).
+        time_unit: Unit of numeric timestamps (``"auto"`` infers it from magnitude).
+        time_format: A ``strftime`` format for text timestamps that are not ISO 8601.
+        time_column: The time column (default: ``columns["ts_ns"]``, else the first
+            column named as in :data:`TIME_COLUMN_NAMES`).
+        separator: Wide tables (required): what joins caller and callee in a column
+            name, e.g. ``"_"`` for ``"frontend_cartservice"``.
+        metric: The metric name of a wide table (default: the file stem; a wide frame
+            needs it) or of a long table without a ``metric`` column.
+        exclude: Wide tables: further columns that are not edges.
+
+    Returns:
+        ``(edge_metrics, report)``: columns ``ts_ns, src, dst, metric, value`` sorted by
+        time (then row, then column), and the report (``unresolved_edge_column``,
+        ``extra_time_column``, ``no_calls``, ``non_numeric_column``,
+        ``non_finite_value``, ``out_of_order``). For a wide table ``n_records`` counts
+        the cells of its edge columns, ``n_kept`` the samples returned.
+
+    Shapes:
+        Wide ``[T, 1 + E]`` -> edge metrics ``[<= T * E, 5]``.
+
+    Raises:
+        ParseError: The file cannot be read as a table.
+        SchemaError: A needed column is missing; a wide table without ``separator``, a
+            wide frame without ``metric``, a long table without a metric.
+        GraphadInputError: A timestamp or name is unreadable; the message names the
+            file, the record (1-based data row) and the field.
+
+    Example:
+        >>> wide = pd.DataFrame({"timestamp": [0, 60], "web_db": [0.004, 0.005],
+        ...                      "web_cache": [0.001, None], "web_x_y": [1.0, 1.0]})
+        >>> edges, report = read_edge_metrics(wide, separator="_", metric="p50", time_unit="s")
+        >>> edges.values.tolist()[:2]
+        [[0, 'web', 'db', 'p50', 0.004], [0, 'web', 'cache', 'p50', 0.001]]
+        >>> edges["ts_ns"].tolist()
+        [0, 0, 60000000000]
+        >>> dict(report.counts)
+        {'unresolved_edge_column': 1, 'no_calls': 1}
+        >>> report.examples["unresolved_edge_column"]
+        ["column 'web_x_y' ('_' occurs 2 times, not once; left out)"]
+    """
+    name = check_source(source, format, EDGE_METRIC_FORMATS, "edge metrics")
+    frame = source if isinstance(source, pd.DataFrame) else read_table(source)
+    renamed = rename_columns(frame, columns, name)
+    if format == "auto":
+        format = "long" if {"src", "dst", "value"} <= set(renamed.columns) else "wide"
+    if format == "long":
+        return _read_long_edges(renamed, columns, time_unit, time_format, time_column, metric, name)
+    if not separator:
+        raise SchemaError(
+            "a wide edge-metrics table needs a separator",
+            source=name,
+            field="separator",
+            expected=(
+                "separator= (the CLI's --edge-separator) joining caller and callee in the "
+                f"column names, or a long table with columns {list(EDGE_METRIC_COLUMNS)} "
+                "(mapped through columns=)"
+            ),
+            found=f"columns {list(map(str, frame.columns))[:8]}",
+        )
+    if metric is None:
+        if isinstance(source, pd.DataFrame):
+            raise SchemaError(
+                "a wide edge-metrics frame needs a metric name",
+                source=name,
+                field="metric",
+                expected="metric='<name>' (a wide file is named after its stem)",
+                found="a DataFrame and no metric=",
+            )
+        metric = _file_stem(source)
+    return _wide_edges(
+        frame,
+        time_column or (columns or {}).get("ts_ns"),
+        separator,
+        metric,
+        exclude,
+        time_unit,
+        time_format,
+        name,
+    )
+
+
+def _read_long_edges(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str] | None,
+    time_unit: TimeUnit,
+    time_format: str | None,
+    time_column: str | None,
+    metric: str | None,
+    source: str,
+) -> tuple[pd.DataFrame, IngestReport]:
+    column = _find_time_column(frame, time_column, source)
+    has_metric = "metric" in frame.columns
+    if has_metric and metric is not None:
+        raise GraphadInputError(
+            "metric named twice",
+            source=source,
+            field=(columns or {}).get("metric", "metric"),
+            expected="a metric column or metric=..., not both",
+            found=f"a metric column and metric={metric!r}",
+        )
+    needed = ("src", "dst", "value") if metric is not None else ("src", "dst", "metric", "value")
+    _require_long(frame, needed, EDGE_METRIC_COLUMNS, columns, source)
+    ts = _long_times(frame, column, columns, time_unit, time_format, source)
+    work = pd.DataFrame(
+        {
+            "ts_ns": ts,
+            "src": frame["src"].to_numpy(dtype=object),
+            "dst": frame["dst"].to_numpy(dtype=object),
+            "metric": frame["metric"].to_numpy(dtype=object) if has_metric else metric,
+            "value": frame["value"].to_numpy(),
+        }
+    )
+    return validate_edge_metrics(work, source)
+
+
+def _wide_edges(
+    frame: pd.DataFrame,
+    time_column: str | None,
+    separator: str,
+    metric: str,
+    exclude: Sequence[str],
+    time_unit: TimeUnit,
+    time_format: str | None,
+    source: str,
+) -> tuple[pd.DataFrame, IngestReport]:
+    """A wide edge table (time + one column per ``<src><separator><dst>``) -> long."""
+    time_col = _find_time_column(frame, time_column, source)
+    missing = [c for c in exclude if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"excluded column '{missing[0]}' not found",
+            source=source,
+            field=missing[0],
+            expected="existing column names in exclude=",
+            found=f"columns {list(map(str, frame.columns))}",
+        )
+    report = IngestReport(source)
+    skip = {time_col, *exclude}
+    edges: list[tuple[str, str]] = []
+    names: list[str] = []
+    blocks: list[np.ndarray] = []
+    absent: list[np.ndarray] = []
+    for column in frame.columns:
+        if column in skip:
+            continue
+        text = str(column)
+        if text.strip().lower() in TIME_COLUMN_NAMES:
+            report.add("extra_time_column", 1, f"column {text!r} (not an edge; left out)")
+            continue
+        times = text.count(separator)
+        src, _, dst = text.partition(separator)
+        if times != 1 or not src.strip() or not dst.strip():
+            why = (
+                f"{separator!r} occurs {times} times, not once"
+                if times != 1
+                else "an empty caller or callee"
+            )
+            report.add("unresolved_edge_column", 1, f"column {text!r} ({why}; left out)")
+            continue
+        values = frame[column]
+        empty = values.isna().to_numpy(dtype=bool)
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            if not pd.api.types.is_bool_dtype(values):  # blank text is an empty cell too
+                empty = empty | values.astype(str).str.strip().eq("").to_numpy(dtype=bool)
+            numeric = pd.to_numeric(values.where(~empty), errors="coerce")
+            if numeric.isna().all() and not empty.all():
+                report.add("non_numeric_column", 1, f"column {text!r}")
+                continue
+            values = numeric
+        edges.append((src, dst))
+        names.append(text)
+        blocks.append(values.to_numpy(dtype=np.float64, na_value=np.nan))
+        absent.append(empty)
+    n_rows, n_edges = len(frame), len(edges)
+    ts = _times(frame[time_col], time_unit, time_format, source, str(time_col))
+    values = np.stack(blocks, axis=1) if blocks else np.empty((n_rows, 0))
+    no_calls = np.stack(absent, axis=1) if absent else np.zeros((n_rows, 0), dtype=bool)
+    if no_calls.any():
+        row, col = (int(i[0]) for i in np.nonzero(no_calls))
+        report.add("no_calls", int(no_calls.sum()), f"record {row + 1}, column {names[col]!r}")
+    keep = ~no_calls.reshape(-1)
+    bad = ~np.isfinite(values) & ~no_calls
+    if bad.any():  # located in the wide table, not in the long frame
+        row, col = (int(i[0]) for i in np.nonzero(bad))
+        report.examples["non_finite_value"] = [f"record {row + 1}, column {names[col]!r}"]
+    long = pd.DataFrame(
+        {
+            "ts_ns": np.repeat(ts, n_edges)[keep],
+            "src": np.tile(np.array([s for s, _ in edges], dtype=object), n_rows)[keep],
+            "dst": np.tile(np.array([d for _, d in edges], dtype=object), n_rows)[keep],
+            "metric": metric,
+            "value": values.reshape(-1)[keep],
+        }
+    )
+    out, checked = validate_edge_metrics(long, source)
+    report.n_records = n_rows * n_edges
+    report.n_kept = checked.n_kept
+    report.counts.update(checked.counts)
+    for kind, items in checked.examples.items():
+        report.examples.setdefault(kind, items[:3])
     return out, report
 
 

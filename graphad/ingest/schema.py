@@ -1,21 +1,26 @@
 """Canonical telemetry frames and their validation.
 
-Every reader in :mod:`graphad.ingest` returns one of three long pandas frames, checked
+Every reader in :mod:`graphad.ingest` returns one of these long pandas frames, checked
 here (names and dtypes):
 
-=========== ==================================================================== =====
-frame       columns                                                              notes
-=========== ==================================================================== =====
-spans       trace_id, span_id, parent_id, service, operation, start_ns,          [1]
-            duration_ns, status, kind
-metrics     ts_ns, node, metric, value
-log events  ts_ns, node, template, count
-=========== ==================================================================== =====
+============ =================================================================== =====
+frame        columns                                                             notes
+============ =================================================================== =====
+spans        trace_id, span_id, parent_id, service, operation, start_ns,         [1]
+             duration_ns, status, kind
+metrics      ts_ns, node, metric, value
+edge metrics ts_ns, src, dst, metric, value                                      [2]
+log events   ts_ns, node, template, count
+============ =================================================================== =====
 
 [1] ``parent_id`` is ``""`` for a root span; ``status`` is 1 for an error and 0 otherwise
 (inputs without a status column get 0 everywhere, counted as ``status_unknown``);
 ``kind`` is ``"server"``, ``"client"``, ``"internal"``, ``"producer"``, ``"consumer"`` or
 ``""`` when unknown. Timestamps are int64 nanoseconds since the epoch, UTC.
+
+[2] Samples measured on a call-graph edge ``src -> dst`` (caller -> callee) rather than on
+one node, e.g. the RPC latency of the calls from ``src`` to ``dst`` as the caller or the
+callee sees it; ``src`` / ``dst`` are raw entity names, like ``node`` of metrics.
 
 Fatal problems (a required field missing, a value that cannot be read) raise
 :class:`~graphad.exceptions.SchemaError` / :class:`~graphad.exceptions.GraphadInputError`
@@ -41,14 +46,17 @@ from graphad.ingest.time import TimeUnit, infer_unit, to_ns
 __all__ = [
     "SPAN_COLUMNS",
     "METRIC_COLUMNS",
+    "EDGE_METRIC_COLUMNS",
     "LOG_COLUMNS",
     "SPAN_KINDS",
     "ROOT_PARENT_IDS",
     "validate_spans",
     "validate_metrics",
+    "validate_edge_metrics",
     "validate_logs",
     "normalize_spans",
     "normalize_metrics",
+    "normalize_edge_metrics",
     "normalize_logs",
     "check_mapped_columns",
     "require_column",
@@ -56,6 +64,7 @@ __all__ = [
     "rename_columns",
     "empty_spans",
     "empty_metrics",
+    "empty_edge_metrics",
     "empty_logs",
 ]
 
@@ -71,6 +80,7 @@ SPAN_COLUMNS = (
     "kind",
 )
 METRIC_COLUMNS = ("ts_ns", "node", "metric", "value")
+EDGE_METRIC_COLUMNS = ("ts_ns", "src", "dst", "metric", "value")
 LOG_COLUMNS = ("ts_ns", "node", "template", "count")
 SPAN_KINDS = ("", "server", "client", "internal", "producer", "consumer")
 #: Parent-id spellings that mean "this span is a root" (after stripping, lower-cased).
@@ -98,6 +108,19 @@ def empty_metrics() -> pd.DataFrame:
         {
             "ts_ns": np.array([], dtype=np.int64),
             "node": np.array([], dtype=object),
+            "metric": np.array([], dtype=object),
+            "value": np.array([], dtype=np.float64),
+        }
+    )
+
+
+def empty_edge_metrics() -> pd.DataFrame:
+    """An empty, correctly typed edge-metrics frame (columns :data:`EDGE_METRIC_COLUMNS`)."""
+    return pd.DataFrame(
+        {
+            "ts_ns": np.array([], dtype=np.int64),
+            "src": np.array([], dtype=object),
+            "dst": np.array([], dtype=object),
             "metric": np.array([], dtype=object),
             "value": np.array([], dtype=np.float64),
         }
@@ -403,21 +426,62 @@ def validate_metrics(
 
     """
     require_columns(frame, METRIC_COLUMNS, source)
+    return _validate_samples(frame, ("node",), source)
+
+
+def validate_edge_metrics(
+    frame: pd.DataFrame, source: str = "<frame>"
+) -> tuple[pd.DataFrame, IngestReport]:
+    """Check a long edge-metrics frame and return it in canonical form with a report.
+
+    The same checks and repairs as :func:`validate_metrics`, with the node replaced by the
+    edge ``src -> dst``: a value that is not a finite number becomes NaN and is kept
+    (``non_finite_value``); rows not sorted by time are sorted, stable
+    (``out_of_order``).
+
+    Args:
+        frame: Columns ``ts_ns, src, dst, metric, value`` (``ts_ns`` already in ns), one
+            row per (time, edge, metric) sample.
+        source: Name of the input for messages and the report.
+
+    Returns:
+        ``(edge_metrics, report)``: the canonical frame with columns
+        :data:`EDGE_METRIC_COLUMNS` (``ts_ns`` int64, ``src`` / ``dst`` / ``metric`` text,
+        ``value`` float64), and the ingestion report.
+
+    Raises:
+        SchemaError: A required column is missing.
+        GraphadInputError: A timestamp, ``src``, ``dst`` or metric is missing.
+
+    Example:
+        >>> raw = pd.DataFrame({"ts_ns": [2, 1], "src": ["web", "web"],
+        ...     "dst": ["db", "db"], "metric": ["p50", "p50"], "value": [0.25, "n/a"]})
+        >>> edges, report = validate_edge_metrics(raw)
+        >>> edges["ts_ns"].tolist(), edges["value"].isna().tolist(), dict(report.counts)
+        ([1, 2], [True, False], {'non_finite_value': 1, 'out_of_order': 1})
+
+    """
+    require_columns(frame, EDGE_METRIC_COLUMNS, source)
+    return _validate_samples(frame, ("src", "dst"), source)
+
+
+def _validate_samples(
+    frame: pd.DataFrame, entities: tuple[str, ...], source: str
+) -> tuple[pd.DataFrame, IngestReport]:
+    """The shared body of :func:`validate_metrics` / :func:`validate_edge_metrics`:
+    ``ts_ns``, the ``entities`` text columns, ``metric`` and ``value``, typed and sorted.
+    """
     report = IngestReport(source, n_records=len(frame))
     values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
         report.add("non_finite_value", int(bad.sum()), f"record {np.flatnonzero(bad)[0] + 1}")
         values = np.where(bad, np.nan, values)
-    out = pd.DataFrame(
-        {
-            "ts_ns": _as_int64(frame, "ts_ns", source),
-            "node": _as_str(frame, "node", source, allow_empty=False).to_numpy(dtype=object),
-            "metric": _as_str(frame, "metric", source, allow_empty=False).to_numpy(dtype=object),
-            "value": values,
-        }
-    )
-    out = _sort_by_time(out, report)
+    columns: dict[str, np.ndarray] = {"ts_ns": _as_int64(frame, "ts_ns", source)}
+    for name in (*entities, "metric"):
+        columns[name] = _as_str(frame, name, source, allow_empty=False).to_numpy(dtype=object)
+    columns["value"] = values
+    out = _sort_by_time(pd.DataFrame(columns), report)
     report.n_kept = len(out)
     return out, report
 
@@ -623,6 +687,41 @@ def normalize_metrics(
     field = (columns or {}).get("ts_ns", "ts_ns")
     work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
     return validate_metrics(work, source)
+
+
+def normalize_edge_metrics(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    *,
+    time_unit: TimeUnit = "auto",
+    source: str = "<frame>",
+) -> tuple[pd.DataFrame, IngestReport]:
+    """Map a long edge-metrics table onto the canonical schema, convert times, validate.
+
+    Args:
+        frame: One row per (time, caller, callee, metric) sample.
+        columns: Canonical name -> user's column name (e.g. ``{"ts_ns": "timestamp",
+            "src": "caller", "dst": "callee"}``).
+        time_unit: Unit of the timestamp column.
+        source: Name of the input for messages and the report.
+
+    Returns:
+        ``(edge_metrics, report)`` as :func:`validate_edge_metrics`.
+
+    Example:
+        >>> raw = pd.DataFrame({"t": [60.0], "caller": ["web"], "callee": ["db"],
+        ...                     "metric": ["p50"], "value": [0.003]})
+        >>> edges, _ = normalize_edge_metrics(
+        ...     raw, {"ts_ns": "t", "src": "caller", "dst": "callee"}, time_unit="s")
+        >>> edges.values.tolist()
+        [[60000000000, 'web', 'db', 'p50', 0.003]]
+
+    """
+    work = rename_columns(frame, columns, source)
+    require_columns(work, ("ts_ns",), source)
+    field = (columns or {}).get("ts_ns", "ts_ns")
+    work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
+    return validate_edge_metrics(work, source)
 
 
 def normalize_logs(

@@ -19,6 +19,7 @@ def test_demo_on_the_bundled_real_fault(tmp_path, capsys):
     text = capsys.readouterr().out
     for expected in (
         "ingested:",
+        "edges:",
         "records read",
         "graph:",
         "anomaly onset:  true",

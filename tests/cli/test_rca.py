@@ -1,5 +1,7 @@
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from graphad.cli.main import main
@@ -150,3 +152,64 @@ def test_rca_needs_graph_or_telemetry(capsys):
 def test_rca_needs_onset_or_detect(jaeger_graph, capsys):
     assert main(["rca", str(jaeger_graph)]) == 2
     assert "one of the arguments --onset --detect is required" in capsys.readouterr().err
+
+
+def _wide_edge_csv(path, onset_s: int) -> None:
+    """Per-edge median latency a minute for 30 minutes; both edges into db slow 6x at
+    the onset (minute 20); one minute without calls on api -> cart."""
+    rng = np.random.default_rng(0)
+    minutes = np.arange(30)
+    base = {
+        "web_api": 0.02,
+        "web_cart": 0.015,
+        "api_db": 0.004,
+        "cart_db": 0.005,
+        "api_cart": 0.008,
+    }
+    frame = pd.DataFrame({"timestamp": onset_s + 60 * (minutes - 20)})
+    for edge, level in base.items():
+        values = level * np.exp(rng.normal(0.0, 0.05, len(minutes)))
+        if edge.endswith("_db"):
+            values[minutes >= 20] *= 6.0
+        frame[edge] = values
+    frame.loc[3, "api_cart"] = np.nan
+    frame.round(6).to_csv(path, index=False)
+
+
+def test_rca_from_wide_edge_metrics(tmp_path, capsys):
+    onset_s = 1_700_001_200
+    path = tmp_path / "wide.csv"
+    _wide_edge_csv(path, onset_s)
+    args = ["rca", "--edge-metrics", str(path), "--edge-separator", "_"]
+    assert main([*args, "--onset", str(onset_s * 10**9), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert "150 records read, 149 kept; no_calls: 1 (e.g. record 4, column 'api_cart')" in out
+    result = json.loads(out[out.index("{") :])
+    ranking = [r["node"] for r in result["ranking"]]
+    assert ranking[0] == "db" and sorted(ranking) == ["api", "cart", "db", "web"]
+    assert set(result["extra"]["sources"]) == {"edge"}
+    # the command ranks exactly as the library does on the same file
+    from graphad.datasets.base import FaultCase
+    from graphad.ingest import read_edge_metrics
+    from graphad.rca import MultiSourceRanker
+
+    edges, _ = read_edge_metrics(path, separator="_")
+    assert edges["metric"].unique().tolist() == ["wide"]  # the file stem
+    case = FaultCase(
+        case_id="lib",
+        system="",
+        onset_ns=onset_s * 10**9,
+        root_cause="",
+        fault_type="",
+        edge_metrics=edges,
+    )
+    assert MultiSourceRanker().rank(case).nodes == ranking
+
+
+def test_rca_wide_edge_metrics_need_a_separator(tmp_path, capsys):
+    path = tmp_path / "wide.csv"
+    _wide_edge_csv(path, 1_700_001_200)
+    assert main(["rca", "--edge-metrics", str(path), "--onset", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "field 'separator': a wide edge-metrics table needs a separator" in err
+    assert "--edge-separator" in err

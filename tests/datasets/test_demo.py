@@ -63,3 +63,18 @@ def test_demo_case_builds_a_graph_inside_the_true_call_graph():
     observed = {(names[u], names[v]) for u, v in graph.edge_union().t().tolist()}
     assert observed and observed <= set(case.call_graph.edges)
     assert "shippingservice" in names
+
+
+def test_demo_edge_metrics_cover_the_metric_minutes():
+    case = load_demo_case(sources=("metrics", "edge_metrics"))
+    edges = case.edge_metrics
+    assert set(edges["metric"]) == {"source_50", "destination_50"}
+    assert set(zip(edges["src"], edges["dst"], strict=True)) <= set(case.call_graph.edges)
+    minutes = edges.groupby("metric")["ts_ns"].nunique()
+    per_pod = case.metrics.groupby("node")["ts_ns"].nunique()  # pods' clocks differ by ~1 s
+    assert minutes.tolist() == [70, 70] and set(per_pod) == {70}
+    assert edges["ts_ns"].min() >= case.metrics["ts_ns"].min() - 60 * 10**9
+    assert edges["ts_ns"].max() <= case.metrics["ts_ns"].max() + 60 * 10**9
+    # the caller's view includes the network, so it is not below the callee's (medians)
+    by_file = edges.groupby("metric")["value"].median()
+    assert by_file["source_50"] >= by_file["destination_50"]

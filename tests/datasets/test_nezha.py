@@ -7,7 +7,7 @@ import pytest
 
 from graphad.datasets import Nezha
 from graphad.exceptions import GraphadInputError, ParseError
-from graphad.ingest.schema import LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS
+from graphad.ingest.schema import EDGE_METRIC_COLUMNS, LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS
 
 DAY = "2023-01-29"
 ONSET = pd.Timestamp("2023-01-29 10:05:30", tz="UTC").value // 10**9
@@ -344,3 +344,151 @@ def test_real_every_case_has_metrics(nezha):
     assert len(cases) == 56
     assert all(c.metrics["node"].nunique() == 10 for c in cases)
     assert all(c.root_cause in c.call_graph for c in cases)
+
+
+# ---------------------------------------------------------------- per-edge metric files
+def _go_time(ts: int) -> str:
+    stamp = pd.Timestamp(ts, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M:%S.123456789")
+    return f"{stamp} +0000 UTC m=+1.0"
+
+
+def _edge_file(path: Path, stamps: list[int], columns: dict[str, list[str]], times=None) -> None:
+    """A Nezha edge-metric file: ``time, timestamp, <caller>_<callee>...`` (cells as text)."""
+    times = stamps if times is None else times
+    frame = pd.DataFrame({"time": [_go_time(t) for t in times], "timestamp": stamps, **columns})
+    frame.to_csv(path, index=False)
+
+
+UI, ORDER, USER = "ts-ui-dashboard", "ts-order-service", "ts-user-service"
+
+
+def add_edge_files(root: Path) -> None:
+    """source_50 (a resolvable edge, one named only by dependency.csv, an unknown service,
+    empty cells) and destination_50 (a skewed timestamp, a value that is not a number)."""
+    metric = root / "rca_data" / DAY / "metric"
+    _edge_file(
+        metric / "source_50.csv",
+        [ONSET - 700, ONSET - 70, ONSET + 30, ONSET + 300],
+        {
+            f"{UI}_{ORDER}": ["0.1", "0.011", "0.021", "1"],
+            f"{ORDER}_ts-payment-service": ["0.2", "0.5", "", "1"],  # unknown callee
+            f"loadgenerator_{UI}": ["0.3", "", "0.022", "1"],  # known from dependency.csv
+            f"{ORDER}_{USER}": ["0.4", "0.013", "", "1"],
+        },
+    )
+    _edge_file(
+        metric / "destination_50.csv",
+        [ONSET - 71 + 10**8, ONSET + 30],  # the first timestamp is off by years
+        {f"{ORDER}_{USER}": ["0.012", "n/a"]},
+        times=[ONSET - 71, ONSET + 30],
+    )
+
+
+def test_edge_metrics_of_a_case(ts_root):
+    add_edge_files(ts_root)
+    data = Nezha(ts_root)
+    case = data.case("2023-01-29T10:05:30", sources=("edge_metrics",))
+    assert case.metrics.empty and case.spans.empty and case.logs.empty
+    edges = case.edge_metrics
+    assert tuple(edges.columns) == EDGE_METRIC_COLUMNS
+    assert edges["ts_ns"].dtype == "int64" and edges["value"].dtype == "float64"
+    s = 10**9
+    expected = [
+        [(ONSET - 71) * s, ORDER, USER, "destination_50", 0.012],
+        [(ONSET - 70) * s, UI, ORDER, "source_50", 0.011],
+        [(ONSET - 70) * s, ORDER, USER, "source_50", 0.013],
+        [(ONSET + 30) * s, UI, ORDER, "source_50", 0.021],
+        [(ONSET + 30) * s, "loadgenerator", UI, "source_50", 0.022],
+        [(ONSET + 30) * s, ORDER, USER, "destination_50", float("nan")],
+    ]
+    got = edges.values.tolist()
+    assert [row[:4] for row in got] == [row[:4] for row in expected]
+    assert edges["value"].iloc[:5].tolist() == [row[4] for row in expected[:5]]
+    assert pd.isna(edges["value"].iloc[5])
+    report = case.report
+    assert dict(report.counts) == {
+        "unresolved_edge_column": 1,
+        "no_calls": 2,
+        "timestamp_mismatch": 1,
+        "non_finite_value": 1,
+    }
+    (unresolved,) = report.examples["unresolved_edge_column"]
+    assert f"'{ORDER}_ts-payment-service'" in unresolved and "source_50.csv" in unresolved
+    assert report.examples["no_calls"] == [
+        "source_50 loadgenerator_ts-ui-dashboard at 2023-01-29 10:04:20"
+    ]
+    assert (report.n_records, report.n_kept) == (8, 6)  # 2 rows x 3 edges + 2 x 1, in window
+    metric = ts_root / "rca_data" / DAY / "metric"
+    assert case.meta["files"] == [str(metric / "source_50.csv"), str(metric / "destination_50.csv")]
+    # the default sources read them too, and cases() gives the same frame
+    (same,) = list(data.cases())
+    assert same.edge_metrics.equals(edges)
+    assert not same.metrics.empty and not same.spans.empty
+
+
+def test_edge_column_split_needs_one_unique_split(tmp_path):
+    """``a_b_c`` with services ``a``, ``a_b``, ``b_c``, ``c``: two splits, left out."""
+    metric = tmp_path / "nezha" / "construct_data" / DAY / "metric"
+    metric.mkdir(parents=True)
+    for service in ("a", "a_b", "b_c", "c"):
+        pod = f"{service}-5f6585d649-fnmft"
+        _metric_file(pod, ONSET, 2).to_csv(metric / f"{pod}_metric.csv", index=False)
+    _edge_file(metric / "source_50.csv", [ONSET], {"a_b_c": ["1"], "a_d": ["2"], "c_a": ["3"]})
+    data = Nezha(tmp_path / "nezha")
+    assert data.services() == ["a", "a_b", "b_c", "c"]
+    period = data.normal_period(DAY)  # no minute files: the range of the metric files
+    edges = period.edge_metrics
+    assert edges[["src", "dst", "value"]].values.tolist() == [["c", "a", 3.0]]
+    assert period.report.counts["unresolved_edge_column"] == 2
+    assert period.report.examples["unresolved_edge_column"] == [
+        "source_50.csv column 'a_b_c' (2 splits into two known services; left out)",
+        "source_50.csv column 'a_d' (no split into two known services; left out)",
+    ]
+
+
+def test_edge_metric_files_absent_or_broken(ts_root, tmp_path):
+    # no such file: an empty frame, nothing reported
+    case = Nezha(ts_root).case("2023-01-29T10:05:30", sources=("edge_metrics",))
+    assert case.edge_metrics.empty and tuple(case.edge_metrics.columns) == EDGE_METRIC_COLUMNS
+    assert case.report.n_problems == 0 and case.meta["files"] == []
+    # a file without its time column, or with a time that is no number: errors naming them
+    metric = ts_root / "rca_data" / DAY / "metric"
+    pd.DataFrame({"ts": [1], f"{UI}_{ORDER}": [0.1]}).to_csv(metric / "source_50.csv", index=False)
+    with pytest.raises(ParseError, match=r"source_50.csv.*field 'timestamp'"):
+        Nezha(ts_root).case("2023-01-29T10:05:30", sources=("edge_metrics",))
+    pd.DataFrame({"timestamp": [ONSET, "soon"], f"{UI}_{ORDER}": [0.1, 0.2]}).to_csv(
+        metric / "destination_50.csv", index=False
+    )
+    (metric / "source_50.csv").unlink()
+    with pytest.raises(GraphadInputError, match=r"destination_50.csv.*record 2, field 'timestamp'"):
+        Nezha(ts_root).case("2023-01-29T10:05:30", sources=("edge_metrics",))
+
+
+def test_edge_metrics_of_a_normal_period(ts_root):
+    start = pd.Timestamp("2023-01-29 09:49", tz="UTC").value // 10**9
+    metric = ts_root / "construct_data" / DAY / "metric"
+    _edge_file(
+        metric / "source_50.csv", [start - 60, start, start + 60], {f"{UI}_{ORDER}": ["1", "2", ""]}
+    )
+    period = Nezha(ts_root).normal_period()
+    assert period.edge_metrics.values.tolist() == [[start * 10**9, UI, ORDER, "source_50", 2.0]]
+    assert period.report.counts["no_calls"] == 1
+    assert str(metric / "source_50.csv") in period.meta["files"]
+    assert Nezha(ts_root).normal_period(sources=("metrics",)).edge_metrics.empty
+
+
+def test_real_edge_metrics(nezha):
+    case = nezha.case("2022-08-23T15:47:43", sources=("edge_metrics",))
+    edges = case.edge_metrics
+    assert tuple(edges.columns) == EDGE_METRIC_COLUMNS
+    assert set(edges["metric"]) == {"source_50", "destination_50"}
+    services = set(nezha.services())
+    assert set(edges["src"]) <= services and set(edges["dst"]) <= services
+    pairs = set(zip(edges["src"], edges["dst"], strict=True))
+    assert pairs <= set(case.call_graph.edges) and len(pairs) == 14  # every call edge
+    assert edges["ts_ns"].between(case.meta["start_ns"], case.meta["end_ns"] - 1).all()
+    assert edges["ts_ns"].is_monotonic_increasing and edges["value"].gt(0).all()
+    # 15 minutes x 14 edges x 2 files, less the minutes without calls (counted)
+    assert case.report.n_records == 15 * 14 * 2
+    assert len(edges) + case.report.counts["no_calls"] == case.report.n_records
+    assert "unresolved_edge_column" not in case.report.counts

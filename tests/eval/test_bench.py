@@ -134,6 +134,27 @@ def test_crop_case_keeps_the_half_open_window():
     assert len(case.spans) == 5  # the original is untouched
 
 
+def test_crop_case_cuts_edge_metrics_and_blind_case_keeps_them():
+    edges = pd.DataFrame(
+        {
+            "ts_ns": [3, 4, 9, 10],
+            "src": "front",
+            "dst": ["cart", "cart", "pay", "pay"],
+            "metric": "source_50",
+            "value": [0.1, 0.2, 0.3, 0.4],
+        }
+    )
+    case = FaultCase("c", "s", 5, "a", "cpu", edge_metrics=edges)
+    window = crop_case(case, 4, 10)
+    assert window.edge_metrics["ts_ns"].tolist() == [4, 9]
+    assert window.edge_metrics["value"].tolist() == [0.2, 0.3]
+    assert window.edge_metrics.index.tolist() == [0, 1]
+    assert crop_case(case, end_ns=4).edge_metrics["ts_ns"].tolist() == [3]
+    assert len(case.edge_metrics) == 4  # the original is untouched
+    assert blind_case(case).edge_metrics is case.edge_metrics
+    assert FaultCase("c", "s", 5, "a", "cpu").edge_metrics.empty  # the default
+
+
 def test_estimated_onset_hides_the_true_onset():
     seen = []
 

@@ -1,8 +1,10 @@
-"""Metric readers: long, wide and Prometheus JSON on tiny files, bad files, real Nezha."""
+"""Metric readers: long, wide and Prometheus JSON on tiny files, bad files, real Nezha;
+edge-metric readers: long and wide tables."""
 
 from __future__ import annotations
 
 import gzip
+import lzma
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,13 @@ import pandas as pd
 import pytest
 
 from graphad.exceptions import GraphadInputError, ParseError, SchemaError
-from graphad.ingest import METRIC_COLUMNS, read_metrics, wide_to_long
+from graphad.ingest import (
+    EDGE_METRIC_COLUMNS,
+    METRIC_COLUMNS,
+    read_edge_metrics,
+    read_metrics,
+    wide_to_long,
+)
 
 DATA = Path(__file__).parent / "data"
 T = 1661144400000000000  # 2022-08-22T05:00:00Z
@@ -227,3 +235,174 @@ def test_real_nezha_pod_metrics_as_wide_csv(shared_data):
     )
     steps = np.diff(np.unique(metrics["ts_ns"].to_numpy())) / 1e9
     assert 55 < np.median(steps) < 65
+
+
+# ------------------------------------------------------------------------- edge metrics
+
+
+def _edges(rows: list[list]) -> pd.DataFrame:
+    """The canonical edge-metrics frame of ``[ts_ns, src, dst, metric, value]`` rows."""
+    frame = pd.DataFrame(rows, columns=list(EDGE_METRIC_COLUMNS))
+    frame["ts_ns"] = frame["ts_ns"].astype(np.int64)
+    frame["value"] = frame["value"].astype(np.float64)
+    return frame.astype({"src": object, "dst": object, "metric": object})
+
+
+def _same(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    assert list(actual.columns) == list(EDGE_METRIC_COLUMNS)
+    assert actual["ts_ns"].dtype == np.int64 and actual["value"].dtype == np.float64
+    text = {"src": object, "dst": object, "metric": object}
+    pd.testing.assert_frame_equal(actual.astype(text), expected)
+
+
+def test_edge_metrics_long_csv_with_mapping(tmp_path):
+    path = tmp_path / "edges.csv"
+    path.write_text(
+        "t,caller,callee,name,v\n"
+        "60,web,db,p50_s,0.25\n"
+        "0,web,db,p50_s,0.125\n"
+        "0,web,cache,p50_s,n/a\n"
+    )
+    columns = {"ts_ns": "t", "src": "caller", "dst": "callee", "metric": "name", "value": "v"}
+    edges, report = read_edge_metrics(path, columns=columns, time_unit="s")
+    _same(
+        edges,
+        _edges(
+            [
+                [0, "web", "db", "p50_s", 0.125],
+                [0, "web", "cache", "p50_s", np.nan],
+                [60 * S, "web", "db", "p50_s", 0.25],
+            ]
+        ),
+    )
+    assert dict(report.counts) == {"non_finite_value": 1, "out_of_order": 1}
+    assert (report.n_records, report.n_kept) == (3, 3)
+
+
+def test_edge_metrics_long_frame_metric_argument():
+    frame = pd.DataFrame(
+        {
+            "timestamp": ["2022-08-22T05:00:00Z", "2022-08-22T05:01:00Z"],
+            "src": ["web", "web"],
+            "dst": ["db", "db"],
+            "value": [1.0, 2.0],
+        }
+    )
+    edges, report = read_edge_metrics(frame, metric="calls")
+    _same(edges, _edges([[T, "web", "db", "calls", 1.0], [T + 60 * S, "web", "db", "calls", 2.0]]))
+    assert report.n_problems == 0
+    with pytest.raises(SchemaError, match=r"field 'metric': required field missing"):
+        read_edge_metrics(frame)  # long (src, dst, value) but no metric at all
+    with pytest.raises(GraphadInputError, match=r"field 'metric': metric named twice"):
+        read_edge_metrics(frame.assign(metric="x"), metric="calls")
+
+
+def test_edge_metrics_wide_xz_with_separator(tmp_path):
+    path = tmp_path / "source_50.csv.xz"
+    text = (
+        "time,timestamp,web_db,web_cache,web_x_y,nosep,_db\n"
+        "2022-08-22 05:00:00.1 +0000 UTC m=+1.0,1661144400,0.004,,1,1,1\n"
+        "2022-08-22 05:01:00.1 +0000 UTC m=+61.0,1661144460,,0.001,1,1,1\n"
+        "2022-08-22 05:02:00.1 +0000 UTC m=+121.0,1661144520,0.006,inf,1,1,1\n"
+    )
+    with lzma.open(path, "wt") as handle:
+        handle.write(text)
+    edges, report = read_edge_metrics(path, separator="_")
+    _same(
+        edges,
+        _edges(
+            [
+                [T, "web", "db", "source_50", 0.004],
+                [T + 60 * S, "web", "cache", "source_50", 0.001],
+                [T + 120 * S, "web", "db", "source_50", 0.006],
+                [T + 120 * S, "web", "cache", "source_50", np.nan],
+            ]
+        ),
+    )
+    assert dict(report.counts) == {
+        "extra_time_column": 1,
+        "unresolved_edge_column": 3,
+        "no_calls": 2,
+        "non_finite_value": 1,
+    }
+    assert report.examples["unresolved_edge_column"] == [
+        "column 'web_x_y' ('_' occurs 2 times, not once; left out)",
+        "column 'nosep' ('_' occurs 0 times, not once; left out)",
+        "column '_db' (an empty caller or callee; left out)",
+    ]
+    assert report.examples["extra_time_column"] == ["column 'time' (not an edge; left out)"]
+    assert report.examples["no_calls"] == ["record 1, column 'web_cache'"]
+    assert report.examples["non_finite_value"] == ["record 3, column 'web_cache'"]
+    assert (report.n_records, report.n_kept) == (6, 4)  # 3 rows x 2 edges, 2 without calls
+    # excluded columns are not counted; metric= names the metric instead of the stem
+    edges, report = read_edge_metrics(
+        path, separator="_", metric="p50", exclude=["time", "web_x_y", "nosep", "_db"]
+    )
+    assert edges["metric"].unique().tolist() == ["p50"]
+    assert dict(report.counts) == {"no_calls": 2, "non_finite_value": 1}
+
+
+def test_edge_metrics_wide_frame_blank_text_cells():
+    frame = pd.DataFrame(
+        {"ts": [0, 60], "a->b": ["0.5", " "], "a->c": ["x", "y"], "b->c": [1.0, 2.0]}
+    )
+    edges, report = read_edge_metrics(frame, separator="->", metric="m", time_unit="s")
+    _same(
+        edges,
+        _edges([[0, "a", "b", "m", 0.5], [0, "b", "c", "m", 1.0], [60 * S, "b", "c", "m", 2.0]]),
+    )
+    assert dict(report.counts) == {"non_numeric_column": 1, "no_calls": 1}
+    assert report.examples["no_calls"] == ["record 2, column 'a->b'"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "error", "pattern"),
+    [
+        (
+            "timestamp,web_db\n1661144400,1\nyesterday,2\n",
+            {"separator": "_"},
+            GraphadInputError,
+            r"edges\.csv, record 2, field 'timestamp': unreadable timestamp .*got 'yesterday'",
+        ),
+        (
+            "t,caller,callee,metric,value\n0,web,db,p50,1\nsoon,web,db,p50,2\n",
+            {"columns": {"ts_ns": "t", "src": "caller", "dst": "callee"}, "time_unit": "s"},
+            GraphadInputError,
+            r"edges\.csv, record 2, field 't': unreadable timestamp .*got 'soon'",
+        ),
+        (
+            "timestamp,web_db\n1661144400,1\n",
+            {},
+            SchemaError,
+            r"edges\.csv, field 'separator': a wide edge-metrics table needs a separator",
+        ),
+        (
+            "t,caller,callee,metric,value\n0,web,db,p50,1\n",
+            {"format": "long", "columns": {"ts_ns": "t", "src": "caller"}},
+            SchemaError,
+            r"edges\.csv, field 'dst': required field missing",
+        ),
+        (
+            "timestamp,web_db\n1661144400,1\n",
+            {"separator": "_", "exclude": ["time"]},
+            SchemaError,
+            r"field 'time': excluded column 'time' not found",
+        ),
+    ],
+)
+def test_bad_edge_metric_files(tmp_path, text, kwargs, error, pattern):
+    path = tmp_path / "edges.csv"
+    path.write_text(text)
+    with pytest.raises(error, match=pattern):
+        read_edge_metrics(path, **kwargs)
+
+
+def test_bad_edge_metric_arguments():
+    wide = pd.DataFrame({"timestamp": [1661144400], "web_db": [0.1]})
+    with pytest.raises(
+        SchemaError,
+        match=r"<frame>, field 'metric': a wide edge-metrics frame needs a metric name",
+    ):
+        read_edge_metrics(wide, separator="_")
+    with pytest.raises(GraphadInputError, match=r"Could not resolve 'prometheus'"):
+        read_edge_metrics(wide, format="prometheus")

@@ -4,14 +4,18 @@ import pytest
 
 from graphad.exceptions import GraphadInputError, SchemaError
 from graphad.ingest import (
+    EDGE_METRIC_COLUMNS,
     SPAN_COLUMNS,
+    empty_edge_metrics,
+    normalize_edge_metrics,
     normalize_metrics,
     normalize_spans,
+    validate_edge_metrics,
     validate_logs,
     validate_metrics,
     validate_spans,
 )
-from graphad.ingest.schema import ROOT_PARENT_IDS, empty_spans
+from graphad.ingest.schema import ROOT_PARENT_IDS, empty_metrics, empty_spans
 
 
 def _spans(**overrides):
@@ -131,6 +135,66 @@ def test_normalize_metrics_converts_seconds():
     )
     metrics, _ = normalize_metrics(raw, {"ts_ns": "timestamp"}, time_unit="s")
     assert metrics["ts_ns"].tolist() == [10**9, 2 * 10**9]
+
+
+def test_validate_edge_metrics_like_metrics():
+    raw = pd.DataFrame(
+        {
+            "value": [0.5, "oops", np.inf, 2],
+            "ts_ns": [2, 1, 3, 1],
+            "src": ["web", "web", " api ", "web"],
+            "dst": ["db", "api", "db", "db"],
+            "metric": ["p50"] * 4,
+        }
+    )
+    edges, report = validate_edge_metrics(raw, "e.csv")
+    assert tuple(edges.columns) == EDGE_METRIC_COLUMNS
+    assert edges["ts_ns"].tolist() == [1, 1, 2, 3]  # stable sort
+    assert edges[["src", "dst"]].values.tolist() == [
+        ["web", "api"],
+        ["web", "db"],
+        ["web", "db"],
+        ["api", "db"],
+    ]
+    values = edges["value"].to_numpy()
+    assert np.isnan(values[[0, 3]]).all() and values[[1, 2]].tolist() == [2.0, 0.5]
+    assert dict(report.counts) == {"non_finite_value": 2, "out_of_order": 2}
+    assert report.examples["non_finite_value"] == ["record 2"]
+    assert (report.n_records, report.n_kept) == (4, 4)
+    assert edges["ts_ns"].dtype == np.int64 and edges["value"].dtype == np.float64
+
+
+def test_validate_edge_metrics_bad_input_names_it():
+    raw = pd.DataFrame({"ts_ns": [1], "src": ["a"], "metric": ["m"], "value": [1.0]})
+    with pytest.raises(SchemaError, match="'dst'"):
+        validate_edge_metrics(raw, "e.csv")
+    raw = raw.assign(dst=[""])
+    with pytest.raises(GraphadInputError, match=r"e.csv.*record 1, field 'dst': empty value"):
+        validate_edge_metrics(raw, "e.csv")
+
+
+def test_normalize_edge_metrics_maps_and_converts():
+    raw = pd.DataFrame(
+        {"t": [60, 0], "caller": ["a", "a"], "callee": ["b", "c"], "metric": "lat", "value": 1}
+    )
+    edges, report = normalize_edge_metrics(
+        raw, {"ts_ns": "t", "src": "caller", "dst": "callee"}, time_unit="s", source="x"
+    )
+    assert edges.values.tolist() == [
+        [0, "a", "c", "lat", 1.0],
+        [60 * 10**9, "a", "b", "lat", 1.0],
+    ]
+    assert dict(report.counts) == {"out_of_order": 1}
+
+
+def test_empty_edge_metrics():
+    empty = empty_edge_metrics()
+    assert tuple(empty.columns) == EDGE_METRIC_COLUMNS and empty.empty
+    edges, report = validate_edge_metrics(empty)
+    assert edges.empty and tuple(edges.columns) == EDGE_METRIC_COLUMNS
+    assert report.n_problems == 0
+    # the same dtypes as the node metrics frame
+    assert empty["value"].dtype == empty_metrics()["value"].dtype == np.float64
 
 
 def test_validate_logs():

@@ -80,10 +80,11 @@ class _SharedEvidence(MultiSourceRanker):
 def ablations() -> dict:
     """One row per source alone, per source left out, per evidence and fusion choice."""
     rows = {}
-    for source in ("metric", *_SPAN, "log"):
-        weights = {k: (1.0 if k == source else 0.0) for k in ("metric", *_SPAN, "log")}
+    every = ("metric", *_SPAN, "log", "edge")
+    for source in every:
+        weights = {k: (1.0 if k == source else 0.0) for k in every}
         rows[f"only {source}"] = lambda w=weights: _SharedEvidence(weights=w)
-    for source in ("metric", *_SPAN):
+    for source in ("metric", *_SPAN, "edge"):
         rows[f"without {source}"] = lambda s=source: _SharedEvidence(weights={s: 0.0})
     rows["graphad (default)"] = lambda: _SharedEvidence()
     rows["weights of the previous release (metric, structure 0.25)"] = lambda: _SharedEvidence(
@@ -98,7 +99,7 @@ def ablations() -> dict:
     rows["gap: median over edges, no attribution"] = lambda: _SharedEvidence(
         gap_attribution="median"
     )
-    plain = "latency / gap: plain shift, no standard-error margin (until 2026-11-23 03:56)"
+    plain = "latency / gap / edge: plain shift, no standard-error margin (until 03:56)"
     rows[plain] = lambda: _SharedEvidence(shift_margin=0.0)
     rows["structure: relative change, not z"] = lambda: _SharedEvidence(
         structure_statistic="relative"

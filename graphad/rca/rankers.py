@@ -57,6 +57,8 @@ class CaseView:
     Attributes:
         onset_ns: The onset used (ns), or ``None`` when unknown.
         metrics, spans, logs: Canonical frames (may be empty).
+        edge_metrics: Canonical edge metrics ``ts_ns, src, dst, metric, value`` (may be
+            empty).
         nodes: Candidate node names.
         window_scores: ``[W, N]`` node scores per window (windows input), else ``None``.
         window_end: ``[W]`` window end times (ns) for ``window_scores``.
@@ -67,6 +69,7 @@ class CaseView:
     metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
     spans: pd.DataFrame = field(default_factory=pd.DataFrame)
     logs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    edge_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
     nodes: list[str] = field(default_factory=list)
     window_scores: np.ndarray | None = None
     window_end: np.ndarray | None = None
@@ -150,6 +153,7 @@ def as_case_view(case_or_windows, node_scores=None, onset="given", node_rule="se
             metrics=_frame(case, "metrics"),
             spans=_frame(case, "spans"),
             logs=_frame(case, "logs"),
+            edge_metrics=_frame(case, "edge_metrics"),
             case_id=getattr(case, "case_id", None),
         )
         rule = resolve_node_rule(node_rule)
@@ -158,6 +162,8 @@ def as_case_view(case_or_windows, node_scores=None, onset="given", node_rule="se
             names |= set(rule(view.metrics["node"].astype(str).unique()))
         if len(view.spans):
             names |= set(rule(view.spans["service"].astype(str).unique()))
+        for end in ("src", "dst") if len(view.edge_metrics) else ():
+            names |= set(rule(view.edge_metrics[end].astype(str).unique()))
         graph = getattr(case, "call_graph", None)
         if graph is not None:
             view.graph = graph
@@ -574,6 +580,7 @@ DEFAULT_WEIGHTS = {
     "error": 1.0,
     "truncation": 1.0,
     "log": 1.0,
+    "edge": 1.0,
 }
 
 #: Lowest chance level of the sources whose scores are z statistics (standard-error
@@ -623,8 +630,10 @@ class MultiSourceRanker(BaseRanker):
     shift attributed to the end that explains it), call-structure changes (Welch z of
     fan-out, z of the entry share), the rate of errors that start at a service (where
     spans carry a status), requests that stop early right after calling a service
-    (truncation), and log-template changes. Each source is calibrated against
-    its own chance level -- the same evidence computed at a pseudo-onset in the middle
+    (truncation), log-template changes, and shifts of per-edge metrics such as a
+    service mesh's RPC latency at the caller and at the callee (``edge``, attributed
+    like the gaps; they also cover calls the traces miss). Each source is calibrated
+    against its own chance level -- the same evidence computed at a pseudo-onset in the middle
     of the fault-free data before the onset -- and the sources are summed with
     ``weights`` (:func:`graphad.rca.fusion.fuse_scores`); the result can be blended with
     a propagation-aware random walk on the call graph (``propagation`` is the blend
@@ -635,7 +644,7 @@ class MultiSourceRanker(BaseRanker):
 
     Args:
         weights: Source -> weight (``metric, latency, gap, structure, error,
-            truncation, log``); missing names take :data:`DEFAULT_WEIGHTS`.
+            truncation, log, edge``); missing names take :data:`DEFAULT_WEIGHTS`.
         propagation: Weight of the random-walk rank in the final score.
         pre: Reference period before the onset (ns), ``None`` = all.
         post: Period after the onset (ns), ``None`` = all (a slow fault such as a memory
@@ -644,13 +653,14 @@ class MultiSourceRanker(BaseRanker):
         normalize: Per-source scaling: ``"null"`` (calibration against the pseudo-onset
             evidence), or ``"robust"``, ``"max"``, ``"rank"`` across nodes.
         metric_floor: Floor of a metric's scale relative to its level.
-        gap_attribution: ``"explain"`` or ``"median"`` (:func:`sources.span_gap_scores`).
+        gap_attribution: ``"explain"`` or ``"median"`` (:func:`sources.span_gap_scores`;
+            also the attribution of the edge metrics).
         structure_statistic: ``"z"`` or ``"relative"``
             (:func:`sources.span_structure_scores`).
         log_statistic: ``"z"`` or ``"relative"`` (:func:`sources.log_scores`).
-        shift_margin: Standard errors taken off each latency and gap shift before it
-            counts (1: a shift measured on few spans counts only as far as it is sure;
-            0: the plain shift; :func:`sources.span_latency_scores`).
+        shift_margin: Standard errors taken off each latency, gap and edge-metric shift
+            before it counts (1: a shift measured on few samples counts only as far as
+            it is sure; 0: the plain shift; :func:`sources.span_latency_scores`).
         null_split: Where the pseudo-onset splits the data before the onset (quantile of
             its times, :func:`pseudo_onset`).
         min_levels: Source -> lowest chance level; missing names take
@@ -748,6 +758,9 @@ class MultiSourceRanker(BaseRanker):
             self._span_evidence(view, onset, null, out, chance)
         if len(view.logs):
             self._frame_evidence("log", view.logs, self._log_scores, onset, null, out, chance)
+        if len(view.edge_metrics):
+            scores = self._edge_scores
+            self._frame_evidence("edge", view.edge_metrics, scores, onset, null, out, chance)
         return out, chance
 
     def _frame_evidence(self, name, frame, scorer, onset, null, out, chance) -> None:
@@ -773,6 +786,17 @@ class MultiSourceRanker(BaseRanker):
             pre_ns=pre,
             post_ns=post,
             min_scale=self.metric_floor,
+        )
+
+    def _edge_scores(self, edge_metrics, onset, pre, post) -> pd.Series:
+        return sources.edge_metric_scores(
+            edge_metrics,
+            onset,
+            node_rule=self.node_rule,
+            pre_ns=pre,
+            post_ns=post,
+            margin=self.shift_margin,
+            attribution=self.gap_attribution,
         )
 
     def _log_scores(self, logs, onset, pre, post) -> pd.Series:

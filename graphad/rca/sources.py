@@ -1,4 +1,4 @@
-"""Per-source node evidence for root-cause ranking: metrics, spans and logs.
+"""Per-source node evidence for root-cause ranking: metrics, edge metrics, spans, logs.
 
 Every function here compares the telemetry after a fault onset with a reference (the
 period before the onset, or a fault-free period given by the user) and returns one
@@ -23,7 +23,8 @@ Span evidence is decomposed so that a change is charged to the node that causes 
   callee ends the caller's work there -- so the node called last is charged.
 
 Log evidence is the change of each node's template mix and of its share of the log
-volume.
+volume. Edge metrics (per ``caller -> callee`` series such as a service mesh's RPC
+latency) are shifted like the span gaps and charged to the end that explains them.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from graphad.ingest.schema import require_columns
 __all__ = [
     "split_by_onset",
     "metric_deviation_scores",
+    "edge_metric_scores",
     "span_table",
     "span_latency_scores",
     "span_gap_scores",
@@ -195,6 +197,72 @@ def metric_deviation_scores(
     return (nodes, details) if return_details else nodes
 
 
+# -------------------------------------------------------------------------- edge metrics
+def edge_metric_scores(
+    edge_metrics: pd.DataFrame,
+    onset_ns: int,
+    *,
+    node_rule: str | NodeRule | None = "service",
+    pre_ns: int | None = None,
+    post_ns: int | None = None,
+    min_count: int = 2,
+    floor: float = 0.1,
+    margin: float = 1.0,
+    attribution: str = "explain",
+) -> pd.Series:
+    """Per node: how much the metrics of its call-graph edges shifted after the onset.
+
+    Edge metrics are series per ``caller -> callee`` edge, such as the median RPC
+    latency seen at the caller (it includes the network) and at the callee (its own
+    handling time), sampled every minute by a service mesh. They cover every edge,
+    including calls the traces miss. Each ``(src, dst, metric)`` series scores the
+    robust shift of its log value (median after against median before, in units of
+    the spread before, less one standard error: :func:`_shift_scores` with ``log``), an
+    edge scores its largest metric, and the edge shifts are charged to the ends that
+    explain them as for the span network gaps (:func:`span_gap_scores`): a node whose
+    every edge slowed takes them, its peers with one slow edge among several do not.
+
+    Args:
+        edge_metrics: Canonical edge metrics ``ts_ns, src, dst, metric, value``.
+        onset_ns: Fault onset.
+        node_rule: Entity -> node rule, applied to ``src`` and ``dst``.
+        pre_ns: Use only the last ``pre_ns`` before the onset as reference.
+        post_ns: Use only the first ``post_ns`` from the onset on.
+        min_count: Samples a series needs on both sides (2: the least with a spread).
+        floor: Lowest spread of the log value (0.1 = a 10 % change is one unit).
+        margin: Standard errors taken off each shift (0 = the plain shift).
+        attribution: ``"explain"`` or ``"median"`` (see :func:`span_gap_scores`).
+
+    Returns:
+        Node scores (empty without samples on both sides).
+
+    Example:
+        >>> t = np.repeat(np.arange(6), 3)
+        >>> e = pd.DataFrame({"ts_ns": t, "src": ["web", "web", "api"] * 6,
+        ...                   "dst": ["api", "db", "db"] * 6, "metric": "p50_s",
+        ...                   "value": np.where((t >= 3) & (np.arange(18) % 3 > 0), 0.8, 0.1)})
+        >>> s = edge_metric_scores(e, onset_ns=3, node_rule=None, margin=0.0)
+        >>> s.round(2).to_dict()  # both edges into db slowed 8x: ln(8) / 0.1
+        {'api': 0.0, 'db': 20.79, 'web': 0.0}
+    """
+    require_columns(edge_metrics, ("ts_ns", "src", "dst", "metric", "value"), "edge_metrics")
+    _check_attribution(attribution)
+    if not len(edge_metrics):
+        return pd.Series(dtype=float)
+    rule = resolve_node_rule(node_rule)
+    keys = pd.DataFrame(
+        {
+            "src": rule(edge_metrics["src"].astype(str)).to_numpy(),
+            "dst": rule(edge_metrics["dst"].astype(str)).to_numpy(),
+            "metric": edge_metrics["metric"].astype(str).to_numpy(),
+        }
+    )
+    before, after = split_by_onset(edge_metrics["ts_ns"].to_numpy(), onset_ns, pre_ns, post_ns)
+    values = pd.Series(edge_metrics["value"].to_numpy(dtype=float))
+    shifts = _shift_scores(values, keys, before, after, min_count, floor, margin, log="log")
+    return _edge_node_scores(shifts, attribution)
+
+
 # ------------------------------------------------------------------------------- spans
 def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service") -> pd.DataFrame:
     """Spans with their node, parent node, self time and RPC network gap.
@@ -346,6 +414,7 @@ def _shift_scores(
     min_count: int,
     floor: float,
     margin: float = 1.0,
+    log: str = "log1p",
 ) -> pd.DataFrame:
     """Robust shift of ``log1p(values)`` per key, less ``margin`` standard errors.
 
@@ -356,10 +425,18 @@ def _shift_scores(
     measured on few spans counts only as far as it is sure; with many spans the SE
     vanishes and the score is the plain shift.
 
+    ``log="log"`` takes ``log(values)`` instead, for values in any unit (seconds of
+    latency, say) where ``log1p`` would not be scale-free; values <= 0 are left out.
+
     Returns a frame with the key columns and ``score, n_before, n_after``.
     """
     frame = keys.copy()
-    frame["v"] = np.log1p(np.maximum(values.to_numpy(dtype=float), 0.0))
+    raw = values.to_numpy(dtype=float)
+    if log == "log":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frame["v"] = np.where(raw > 0, np.log(np.where(raw > 0, raw, 1.0)), np.nan)
+    else:
+        frame["v"] = np.log1p(np.maximum(raw, 0.0))
     frame["part"] = _parts(before, after)
     frame = frame[(frame["part"] >= 0) & np.isfinite(frame["v"])]
     cols = list(keys.columns)
@@ -452,6 +529,14 @@ def _attribute_edges(edges: pd.DataFrame) -> pd.Series:
     return pd.Series({n: float(np.median(v)) for n, v in shares.items()}, dtype=float)
 
 
+def _check_attribution(attribution: str) -> None:
+    if attribution not in ("explain", "median"):
+        raise GraphadInputError(
+            f"Could not resolve '{attribution}' among choices ['explain', 'median']",
+            field="attribution",
+        )
+
+
 def span_gap_scores(
     table: pd.DataFrame,
     before: np.ndarray,
@@ -484,11 +569,7 @@ def span_gap_scores(
     Returns:
         Node scores.
     """
-    if attribution not in ("explain", "median"):
-        raise GraphadInputError(
-            f"Could not resolve '{attribution}' among choices ['explain', 'median']",
-            field="attribution",
-        )
+    _check_attribution(attribution)
     has_gap = table["gap_ns"].notna().to_numpy()
     if not has_gap.any():
         return pd.Series(dtype=float)
@@ -497,6 +578,15 @@ def span_gap_scores(
     edges = _shift_scores(
         sub["gap_ns"], keys, before[has_gap], after[has_gap], min_count, floor, margin
     )
+    return _edge_node_scores(edges, attribution)
+
+
+def _edge_node_scores(edges: pd.DataFrame, attribution: str) -> pd.Series:
+    """Node scores from per-edge shifts (``src, dst, score``; several rows per edge allowed).
+
+    An edge scores its largest row; ``"explain"`` splits each edge between its ends
+    (:func:`_attribute_edges`), ``"median"`` gives a node the median over its edges.
+    """
     if not len(edges):
         return pd.Series(dtype=float)
     edges = edges.groupby(["src", "dst"], as_index=False)["score"].max()

@@ -268,3 +268,25 @@ def test_log_source_alone_finds_simulated_error_fault(seed):
     result = MultiSourceRanker(weights=weights).rank(blind_case(system.case))
     assert result.nodes[0] == system.case.root_cause
     assert result.extra["sources"]["log"][system.case.root_cause] > 0
+
+
+def test_multi_source_uses_edge_metrics_where_traces_miss_the_calls():
+    """A mesh's per-edge latencies alone: the service both slow edges lead to is first,
+    its callers (each with other, normal edges) are not; the edges name the candidates."""
+    minute = 60 * 10**9
+    edges = [("web", "ads"), ("web", "cart"), ("web", "shop"), ("shop", "cart"), ("shop", "pay")]
+    rows = []
+    for t in range(15):
+        for src, dst in edges:
+            slow = 6.0 if t >= 10 and dst == "cart" else 1.0
+            for metric in ("source_50", "destination_50"):
+                rows.append((t * minute, src, dst, metric, (0.010 + 0.001 * (t % 3)) * slow))
+    frame = pd.DataFrame(rows, columns=["ts_ns", "src", "dst", "metric", "value"])
+    case = FaultCase("toy", "toy", 10 * minute, "cart", "network_delay", edge_metrics=frame)
+    result = MultiSourceRanker().rank(blind_case(case))
+    assert result.nodes[0] == "cart"
+    assert sorted(result.nodes) == ["ads", "cart", "pay", "shop", "web"]
+    assert set(result.extra["sources"]) == {"edge"}
+    assert "edge" in result.extra["chance_level"]  # from a pseudo-onset before minute 10
+    without = MultiSourceRanker(weights={"edge": 0.0}).rank(blind_case(case))
+    assert max(without.scores) == 0.0

@@ -52,7 +52,7 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -993,20 +993,13 @@ class Nezha:
                 f"{row['metric']} {row['src']}_{row['dst']} at {when:%Y-%m-%d %H:%M:%S}",
             )
         frame = frame[~no_calls].reset_index(drop=True)
-        fixed = fixed[~no_calls]
-        if fixed.any():
-            row = frame.iloc[int(np.flatnonzero(fixed)[0])]
-            report.add(
-                "timestamp_mismatch",
-                int(fixed.sum()),
-                f"{row['metric']}: timestamp disagrees with time; time used",
-            )
-        missing = frame["value"].isna().to_numpy()
-        if missing.any():
-            row = frame.iloc[int(np.flatnonzero(missing)[0])]
-            report.add(
-                "non_finite_value", int(missing.sum()), f"{row['metric']} {row['src']}_{row['dst']}"
-            )
+        _count_repairs(
+            report,
+            frame,
+            fixed[~no_calls],
+            mismatch=lambda row: f"{row['metric']}: timestamp disagrees with time; time used",
+            value=lambda row: f"{row['metric']} {row['src']}_{row['dst']}",
+        )
         report.n_kept = len(frame)
         return frame, report
 
@@ -1092,18 +1085,35 @@ def _is_ip(text: str) -> bool:
 def _slice_report(source: str, metrics: pd.DataFrame, fixed: np.ndarray) -> IngestReport:
     """The report of a slice of a day's metrics: non-finite values and repaired times."""
     report = IngestReport(source, n_records=len(metrics), n_kept=len(metrics))
-    if fixed.any():
-        row = metrics.iloc[int(np.flatnonzero(fixed)[0])]
-        report.add(
-            "timestamp_mismatch",
-            int(fixed.sum()),
-            f"{row['node']}: TimeStamp disagrees with Time; Time used",
-        )
-    missing = metrics["value"].isna().to_numpy()
-    if missing.any():
-        row = metrics.iloc[int(np.flatnonzero(missing)[0])]
-        report.add("non_finite_value", int(missing.sum()), f"{row['node']} {row['metric']}")
+    _count_repairs(
+        report,
+        metrics,
+        fixed,
+        mismatch=lambda row: f"{row['node']}: TimeStamp disagrees with Time; Time used",
+        value=lambda row: f"{row['node']} {row['metric']}",
+    )
     return report
+
+
+def _count_repairs(
+    report: IngestReport,
+    samples: pd.DataFrame,
+    fixed: np.ndarray,
+    *,
+    mismatch: Callable[[pd.Series], str],
+    value: Callable[[pd.Series], str],
+) -> None:
+    """Count a slice's repaired times and non-finite values in ``report``.
+
+    The example of each names its first row, through ``mismatch(row)`` / ``value(row)``.
+    """
+    if fixed.any():
+        row = samples.iloc[int(np.flatnonzero(fixed)[0])]
+        report.add("timestamp_mismatch", int(fixed.sum()), mismatch(row))
+    missing = samples["value"].isna().to_numpy()
+    if missing.any():
+        row = samples.iloc[int(np.flatnonzero(missing)[0])]
+        report.add("non_finite_value", int(missing.sum()), value(row))
 
 
 def _check_sources(sources: Iterable[str]) -> tuple[str, ...]:

@@ -294,6 +294,19 @@ def _column_owner(
     return (node, column) if node is not None else ("", column)
 
 
+def _require_excluded(frame: pd.DataFrame, exclude: Sequence[str], source: str) -> None:
+    """Every column named in ``exclude=`` must exist (a typo would exclude nothing)."""
+    missing = [c for c in exclude if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"excluded column '{missing[0]}' not found",
+            source=source,
+            field=missing[0],
+            expected="existing column names in exclude=",
+            found=f"columns {list(map(str, frame.columns))}",
+        )
+
+
 def wide_to_long(
     frame: pd.DataFrame,
     *,
@@ -352,15 +365,7 @@ def wide_to_long(
     if node_column is not None:
         require_column(frame, node_column, f"node column '{node_column}'", source)
         skip.add(node_column)
-    missing = [c for c in exclude if c not in frame.columns]
-    if missing:
-        raise SchemaError(
-            f"excluded column '{missing[0]}' not found",
-            source=source,
-            field=missing[0],
-            expected="existing column names in exclude=",
-            found=f"columns {list(map(str, frame.columns))}",
-        )
+    _require_excluded(frame, exclude, source)
     report = IngestReport(source)
     value_columns, nodes, metrics, blocks = [], [], [], []
     for column in frame.columns:
@@ -581,15 +586,7 @@ def _wide_edges(
 ) -> tuple[pd.DataFrame, IngestReport]:
     """A wide edge table (time + one column per ``<src><separator><dst>``) -> long."""
     time_col = _find_time_column(frame, time_column, source)
-    missing = [c for c in exclude if c not in frame.columns]
-    if missing:
-        raise SchemaError(
-            f"excluded column '{missing[0]}' not found",
-            source=source,
-            field=missing[0],
-            expected="existing column names in exclude=",
-            found=f"columns {list(map(str, frame.columns))}",
-        )
+    _require_excluded(frame, exclude, source)
     report = IngestReport(source)
     skip = {time_col, *exclude}
     edges: list[tuple[str, str]] = []

@@ -663,6 +663,16 @@ def normalize_spans(
     return validate_spans(work, source)
 
 
+def _with_ns_times(
+    frame: pd.DataFrame, columns: Mapping[str, str] | None, time_unit: TimeUnit, source: str
+) -> pd.DataFrame:
+    """``frame`` with its columns mapped (``columns``) and ``ts_ns`` converted to ns."""
+    work = rename_columns(frame, columns, source)
+    require_columns(work, ("ts_ns",), source)
+    field = (columns or {}).get("ts_ns", "ts_ns")
+    return work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
+
+
 def normalize_metrics(
     frame: pd.DataFrame,
     columns: Mapping[str, str] | None = None,
@@ -682,10 +692,7 @@ def normalize_metrics(
         ``(metrics, report)`` as :func:`validate_metrics`.
 
     """
-    work = rename_columns(frame, columns, source)
-    require_columns(work, ("ts_ns",), source)
-    field = (columns or {}).get("ts_ns", "ts_ns")
-    work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
+    work = _with_ns_times(frame, columns, time_unit, source)
     return validate_metrics(work, source)
 
 
@@ -717,10 +724,7 @@ def normalize_edge_metrics(
         [[60000000000, 'web', 'db', 'p50', 0.003]]
 
     """
-    work = rename_columns(frame, columns, source)
-    require_columns(work, ("ts_ns",), source)
-    field = (columns or {}).get("ts_ns", "ts_ns")
-    work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
+    work = _with_ns_times(frame, columns, time_unit, source)
     return validate_edge_metrics(work, source)
 
 
@@ -743,8 +747,5 @@ def normalize_logs(
         ``(log_events, report)`` as :func:`validate_logs`.
 
     """
-    work = rename_columns(frame, columns, source)
-    require_columns(work, ("ts_ns",), source)
-    field = (columns or {}).get("ts_ns", "ts_ns")
-    work = work.assign(ts_ns=to_ns(work["ts_ns"], time_unit, source=source, field=field))
+    work = _with_ns_times(frame, columns, time_unit, source)
     return validate_logs(work, source)

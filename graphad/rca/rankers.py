@@ -162,8 +162,9 @@ def as_case_view(case_or_windows, node_scores=None, onset="given", node_rule="se
             names |= set(rule(view.metrics["node"].astype(str).unique()))
         if len(view.spans):
             names |= set(rule(view.spans["service"].astype(str).unique()))
-        for end in ("src", "dst") if len(view.edge_metrics) else ():
-            names |= set(rule(view.edge_metrics[end].astype(str).unique()))
+        if len(view.edge_metrics):
+            for end in ("src", "dst"):
+                names |= set(rule(view.edge_metrics[end].astype(str).unique()))
         graph = getattr(case, "call_graph", None)
         if graph is not None:
             view.graph = graph

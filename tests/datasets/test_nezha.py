@@ -296,9 +296,9 @@ def nezha(shared_data):
 
 
 def test_real_fault_list(nezha):
-    assert nezha.systems == ["hipster"]
-    faults = nezha.faults()
-    assert len(faults) == 56
+    assert nezha.systems == ["hipster", "ts"]
+    assert len(nezha.faults()) == 56 + 28
+    faults = nezha.faults("hipster")
     assert faults.groupby("day").size().to_dict() == {"2022-08-22": 24, "2022-08-23": 32}
     assert set(faults["fault_type"]) == {
         "cpu_contention",
@@ -307,8 +307,20 @@ def test_real_fault_list(nezha):
         "return",
         "exception",
     }
-    services = set(nezha.services())
+    services = set(nezha.services("hipster"))
     assert len(services) == 10 and set(faults["root_cause"]) <= services
+    assert faults["onset_ns"].is_monotonic_increasing
+
+
+def test_real_second_system_fault_list(nezha):
+    faults = nezha.faults("ts")
+    assert faults.groupby("day").size().to_dict() == {"2023-01-29": 28}
+    assert faults["fault_type"].value_counts().to_dict() == {
+        "exception": 13,
+        "return": 11,
+        "cpu_contention": 4,
+    }
+    assert set(faults["root_cause"]) <= set(nezha.services("ts"))
     assert faults["onset_ns"].is_monotonic_increasing
 
 
@@ -340,10 +352,16 @@ def test_real_missing_minutes_reported(nezha):
 
 
 def test_real_every_case_has_metrics(nezha):
+    from graphad.graph.rules import k8s_service
+
     cases = list(nezha.cases(sources=("metrics",), before="3min", after="2min"))
-    assert len(cases) == 56
-    assert all(c.metrics["node"].nunique() == 10 for c in cases)
-    assert all(c.root_cause in c.call_graph for c in cases)
+    assert [c.system for c in cases].count("hipster") == 56 and len(cases) == 56 + 28
+    for case in cases:
+        n_nodes = len(nezha.services(case.system))
+        assert case.metrics["node"].nunique() == n_nodes, case.case_id
+        assert case.root_cause in set(k8s_service(case.metrics["node"].unique())), case.case_id
+        if case.system == "hipster":  # the second system has no dependency.csv
+            assert case.root_cause in case.call_graph
 
 
 # ---------------------------------------------------------------- per-edge metric files

@@ -96,10 +96,11 @@ def fuse(a: dict[str, float], b: dict[str, float]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", default="../shared/data/nezha")
+    parser.add_argument("--dump", help="write every case's per-node scores to this pickle")
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = Nezha(args.root)
-    rows = []
+    rows, dumped = [], []
     for system in data.systems:
         ref = data.normal_period(system=system, sources=("spans", "metrics", "edge_metrics"))
         bad = [0]
@@ -135,6 +136,17 @@ def main() -> None:
             t_g = time.perf_counter() - t
             pat = evidence["z"].to_dict()
             gsc = dict(zip(result.nodes, result.scores, strict=True))
+            dumped.append(
+                {
+                    "system": system,
+                    "case": case.case_id,
+                    "type": case.fault_type,
+                    "root": case.root_cause,
+                    "patterns": evidence,
+                    "graphad": gsc,
+                    "extra": result.extra,
+                }
+            )
             orders = {
                 "patterns": sorted(pat, key=lambda n: -pat[n]),
                 "graphad": list(result.nodes),
@@ -157,6 +169,8 @@ def main() -> None:
                 flush=True,
             )
         print(f"{system}: {bad[0]} log lines dropped (not splittable into the header fields)")
+    if args.dump:
+        pd.to_pickle(dumped, args.dump)
     frame = pd.DataFrame(rows)
     for k in (1, 3, 5):
         frame[f"AC@{k}"] = frame["rank"] <= k

@@ -174,6 +174,10 @@ class EventPatternEvidence:
         for (key, event), value in share.items():
             if value >= self.expected_share and self._count[key] >= self.min_support:
                 self._expected.setdefault(key, set()).add(event)
+        self._expected_pairs = pd.DataFrame(
+            [(k, e) for k, events in self._expected.items() for e in sorted(events)],
+            columns=["key", "event"],
+        )
         self._fitted = True
         flagged = self._flag(table, events)
         rate = pd.Series(flagged, index=table.index).groupby(table["key"]).mean()
@@ -195,15 +199,12 @@ class EventPatternEvidence:
         callee_known = events["event"].str[2:].isin(self._count.keys()).to_numpy()
         new &= ~(calls & ~callee_known)
         new_spans = set(events["span_id"].to_numpy()[new])
-        held = events.groupby("span_id")["event"].agg(set).to_dict()
-        missing = np.fromiter(
-            (
-                bool(self._expected.get(k)) and not self._expected[k] <= held.get(s, set())
-                for s, k in zip(table["span_id"], table["key"], strict=True)
-            ),
-            bool,
-            len(table),
+        wanted = table[["span_id", "key"]].merge(self._expected_pairs, on="key")
+        held = wanted.merge(
+            events[["span_id", "event"]], on=["span_id", "event"], how="left", indicator=True
         )
+        lacking = set(held.loc[held["_merge"] == "left_only", "span_id"])
+        missing = table["span_id"].isin(lacking).to_numpy()
         deviant = known & (table["span_id"].isin(new_spans).to_numpy() | missing)
         return _deepest(table, deviant)
 

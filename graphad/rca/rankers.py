@@ -29,6 +29,7 @@ from graphad.datasets.base import FaultCase, TelemetryPeriod
 from graphad.graph.vocab import NodeVocab
 from graphad.rca.evidence.multi import EvidenceScores, MultiSourceEvidence
 from graphad.rca.fusion import fuse_scores
+from graphad.rca.params import ParamsMixin
 from graphad.rca.propagation import explain_paths, graph_of, propagation_scores
 from graphad.rca.result import RCAResult
 from graphad.rca.view import CaseView
@@ -100,7 +101,7 @@ def _window_scored(view: CaseView, agg: str) -> Scored:
 
 
 # ----------------------------------------------------------------------------- rankers
-class BaseRanker:
+class BaseRanker(ParamsMixin):
     """Base class: subclasses implement ``_node_scores(view, graph) -> (pd.Series, extra)``
     (or ``_score(view, graph) -> Scored`` when they can say how sure they are).
 
@@ -119,17 +120,6 @@ class BaseRanker:
         """Learn from a fault-free reference; default: keep it."""
         self.reference_ = reference
         return self
-
-    def get_params(self, deep: bool = True) -> dict:
-        """Constructor arguments (scikit-learn style)."""
-        import inspect
-
-        names = inspect.signature(type(self).__init__).parameters
-        return {k: getattr(self, k) for k in names if k != "self"}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     def view(
         self,

@@ -53,6 +53,15 @@ def _window_feature_scores(windows: list, onset_ns: int | None, ends: np.ndarray
     return np.nanmax(np.abs(last - centre) / scale, axis=2)
 
 
+def _unrankable(obj: object) -> GraphadInputError:
+    return GraphadInputError(
+        "cannot rank this input",
+        field="case_or_windows",
+        expected="a FaultCase, a TelemetryPeriod, a DynamicGraph or a list of window Data",
+        found=type(obj).__name__,
+    )
+
+
 def _window_names(windows: list) -> list[str] | None:
     """Node names stored on the windows themselves (``node_names``), if any."""
     first = windows[0]
@@ -128,12 +137,7 @@ class CaseView:
             GraphadInputError: ``case`` is not one of those types, or the onset is unreadable.
         """
         if not isinstance(case, (FaultCase, TelemetryPeriod)):
-            raise GraphadInputError(
-                "cannot rank this input",
-                field="case_or_windows",
-                expected="a FaultCase, a TelemetryPeriod, a DynamicGraph or a list of window Data",
-                found=type(case).__name__,
-            )
+            raise _unrankable(case)
         view = cls(
             onset_ns=None,
             metrics=case.metrics,
@@ -203,12 +207,7 @@ class CaseView:
             windows = list(windows)
             names = _window_names(windows)
         else:
-            raise GraphadInputError(
-                "cannot rank this input",
-                field="case_or_windows",
-                expected="a FaultCase, a TelemetryPeriod, a DynamicGraph or a list of window Data",
-                found=type(windows).__name__,
-            )
+            raise _unrankable(windows)
         if vocab is not None:
             names = list(vocab.names) if isinstance(vocab, NodeVocab) else [str(v) for v in vocab]
         n = int(windows[0].x.shape[0])

@@ -24,6 +24,7 @@ from graphad.rca.evidence.spans import span_scores_from_table
 from graphad.rca.evidence.spantable import span_table
 from graphad.rca.evidence.stats import split_by_onset
 from graphad.rca.fusion import fuse_scores
+from graphad.rca.params import ParamsMixin
 
 if TYPE_CHECKING:
     from graphad.rca.view import CaseView
@@ -194,7 +195,7 @@ def _metric_items(metrics: pd.DataFrame, details: pd.Series, onset: int) -> pd.D
     return pd.DataFrame(rows, columns=columns)
 
 
-class MultiSourceEvidence:
+class MultiSourceEvidence(ParamsMixin):
     """graphad's evidence: metrics + spans + logs + edge metrics, calibrated, fused.
 
     Evidence per source (:mod:`graphad.rca.evidence`): metric deviations (robust scaling
@@ -260,17 +261,6 @@ class MultiSourceEvidence:
         self.null_split = null_split
         self.min_levels = min_levels
         self.node_rule = node_rule
-
-    def get_params(self, deep: bool = True) -> dict:
-        """Constructor arguments (scikit-learn style)."""
-        import inspect
-
-        names = inspect.signature(type(self).__init__).parameters
-        return {k: getattr(self, k) for k in names if k != "self"}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     def fit(self, reference=None) -> MultiSourceEvidence:
         """Keep a fault-free reference (spans, logs) and pre-compute its span table.

@@ -20,6 +20,16 @@ are mapped to nodes (services) with a node rule (:mod:`graphad.graph.rules`).
   shifts with a standard-error margin, attribution of edge shifts to their ends);
 * :mod:`~graphad.rca.evidence.multi`: :class:`MultiSourceEvidence`, every source against
   its chance level, fused (the evidence part of the rankers).
+
+Adding a source: write ``<kind>.py`` here with a scorer ``(frame, onset_ns, *, node_rule,
+pre_ns, post_ns, ...) -> pd.Series`` (node -> score >= 0, computed only from the rows it
+is given, so that the same call at a pseudo-onset on the pre-onset rows is its chance
+level); call it from :meth:`MultiSourceEvidence.evidence_and_null` (a ``ts_ns`` frame
+through ``_frame_evidence(name, frame, scorer, ...)``, span-table evidence inside
+``_span_evidence``), add ``name`` to :data:`DEFAULT_WEIGHTS` (1.0) and, if its scores are
+z statistics, to :data:`DEFAULT_MIN_LEVELS` (1.0). Calibration (``log1p(score /
+chance level)``) and fusion then need nothing more; item-level records (``node, item,
+before, after, score``) go into :attr:`EvidenceScores.items` under the source's name.
 """
 
 from graphad.rca.evidence.edges import edge_metric_scores

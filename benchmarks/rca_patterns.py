@@ -1,12 +1,14 @@
-"""Event-pattern evidence (graphad.rca.evidence_patterns) on every Nezha system.
+"""Event-pattern evidence (graphad.rca.evidence.patterns) on every Nezha system.
 
 For each system of the Nezha folder: the fault-free period (``construct_data``) fits the
 reference templates and span event patterns; each fault's spans and span-linked log
 lines after the onset are scored. Printed per system: AC@k of the pattern evidence
-alone, of graphad's multi-source ranker (spans + metrics + edge metrics, fitted on the
-same period; logs left out, see below) and of the two fused (each ranking's scores
-divided by its largest, then summed: equal weight, nothing tuned); per fault type; and
-the seconds per case.
+alone, of graphad's multi-source ranker with its defaults (spans + metrics + edge
+metrics, fitted on the same period; logs left out, see below), and of the same ranker
+with the ``pattern`` source switched on (weight 1 like every other source, calibrated
+against its chance level like them; the span-linked log lines handed over as the
+case's logs, the ``log`` source weighted 0 as in the default run, which has no logs);
+per fault type; and the seconds per case.
 
 The canonical log frame keeps no span id, so this script reads the raw Nezha log files
 itself (``TraceID``/``SpanID`` columns); a line pandas cannot split into the header's
@@ -19,6 +21,7 @@ next record on the same line).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -29,7 +32,8 @@ import torch
 from graphad.datasets import Nezha
 from graphad.eval.bench import blind_case
 from graphad.rca import MultiSourceRanker
-from graphad.rca.evidence_patterns import EventPatternEvidence
+from graphad.rca.evidence import MultiSourceEvidence
+from graphad.rca.evidence.patterns import EventPatternEvidence
 
 LOG_COLUMNS = ["TimeUnixNano", "PodName", "TraceID", "SpanID", "Log"]
 
@@ -53,7 +57,7 @@ def read_log_lines(paths: list[Path], start: int, end: int, bad: list[int]) -> p
         frame = pd.read_csv(path, dtype=str, on_bad_lines=skip, engine="python")
         parts.append(frame[[c for c in LOG_COLUMNS if c in frame.columns]])
     if not parts:
-        return pd.DataFrame({"ts_ns": [], "span_id": [], "message": []})
+        return pd.DataFrame({"ts_ns": [], "node": [], "span_id": [], "message": []})
     raw = pd.concat(parts, ignore_index=True)
     ts = pd.to_numeric(raw["TimeUnixNano"], errors="coerce")
     keep = (ts >= start) & (ts < end)
@@ -61,6 +65,7 @@ def read_log_lines(paths: list[Path], start: int, end: int, bad: list[int]) -> p
     return pd.DataFrame(
         {
             "ts_ns": ts[keep].astype("int64").to_numpy(),
+            "node": raw["PodName"].astype(str).to_numpy(),
             "span_id": raw["SpanID"].astype(str).to_numpy(),
             "message": raw["Log"].map(_message).to_numpy(),
         }
@@ -81,16 +86,12 @@ def rank_of(order: list[str], truth: str) -> int:
     return order.index(truth) + 1 if truth in order else 10**6
 
 
-def fuse(a: dict[str, float], b: dict[str, float]) -> list[str]:
-    """Nodes by the sum of both score sets, each divided by its largest positive value."""
-    nodes = sorted(set(a) | set(b))
-
-    def scaled(s):
-        top = max([v for v in s.values() if v > 0], default=1.0)
-        return {n: max(s.get(n, 0.0), 0.0) / top for n in nodes}
-
-    sa, sb = scaled(a), scaled(b)
-    return sorted(nodes, key=lambda n: -(sa[n] + sb[n]))
+def with_lines(period, lines: pd.DataFrame):
+    """The period / case with its span-linked log lines as ``logs`` (``node`` = pod,
+    ``template`` = the message; the ``log`` source is weighted 0 where these are used).
+    """
+    logs = lines.assign(template=lines["message"], count=1)
+    return dataclasses.replace(period, logs=logs)
 
 
 def main() -> None:
@@ -112,7 +113,12 @@ def main() -> None:
         ref_logs = read_log_lines(log_paths, ref.start_ns, ref.end_ns, bad)
         t0 = time.perf_counter()
         patterns = EventPatternEvidence().fit(ref.spans, ref_logs)
-        graphad = MultiSourceRanker().fit(ref)
+        rankers = {
+            "graphad": MultiSourceRanker().fit(ref),
+            "graphad+pattern": MultiSourceRanker(
+                evidence=MultiSourceEvidence(weights={"pattern": 1.0, "log": 0.0})
+            ).fit(with_lines(ref, ref_logs)),
+        }
         print(
             f"{system}: reference {len(ref.spans)} spans, {len(ref_logs)} log lines, "
             f"{patterns.n_templates} templates, fit {time.perf_counter() - t0:.1f} s",
@@ -122,20 +128,24 @@ def main() -> None:
             meta = case.meta
             folder = Path(args.root) / "rca_data" / meta["day"] / "log"
             logs = read_log_lines(
-                minute_files(folder, case.onset_ns, meta["end_ns"]),
-                case.onset_ns,
+                minute_files(folder, meta["start_ns"], meta["end_ns"]),
+                meta["start_ns"],
                 meta["end_ns"],
                 bad,
             )
-            after = case.spans[case.spans["start_ns"] >= case.onset_ns]
+            after = case.spans["start_ns"] >= case.onset_ns
             t = time.perf_counter()
-            evidence = patterns.score(after, logs)
-            t_pat = time.perf_counter() - t
-            t = time.perf_counter()
-            result = graphad.rank(blind_case(case))
-            t_g = time.perf_counter() - t
-            pat = evidence["z"].to_dict()
-            gsc = dict(zip(result.nodes, result.scores, strict=True))
+            evidence = patterns.score(case.spans[after], logs[logs["ts_ns"] >= case.onset_ns])
+            seconds = {"patterns": time.perf_counter() - t}
+            orders = {"patterns": list(evidence.index)}
+            extra = {}
+            for name, ranker in rankers.items():
+                blind = blind_case(case if name == "graphad" else with_lines(case, logs))
+                t = time.perf_counter()
+                result = ranker.rank(blind)
+                seconds[name] = time.perf_counter() - t
+                orders[name] = list(result.nodes)
+                extra[name] = result.extra
             dumped.append(
                 {
                     "system": system,
@@ -143,15 +153,9 @@ def main() -> None:
                     "type": case.fault_type,
                     "root": case.root_cause,
                     "patterns": evidence,
-                    "graphad": gsc,
-                    "extra": result.extra,
+                    "extra": extra,
                 }
             )
-            orders = {
-                "patterns": sorted(pat, key=lambda n: -pat[n]),
-                "graphad": list(result.nodes),
-                "graphad+patterns": fuse(gsc, pat),
-            }
             for name, order in orders.items():
                 rows.append(
                     {
@@ -160,12 +164,12 @@ def main() -> None:
                         "type": case.fault_type,
                         "ranker": name,
                         "rank": rank_of(order, case.root_cause),
-                        "s": t_pat + (t_g if name != "patterns" else 0.0),
+                        "s": seconds[name],
                     }
                 )
             print(
                 f"  {case.case_id} {case.fault_type:15s} {case.root_cause:30s} "
-                + " ".join(f"{n}={rows[-3 + i]['rank']}" for i, n in enumerate(orders)),
+                + " ".join(f"{n}={rank_of(o, case.root_cause)}" for n, o in orders.items()),
                 flush=True,
             )
         print(f"{system}: {bad[0]} log lines dropped (not splittable into the header fields)")

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from graphad.exceptions import GraphadInputError, NotFittedError
-from graphad.rca.evidence_patterns import EventPatternEvidence, span_events
-from graphad.rca.reference_templates import NEW_TEMPLATE, ReferenceTemplates
+from graphad.rca.evidence.patterns import EventPatternEvidence, span_events
+from graphad.rca.evidence.templates import NEW_TEMPLATE, ReferenceTemplates
 
 HEX = "4f1c9d2e8a7b6c5d"
 
@@ -125,3 +125,26 @@ def test_spans_only_reference_ignores_case_logs():
     spans, logs = _period(5, start=50, error_at="db")
     assert evidence.n_templates == 0
     assert (evidence.score(spans, logs)["deviant"] == 0).all()
+
+
+def test_pattern_source_in_multi_source_evidence():
+    from graphad.datasets.base import TelemetryPeriod
+    from graphad.rca.evidence import MultiSourceEvidence
+    from graphad.rca.view import CaseView
+
+    ref_spans, ref_logs = _period(30)
+    n = len(ref_spans)
+    ref_spans = ref_spans.assign(start_ns=range(n), duration_ns=10, status=0, kind="")
+    reference = TelemetryPeriod(system="s", start_ns=0, end_ns=n, spans=ref_spans)
+    before, _ = _period(20, start=100)
+    after, _ = _period(20, start=200, db_called=False)
+    spans = pd.concat([before, after], ignore_index=True)
+    spans = spans.assign(start_ns=range(len(spans)), duration_ns=10, status=0, kind="")
+    onset = len(before)
+    view = CaseView(spans=spans, onset_ns=onset)
+    off = MultiSourceEvidence().fit(reference)
+    assert "pattern" not in off.evidence(view)  # weight 0 by default: not computed
+    on = MultiSourceEvidence(weights={"pattern": 1.0}).fit(reference)
+    scores = on.score(view)
+    assert scores.raw["pattern"].idxmax() == "api"
+    assert scores.table["pattern"].idxmax() == "api"

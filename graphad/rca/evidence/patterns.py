@@ -4,7 +4,7 @@ Code-level faults (a service that returns a wrong value or throws) change neithe
 nor latency much; they change *what happens inside a request*. Here every span is
 described by the set of events it holds: the calls it makes (``C:<callee node>|<op>``)
 and the log templates written under it (``L:<template id>``, templates from
-:class:`~graphad.rca.reference_templates.ReferenceTemplates`, ``L:-1`` for a line that
+:class:`~graphad.rca.evidence.templates.ReferenceTemplates`, ``L:-1`` for a line that
 matches no reference template). From the fault-free reference, each span kind
 ``<node>|<operation>`` learns
 
@@ -35,7 +35,7 @@ import pandas as pd
 from graphad.exceptions import NotFittedError
 from graphad.graph.rules import NodeRule, resolve_node_rule
 from graphad.ingest.schema import require_columns
-from graphad.rca.reference_templates import ReferenceTemplates
+from graphad.rca.evidence.templates import ReferenceTemplates
 
 __all__ = ["EventPatternEvidence", "span_events"]
 

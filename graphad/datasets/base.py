@@ -39,6 +39,8 @@ class FaultCase:
         root_cause_entity: The raw entity the fault was injected into (e.g. a pod).
         report: Ingestion report of everything read for the case.
         meta: Extra facts (files read, time range, ...).
+        root_causes: Every true root-cause node when a fault has several (the first is
+            ``root_cause``); defaults to ``[root_cause]``.
 
     """
 
@@ -55,6 +57,13 @@ class FaultCase:
     root_cause_entity: str | None = None
     report: IngestReport = field(default_factory=IngestReport)
     meta: dict = field(default_factory=dict)
+    root_causes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.root_causes and self.root_cause:
+            self.root_causes = [self.root_cause]
+        elif self.root_causes and not self.root_cause:
+            self.root_cause = self.root_causes[0]
 
 
 @dataclass

@@ -226,7 +226,9 @@ class MultiSourceEvidence(ParamsMixin):
     :class:`~graphad.rca.evidence.patterns.EventPatternEvidence` (calls made, and log
     templates where the logs carry ``span_id`` and ``message`` columns); the source
     then scores the spans after the onset against them (``z`` of deepest deviant
-    spans, negative values as 0).
+    spans, negative values as 0); its chance level comes from the reference itself
+    (its later traces against its earlier ones), not from the period before the onset,
+    which may hold an earlier fault.
 
     Args:
         weights: Source -> weight (``metric, latency, gap, structure, error,
@@ -291,12 +293,33 @@ class MultiSourceEvidence(ParamsMixin):
         self.reference_ = reference
         spans = reference.spans if reference is not None else pd.DataFrame()
         self.reference_spans_ = span_table(spans, self.node_rule) if len(spans) else None
-        self.patterns_ = None
+        self.patterns_ = self.patterns_null_ = None
         if dict(DEFAULT_WEIGHTS, **(self.weights or {}))["pattern"] > 0 and len(spans):
-            self.patterns_ = EventPatternEvidence(node_rule=self.node_rule).fit(
-                spans, _span_log_lines(reference.logs)
-            )
+            lines = _span_log_lines(reference.logs)
+            self.patterns_ = EventPatternEvidence(node_rule=self.node_rule).fit(spans, lines)
+            self.patterns_null_ = self._pattern_null(spans, lines)
         return self
+
+    def _pattern_null(self, spans: pd.DataFrame, lines: pd.DataFrame | None):
+        """Pattern ``z`` of the reference's later traces against its earlier ones.
+
+        The chance level of the ``pattern`` source is taken from the fault-free
+        reference itself (halves of its traces by start time) rather than from the
+        period before the onset, which may hold an earlier fault at the same service.
+        ``None`` when the reference has too few distinct times to split.
+        """
+        first = spans.groupby("trace_id")["start_ns"].transform("min").to_numpy()
+        split = pseudo_onset(first, self.null_split)
+        if split is None:
+            return None
+        early = first < split
+        half_lines = late_lines = None
+        if lines is not None:
+            early_ids = set(spans["span_id"].astype(str).to_numpy()[early])
+            in_early = lines["span_id"].astype(str).isin(early_ids)
+            half_lines, late_lines = lines[in_early], lines[~in_early]
+        half = EventPatternEvidence(node_rule=self.node_rule).fit(spans[early], half_lines)
+        return half.score(spans[~early], late_lines)["z"].clip(lower=0.0)
 
     def evidence(self, view: CaseView) -> dict[str, pd.Series]:
         """Per-source node scores of a case view."""
@@ -443,6 +466,9 @@ class MultiSourceEvidence(ParamsMixin):
         end = onset + self.post if self.post is not None else np.iinfo(np.int64).max
         out["pattern"] = score(onset, end)
         if not null:
+            return
+        if getattr(self, "patterns_null_", None) is not None:
+            chance["pattern"] = self.patterns_null_
             return
         earlier, _ = split_by_onset(starts, onset, self.pre)
         pseudo = pseudo_onset(starts[earlier], self.null_split)

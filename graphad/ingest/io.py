@@ -63,7 +63,7 @@ logger = logging.getLogger(__name__)
 _CSV_SEPARATORS = {".tsv": "\t", ".tab": "\t"}
 
 #: Most columns a table may have (pandas' work per column makes wider tables slow).
-MAX_COLUMNS = 100_000
+MAX_COLUMNS = 10_000
 #: Longest JSON document read as one piece; a longer file is read as JSON lines.
 MAX_JSON_CHARS = 1 << 30
 #: Longest CSV field the ``csv`` module reads when salvaging a table's rows.
@@ -506,6 +506,35 @@ def _salvage_rows(raw: bytes, separator: str, source: str) -> tuple[str, list[in
     return out.getvalue(), bad, n_bad
 
 
+def _decoded(frame: pd.DataFrame, report: IngestReport | None) -> pd.DataFrame:
+    """``frame`` with bytes cells (text pyarrow could not decode as UTF-8) decoded, bad
+    bytes replaced by U+FFFD and counted as ``undecodable_byte``.
+    """
+    renamed = {
+        c: c.decode("utf-8", errors="replace") for c in frame.columns if isinstance(c, bytes)
+    }
+    if renamed:
+        frame = frame.rename(columns=renamed)
+        if report is not None:
+            report.add("undecodable_byte", len(renamed), "the header")
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object:
+            continue
+        is_bytes = values.map(lambda v: isinstance(v, bytes)).to_numpy(dtype=bool)
+        if not is_bytes.any():
+            continue
+        fixed = values.copy()
+        fixed[is_bytes] = [v.decode("utf-8", errors="replace") for v in values[is_bytes]]
+        frame = frame.assign(**{column: fixed}) if isinstance(column, str) else frame
+        if report is not None:
+            row = int(np.flatnonzero(is_bytes)[0])
+            report.add(
+                "undecodable_byte", int(is_bytes.sum()), f"record {row + 1}, column {column!r}"
+            )
+    return frame
+
+
 def _index_columns(frame: pd.DataFrame) -> list[str]:
     """Columns a pandas ``to_csv`` wrote for its index: no header name, values 0..n-1."""
     found = []
@@ -649,6 +678,7 @@ def read_table(
             expected="a readable CSV/Parquet file",
             found=f"{type(error).__name__}: {error}",
         ) from None
+    frame = _decoded(frame, report)
     if report is not None:
         for column in _index_columns(frame):
             report.add("index_column", 1, f"column {str(column)!r} (a written index; left out)")

@@ -42,8 +42,8 @@ from graphad.ingest.io import (
     read_table,
 )
 from graphad.ingest.report import IngestReport
-from graphad.ingest.schema import check_mapped_columns, validate_logs
-from graphad.ingest.time import TimeUnit, to_ns
+from graphad.ingest.schema import check_mapped_columns, columns_text, validate_logs
+from graphad.ingest.time import TimeUnit, infer_unit, to_ns
 from graphad.utils import import_optional
 
 __all__ = [
@@ -244,6 +244,11 @@ def _coerce_times(
         )
         if unit != "auto" or numeric_ok.all():
             if numeric_ok.any():
+                floats = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+                unit = infer_unit(floats[numeric_ok]) if unit == "auto" else unit
+                # A time outside int64 nanoseconds (after 2262) is unreadable too.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    numeric_ok &= np.abs(floats * to_ns([1], unit)[0]) < 9.2e18
                 chosen = numeric[numeric_ok]
                 if chosen.dtype.kind not in "iu":
                     chosen = chosen.astype(np.float64)
@@ -258,7 +263,11 @@ def _coerce_times(
     if time_format is None:
         text = text.str.replace(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}),", r"\1.", regex=True)
     parsed = pd.to_datetime(text, utc=True, errors="coerce", format=time_format or "ISO8601")
-    ok = (parsed.notna() & values.notna()).to_numpy()
+    # A time outside int64 nanoseconds (before 1677, after 2262) is unreadable too.
+    inside = (parsed >= pd.Timestamp.min.tz_localize("UTC")) & (
+        parsed <= pd.Timestamp.max.tz_localize("UTC")
+    )
+    ok = (parsed.notna() & values.notna() & inside).to_numpy()
     if ok.any():
         ns[ok] = parsed[ok].astype("datetime64[ns, UTC]").astype("int64").to_numpy()
     return ns, ok
@@ -497,7 +506,7 @@ def _find_column(frame: pd.DataFrame, canonical: str, candidates: Sequence[str],
         source=source,
         field=canonical,
         expected=f"a column named one of {list(candidates)} or columns={{'{canonical}': ...}}",
-        found=f"columns {list(map(str, frame.columns))}",
+        found=columns_text(frame),
     )
 
 

@@ -44,6 +44,7 @@ from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import (
     EDGE_METRIC_COLUMNS,
     METRIC_COLUMNS,
+    columns_text,
     rename_columns,
     require_column,
     validate_edge_metrics,
@@ -69,6 +70,7 @@ EDGE_METRIC_FORMATS = ("auto", "long", "wide")
 TIME_COLUMN_NAMES = ("ts_ns", "timestamp", "time", "ts", "datetime", "date")
 
 ColumnRule = Callable[[str], "tuple[str, str] | None"]
+_MAX_EPOCH_S = 9.2e9  # int64 nanoseconds reach 2262-04-11
 
 
 def read_metrics(
@@ -239,7 +241,7 @@ def _find_time_column(frame: pd.DataFrame, given: str | None, source: str) -> st
         source=source,
         field="ts_ns",
         expected=f"a column named one of {list(TIME_COLUMN_NAMES)} or time_column=...",
-        found=f"columns {list(map(str, frame.columns))}",
+        found=columns_text(frame),
     )
 
 
@@ -262,7 +264,7 @@ def _require_long(
                 source=source,
                 field=(columns or {}).get(name, name),
                 expected=f"columns {list(canonical)} (or mapped through columns=)",
-                found=f"columns {list(map(str, frame.columns))}",
+                found=columns_text(frame),
             )
 
 
@@ -345,7 +347,7 @@ def _require_excluded(frame: pd.DataFrame, exclude: Sequence[str], source: str) 
             source=source,
             field=missing[0],
             expected="existing column names in exclude=",
-            found=f"columns {list(map(str, frame.columns))}",
+            found=columns_text(frame),
         )
 
 
@@ -589,7 +591,7 @@ def _read_edge_table(
                 f"column names, or a long table with columns {list(EDGE_METRIC_COLUMNS)} "
                 "(mapped through columns=)"
             ),
-            found=f"columns {list(map(str, frame.columns))[:8]}",
+            found=columns_text(frame),
         )
     if metric is None:
         if isinstance(source, pd.DataFrame):
@@ -866,6 +868,17 @@ def parse_prometheus(
             field="values",
             expected="epoch seconds",
             found=repr(stamps[row]),
+        )
+    outside = np.abs(seconds) >= _MAX_EPOCH_S
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise GraphadInputError(
+            "sample timestamp out of range",
+            source=source,
+            record=f"sample {row + 1}",
+            field="values",
+            expected="epoch seconds between the years 1677 and 2262",
+            found=repr(stamps[row])[:60],
         )
     ts = np.round(seconds * 1e3).astype(np.int64) * 1_000_000
     counts = np.array(lengths, dtype=np.int64)

@@ -106,6 +106,20 @@ STATUS_RULES = ("nonzero", "http", "otel")
 _OTEL_ERROR_NAMES = frozenset({"2", "error", "status_code_error"})
 
 
+def columns_text(frame: pd.DataFrame, limit: int = 20) -> str:
+    """The columns of ``frame`` for a message: ``"columns ['a', 'b']"``, at most ``limit``.
+
+    Example:
+        >>> columns_text(pd.DataFrame(columns=list("abc")), limit=2)
+        "columns ['a', 'b', ...] (3 in all)"
+    """
+    names = [str(c)[:40] for c in frame.columns[:limit]]
+    if len(frame.columns) <= limit:
+        return f"columns {names}"
+    shown = ", ".join(repr(n) for n in names)
+    return f"columns [{shown}, ...] ({len(frame.columns)} in all)"
+
+
 def implausible_times(ts: np.ndarray) -> np.ndarray:
     """Which times lie outside the plausible range of their input.
 
@@ -231,7 +245,7 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], source: str) ->
             source=source,
             field=missing[0],
             expected=f"columns {list(columns)}",
-            found=f"columns {list(map(str, frame.columns))}",
+            found=columns_text(frame),
         )
 
 
@@ -782,7 +796,7 @@ def require_column(frame: pd.DataFrame, column: str, description: str, source: s
             source=source,
             field=column,
             expected=f"a column named '{column}'",
-            found=f"columns {list(map(str, frame.columns))}",
+            found=columns_text(frame),
         )
 
 
@@ -890,7 +904,7 @@ def _require_span_columns(frame: pd.DataFrame, columns: Mapping[str, str], sourc
                 "mapped to the table's name with columns={'trace_id': 'TraceID', ...} "
                 "(CLI: --trace-columns trace_id=TraceID,...)"
             ),
-            found=f"columns {list(map(str, frame.columns))[:20]}",
+            found=columns_text(frame),
         )
 
 

@@ -368,8 +368,10 @@ def _as_int(value: Any, where: str, key: str, source: str) -> int:
             if not np.isfinite(value):
                 raise ValueError
             return int(round(value))
+        if isinstance(value, (dict, list)):
+            raise TypeError
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise GraphadInputError(
             "value is not an integer",
             source=source,
@@ -450,7 +452,10 @@ def _otlp_kind(value: Any, where: str, source: str) -> str:
         if kind in _OTLP_KINDS.values():
             return kind
     elif isinstance(value, str) or (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and value == int(value)
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and np.isfinite(float(value) if abs(value) < 1e300 else np.inf)
+        and value == int(value)
     ):
         kind = _OTLP_KINDS.get(int(value)) if len(str(value)) < 20 else None
         if kind is not None:
@@ -625,7 +630,7 @@ def parse_otlp(
                         kind = _OTLP_KIND_NAMES[code]
                         if not trace_id or not span_id:
                             raise KeyError("traceId")
-                    except (KeyError, TypeError, ValueError, AttributeError):
+                    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
                         trace_id, span_id, start, end, kind = _otlp_checked(
                             span, _where(prefix, r, s, k), source
                         )

@@ -292,13 +292,12 @@ def _checked_windows(
     for i in range(count):
         window = {k: v[i] for k, v in tensors.items()}
         x, edge_index = window.get("x"), window.get("edge_index")
-        where = f"window {i}"
 
-        def bad(field: str, expected: str, found: object) -> GraphadInputError:
+        def bad(field: str, expected: str, found: object, i: int = i) -> GraphadInputError:
             return GraphadInputError(
                 "malformed tensor in the saved file",
                 source=source,
-                record=where,
+                record=f"window {i}",
                 field=field,
                 expected=expected,
                 found=found,

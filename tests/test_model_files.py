@@ -118,10 +118,10 @@ def test_malformed_detector_files_are_clear_errors(tmp_path, change, pattern):
 
 def test_a_graph_file_is_not_a_detector_and_back(tmp_path):
     _graph().save(tmp_path / "g.pt")
-    with pytest.raises(GraphadInputError, match=r"g\.pt, field .state.: not a saved graphad detector"):
+    with pytest.raises(GraphadInputError, match=r"g\.pt, field .state.: not a saved graphad det"):
         BaseDetector.load(tmp_path / "g.pt")
     _detector(tmp_path)
-    with pytest.raises(GraphadInputError, match=r"d\.pt, field .tensors.: not a saved graphad dynamic graph"):
+    with pytest.raises(GraphadInputError, match=r"d\.pt, field .tensors.: not a saved graphad dyn"):
         DynamicGraph.load(tmp_path / "d.pt")
 
 

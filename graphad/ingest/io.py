@@ -525,14 +525,21 @@ def _decoded(frame: pd.DataFrame, report: IngestReport | None) -> pd.DataFrame:
         if not is_bytes.any():
             continue
         fixed = values.copy()
-        fixed[is_bytes] = [v.decode("utf-8", errors="replace") for v in values[is_bytes]]
+        raw = values[is_bytes].tolist()
+        fixed[is_bytes] = [v.decode("utf-8", errors="replace") for v in raw]
         frame = frame.assign(**{column: fixed}) if isinstance(column, str) else frame
-        if report is not None:
-            row = int(np.flatnonzero(is_bytes)[0])
-            report.add(
-                "undecodable_byte", int(is_bytes.sum()), f"record {row + 1}, column {column!r}"
-            )
+        bad = np.flatnonzero(is_bytes)[[not _is_utf8(v) for v in raw]]
+        if report is not None and len(bad):
+            report.add("undecodable_byte", len(bad), f"record {bad[0] + 1}, column {column!r}")
     return frame
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _index_columns(frame: pd.DataFrame) -> list[str]:

@@ -453,7 +453,9 @@ class _field_limit:  # noqa: N801 - used as a context manager
 _FIELD_COUNT = re.compile(r"Expected \d+ (?:columns|fields)")
 
 
-def _salvage_rows(raw: bytes, separator: str, source: str) -> tuple[str, list[int], int]:
+def _salvage_rows(
+    raw: bytes, separator: str, source: str, report: IngestReport
+) -> tuple[str, list[int], int]:
     """Re-write a CSV without its rows of the wrong field count.
 
     Returns:
@@ -466,14 +468,9 @@ def _salvage_rows(raw: bytes, separator: str, source: str) -> tuple[str, list[in
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
+        text = raw.decode("utf-8", errors="replace")
         line = raw.count(b"\n", 0, error.start) + 1
-        raise ParseError(
-            "cannot decode table",
-            source=source,
-            record=f"line {line}",
-            expected="UTF-8 text",
-            found=f"byte {raw[error.start : error.start + 1]!r}",
-        ) from None
+        report.add("undecodable_byte", max(1, text.count("\ufffd")), f"line {line}")
     out = io.StringIO()
     writer = csv.writer(out, delimiter=separator, lineterminator="\n")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
@@ -637,8 +634,11 @@ def read_table(
         if _HAS_PYARROW and len(separator) == 1:
             try:
                 frame = pd.read_csv(data(), engine="pyarrow", **options)
-            except Exception as error:  # noqa: BLE001 - the C parser below names the bad line
-                ragged = bool(_FIELD_COUNT.search(str(error)))
+            except Exception as error:  # noqa: BLE001 - checked row by row below
+                # With a report, any failure is checked row by row (the C parser would
+                # fill a short row with NaN silently); without one, the C parser names
+                # the bad line.
+                ragged = bool(_FIELD_COUNT.search(str(error))) or report is not None
                 ragged_error = str(error)
                 logger.debug("pyarrow CSV reader failed on %s: %s", source, error)
         if frame is None and not ragged:
@@ -657,7 +657,7 @@ def read_table(
             if report is None or len(separator) != 1:
                 raise pd.errors.ParserError(ragged_error)
             text, lines, n_bad = _salvage_rows(
-                raw if raw is not None else read_bytes(path), separator, source
+                raw if raw is not None else read_bytes(path), separator, source, report
             )
             if not text:
                 raise pd.errors.EmptyDataError("No columns to parse from file")

@@ -45,6 +45,7 @@ __all__ = [
     "iter_lines",
     "read_json_documents",
     "read_table",
+    "read_csv_checked",
 ]
 
 PathLike = str | os.PathLike
@@ -691,6 +692,39 @@ def read_table(
             report.add("index_column", 1, f"column {str(column)!r} (a written index; left out)")
             frame = frame.drop(columns=column)
     return frame
+
+
+def read_csv_checked(path: PathLike, **options: object) -> pd.DataFrame:
+    """``pandas.read_csv(path, **options)`` whose failures are :class:`ParseError`.
+
+    For loaders that need pandas' own options (a file of a known layout); a missing,
+    truncated, undecodable or malformed file raises :class:`ParseError` naming the file
+    (and the line, when pandas names one) instead of pandas' or the decompressor's error.
+
+    Args:
+        path: A CSV file, optionally compressed.
+        **options: Passed to :func:`pandas.read_csv`.
+
+    Returns:
+        The table.
+
+    Raises:
+        ParseError: The file cannot be read or parsed.
+    """
+    _check_exists(path)
+    try:
+        return pd.read_csv(path, **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        text = str(error).strip()
+        raise ParseError(
+            "cannot parse table",
+            source=source_name(path),
+            record=_parser_line(text),
+            expected="a well-formed CSV table",
+            found=text.splitlines()[0] if text else type(error).__name__,
+        ) from None
+    except _DECOMPRESSION_ERRORS as error:
+        raise _compression_error(path, error) from None
 
 
 def _read_parquet(path: PathLike, usecols: object, source: str) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from graphad.ingest.io import (
     compression_of,
     inner_suffix,
     iter_lines,
+    read_csv_checked,
     read_json_documents,
     read_table,
 )
@@ -157,3 +158,17 @@ def test_undecodable_bytes_in_a_table_are_replaced_and_counted(tmp_path):
     frame = read_table(path, report=report)
     assert frame["b"].tolist() == ["x\ufffdy", "z"]
     assert report.counts["undecodable_byte"] == 1
+
+
+def test_read_csv_checked_turns_pandas_and_decompression_errors_into_parse_errors(tmp_path):
+    # The MTS and HDFS loaders read through it: EOFError / ParserError escaped before.
+    cut = tmp_path / "t.csv.gz"
+    cut.write_bytes(gzip.compress(b"a,b\n1,2\n" * 100)[:25])
+    with pytest.raises(ParseError, match=r"t\.csv\.gz: gzip file is truncated"):
+        read_csv_checked(cut)
+    ragged = tmp_path / "r.csv"
+    ragged.write_text("a,b\n1,2\n3,4,5\n")
+    with pytest.raises(ParseError, match=r"r\.csv, record line 3: cannot parse table"):
+        read_csv_checked(ragged)
+    with pytest.raises(ParseError, match="file not found"):
+        read_csv_checked(tmp_path / "none.csv")

@@ -42,7 +42,12 @@ from graphad.ingest.io import (
     read_table,
 )
 from graphad.ingest.report import IngestReport
-from graphad.ingest.schema import check_mapped_columns, columns_text, validate_logs
+from graphad.ingest.schema import (
+    check_mapped_columns,
+    columns_text,
+    drop_implausible,
+    validate_logs,
+)
 from graphad.ingest.time import TimeUnit, infer_unit, to_ns
 from graphad.utils import import_optional
 
@@ -378,12 +383,12 @@ def read_logs(
         }
     )
     if bin_ns is not None:
-        frame = _bin_events(frame, bin_ns, name)
+        # Implausible events go before binning, so that they are counted as events.
+        kept = drop_implausible({c: frame[c].to_numpy() for c in frame.columns}, "ts_ns", report)
+        frame = _bin_events(pd.DataFrame(kept), bin_ns, name)
     out, checked = validate_logs(frame, name)
-    report.n_kept = checked.n_kept
-    report.counts.update(checked.counts)
-    for kind, items in checked.examples.items():
-        report.examples.setdefault(kind, []).extend(items[:3])
+    report.n_kept = int(out["count"].sum()) if bin_ns is not None else checked.n_kept
+    report.absorb(checked)
     return out, report
 
 

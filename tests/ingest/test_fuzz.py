@@ -252,3 +252,15 @@ def test_ten_megabyte_line_is_read_within_seconds(tmp_path, line):
     assert time.perf_counter() - start < 10
     assert metrics["value"].tolist() == [0.5, 0.6]
     assert report.examples["malformed_row"] == ["line 3"]
+
+
+def test_binned_log_events_are_accounted_as_events(tmp_path):
+    text = (
+        "2022-08-22T05:18:42Z user 1 in\n2022-08-22T05:18:43Z user 2 in\n\n"
+        "2099-01-01T00:00:00Z user 3 in\n"
+    )
+    events, report = read_logs(_write(tmp_path, "app.log", text), bin_ns=60 * 10**9)
+    assert events["count"].tolist() == [2]
+    assert report.counts["implausible_time"] == 1 and report.counts["blank_line"] == 1
+    assert report.n_records == 4 and report.n_kept == 2
+    assert report.n_records == report.n_kept + report.n_dropped

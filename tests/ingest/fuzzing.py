@@ -370,7 +370,8 @@ def fuzz(
     """Run ``n`` seeded mutations of ``reader``'s fixture.
 
     Returns:
-        ``(counts by outcome, [(example number, outcome, input)] of the failures)``.
+        ``(counts by outcome, [(example number, outcome, input)] of the failures)``; the
+        counts also hold ``"slowest_ms"``, the longest read in milliseconds.
     """
     name, data, read = READERS[reader]
     counts: Counter = Counter()
@@ -380,7 +381,9 @@ def fuzz(
         file_name, content = mutate(name, data, rng)
         path = folder / f"{i}_{file_name}"
         path.write_bytes(content)
+        start = time.perf_counter()
         outcome = run_one(read, path, limit_s)
+        counts["slowest_ms"] = max(counts["slowest_ms"], int(1000 * (time.perf_counter() - start)))
         counts[outcome.kind] += 1
         if outcome.kind in ("uncaught", "hang", "bad_frame"):
             failures.append((i, outcome, content))
@@ -392,19 +395,20 @@ def main(n: int) -> None:  # pragma: no cover - the slow run's table
     import tempfile
 
     columns = ["clean", "repaired", "error", "limit", "uncaught", "hang", "bad_frame"]
-    print(f"| reader | {' | '.join(columns)} | seconds |")
-    print("|---" * (len(columns) + 2) + "|")
+    print(f"| reader | {' | '.join(columns)} | seconds | slowest example (s) |")
+    print("|---" * (len(columns) + 3) + "|")
     total: Counter = Counter()
     with tempfile.TemporaryDirectory() as folder:
         for reader in READERS:
             start = time.perf_counter()
             counts, failures = fuzz(reader, n, Path(folder))
+            slowest = counts.pop("slowest_ms") / 1000
             total.update(counts)
             cells = " | ".join(str(counts[c]) for c in columns)
-            print(f"| {reader} | {cells} | {time.perf_counter() - start:.1f} |")
+            print(f"| {reader} | {cells} | {time.perf_counter() - start:.1f} | {slowest:.2f} |")
             for i, outcome, _ in failures[:5]:
                 print(f"    #{i} {outcome.kind}: {outcome.detail}", file=sys.stderr)
-    print(f"| **all** | {' | '.join(str(total[c]) for c in columns)} | |")
+    print(f"| **all** | {' | '.join(str(total[c]) for c in columns)} | | |")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -99,6 +99,17 @@ def to_ns(
     ):
         return _numeric_to_ns(series, unit, source, field)
     if pd.api.types.is_datetime64_any_dtype(series):
+        missing = series.isna().to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise GraphadInputError(
+                "missing timestamp",
+                source=source,
+                record=row + 1,
+                field=field,
+                expected="a time in every record",
+                found="an empty value",
+            )
         if series.dt.tz is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         return _datetimes_to_ns(series, series, source, field)

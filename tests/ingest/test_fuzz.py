@@ -268,3 +268,14 @@ def test_binned_log_events_are_accounted_as_events(tmp_path):
     assert report.counts["implausible_time"] == 1 and report.counts["blank_line"] == 1
     assert report.n_records == 4 and report.n_kept == 2
     assert report.n_records == report.n_kept + report.n_dropped
+
+
+def test_empty_times_are_errors_or_counted_never_zero(tmp_path):
+    # An empty ISO time became INT64_MIN; an empty log-table time became 0, uncounted.
+    text = "timestamp,node,metric,value\n2023-01-01T00:00:00Z,web,cpu,1\n,web,cpu,2\n"
+    with pytest.raises(GraphadInputError, match=r"record 2, field 'timestamp'"):
+        read_metrics(_write(tmp_path, "m.csv", text))
+    rows = "time,node,message\n1700000000,web,a 1\n,web,a 2\n"
+    events, report = read_logs(_write(tmp_path, "l.csv", rows), time_unit="s")
+    assert events["ts_ns"].tolist() == [1700000000 * 10**9]
+    assert report.counts["unparsed_log_line"] == 1

@@ -148,3 +148,13 @@ def test_pattern_source_in_multi_source_evidence():
     scores = on.score(view)
     assert scores.raw["pattern"].idxmax() == "api"
     assert scores.table["pattern"].idxmax() == "api"
+
+
+def test_messages_preferred_over_a_template_column():
+    ref_spans, ref_logs = _period(30)
+    # a log frame may carry a per-line 'template' (here the raw text) beside the message:
+    # the reference templates are mined from the messages all the same
+    ref_logs = ref_logs.assign(template=ref_logs["message"])
+    evidence = EventPatternEvidence().fit(ref_spans, ref_logs)
+    spans, logs = _period(20, start=200)
+    assert (evidence.score(spans, logs.assign(template=logs["message"]))["deviant"] == 0).all()

@@ -52,8 +52,9 @@ def span_events(
 
     Args:
         spans: Canonical spans (``span_id, parent_id, service, operation`` used).
-        log_lines: Optional log lines linked to spans: ``span_id`` and either ``message``
-            (mapped with ``templates``) or an integer ``template`` column.
+        log_lines: Optional log lines linked to spans: ``span_id`` and ``message``
+            (mapped with ``templates``; preferred when both are there) or a ``template``
+            column of ids.
         templates: Fitted reference templates for ``message`` columns.
         node_rule: Entity -> node rule (default: Kubernetes service names).
 
@@ -76,13 +77,13 @@ def span_events(
     parts = [pd.DataFrame({"span_id": table["parent_id"], "event": "C:" + table["key"]})]
     if log_lines is not None and len(log_lines):
         require_columns(log_lines, ("span_id",), "log_lines")
-        if "template" in log_lines.columns:
+        if "message" in log_lines.columns and templates is not None:
+            ids = templates.transform(log_lines["message"].astype(str))
+        elif "template" in log_lines.columns:
             ids = log_lines["template"].to_numpy()
         else:
             require_columns(log_lines, ("message",), "log_lines")
-            if templates is None:
-                raise NotFittedError("log_lines with messages need fitted ReferenceTemplates")
-            ids = templates.transform(log_lines["message"].astype(str))
+            raise NotFittedError("log_lines with messages need fitted ReferenceTemplates")
         parts.append(
             pd.DataFrame(
                 {

@@ -143,11 +143,11 @@ def make_ranker(name: str) -> Any:
 
 
 def telemetry_case(args: argparse.Namespace, console: Console) -> Any:
-    """A :class:`~graphad.datasets.base.FaultCase` (no truth) from telemetry files."""
+    """An :class:`~graphad.ingest.telemetry.Incident` (onset unknown) from telemetry files."""
     from graphad import ingest
     from graphad.cli.build import read_all
-    from graphad.datasets.base import FaultCase
     from graphad.ingest.report import IngestReport
+    from graphad.ingest.telemetry import Incident
 
     console.info("ingestion:")
     spans, r1 = read_all(args.traces, ingest.read_traces, console)
@@ -162,15 +162,7 @@ def telemetry_case(args: argparse.Namespace, console: Console) -> Any:
             report.merge(part)
     read = (("spans", spans), ("metrics", metrics), ("logs", logs), ("edge_metrics", edge_metrics))
     frames = {k: v for k, v in read if v is not None}
-    return FaultCase(
-        case_id="cli",
-        system="",
-        onset_ns=None,
-        root_cause="",
-        fault_type="",
-        report=report,
-        **frames,
-    )
+    return Incident(case_id="cli", report=report, **frames)
 
 
 def _graph_scores(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:

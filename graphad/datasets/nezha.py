@@ -60,7 +60,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from graphad.datasets.base import FaultCase, TelemetryPeriod
+from graphad.datasets.base import FaultCase, Telemetry
 from graphad.exceptions import GraphadInputError, ParseError
 from graphad.graph.rules import k8s_service
 from graphad.graph.window import parse_duration
@@ -84,6 +84,7 @@ __all__ = [
     "SYSTEM_ALIASES",
     "CASE_BEFORE",
     "CASE_AFTER",
+    "NODE_RULE",
     "EDGE_METRIC_FILES",
     "SOURCES",
     "metric_times",
@@ -95,6 +96,9 @@ logger = logging.getLogger(__name__)
 #: it; the benchmark ranks on it.
 CASE_BEFORE = "10min"
 CASE_AFTER = "5min"
+
+#: How Nezha's entity names (Kubernetes pods) become nodes: their service.
+NODE_RULE = "service"
 
 #: Canonical span field -> Nezha trace column (the end time gives the duration).
 NEZHA_SPAN_COLUMNS = {
@@ -792,6 +796,9 @@ class Nezha:
             call_graph=self.call_graph(row.system),
             root_cause_entity=row.root_cause_entity,
             report=telemetry["report"],
+            node_rule=NODE_RULE,
+            start_ns=start,
+            end_ns=end,
             meta=meta,
         )
 
@@ -816,7 +823,7 @@ class Nezha:
         sources: Iterable[str] = SOURCES,
         before: str | int = 0,
         after: str | int = 0,
-    ) -> TelemetryPeriod:
+    ) -> Telemetry:
         """The fault-free telemetry of ``construct_data`` (Nezha's normal baseline).
 
         A construct day's normal period is the span of the minutes its ``trace/``, ``log/``
@@ -836,7 +843,7 @@ class Nezha:
             after: Extra time kept after the period.
 
         Returns:
-            :class:`~graphad.datasets.base.TelemetryPeriod` (``meta["periods"]`` lists the
+            :class:`~graphad.ingest.telemetry.Telemetry` (``meta["periods"]`` lists the
             ``(day, start_ns, end_ns)`` ranges).
 
         Raises:
@@ -876,8 +883,9 @@ class Nezha:
             },
         }
         system_name = self._system(days[0])
-        return TelemetryPeriod(
+        return Telemetry(
             system=system_name,
+            node_rule=NODE_RULE,
             start_ns=min(p[1] for p in periods),
             end_ns=max(p[2] for p in periods),
             spans=_concat([p["spans"] for p in parts], empty_spans),

@@ -2,7 +2,6 @@
 
 import pytest
 
-from graphad.eval.bench import blind_case
 from graphad.rca import MultiSourceRanker
 
 
@@ -12,7 +11,7 @@ def test_real_cpu_fault_ranked_first(shared_data):
 
     data = Nezha(shared_data / "nezha")
     case = data.case("2022-08-23T16:31:35", sources=("metrics", "spans"))
-    result = MultiSourceRanker().rank(blind_case(case))
+    result = MultiSourceRanker().rank(case.blind())
     assert result.nodes[0] == case.root_cause
     assert result.extra["seconds"] < 10
     assert set(result.extra["sources"]) >= {"metric", "latency", "gap", "structure"}

@@ -9,7 +9,6 @@ from torch_geometric.data import Data
 
 from graphad.datasets import make_microservice_system
 from graphad.datasets.base import FaultCase
-from graphad.eval.bench import blind_case
 from graphad.exceptions import GraphadInputError
 from graphad.graph import NodeVocab
 from graphad.graph.dynamic import DynamicGraph
@@ -213,7 +212,7 @@ def test_span_table_built_once_per_case(monkeypatch):
     from graphad.rca import sources
 
     system = make_microservice_system(5, duration="40min", random_state=1)
-    case = blind_case(system.case)
+    case = system.case.blind()
     case.call_graph = None
     built = []
     original = sources.span_table
@@ -228,7 +227,7 @@ def test_multi_source_ranks_simulated_faults_first(fault_type, seed):
     system = make_microservice_system(
         5, duration="40min", fault_type=fault_type, traces_per_step=4, random_state=seed
     )
-    result = MultiSourceRanker().rank(blind_case(system.case))
+    result = MultiSourceRanker().rank(system.case.blind())
     assert result.nodes[0] == system.case.root_cause
     assert set(result.extra["chance_level"]) >= {"metric", "latency", "gap"}
 
@@ -238,7 +237,7 @@ def test_no_chance_level_from_a_one_sample_reference():
     # reference (IQR 0), so the metric source gets no chance level; the spans, with
     # many distinct times on both sides, still do
     system = make_microservice_system(5, duration="40min", fault_type="cpu", random_state=1)
-    case = blind_case(system.case)
+    case = system.case.blind()
     times = np.unique(case.metrics["ts_ns"])
     first = times[times < case.onset_ns][-2]
     metrics = case.metrics[case.metrics["ts_ns"] >= first]
@@ -265,7 +264,7 @@ def test_log_source_alone_finds_simulated_error_fault(seed):
         5, duration="40min", fault_type="errors", traces_per_step=4, random_state=seed
     )
     weights = dict.fromkeys(["metric", "latency", "gap", "structure", "error"], 0.0)
-    result = MultiSourceRanker(weights=weights).rank(blind_case(system.case))
+    result = MultiSourceRanker(weights=weights).rank(system.case.blind())
     assert result.nodes[0] == system.case.root_cause
     assert result.extra["sources"]["log"][system.case.root_cause] > 0
 
@@ -283,10 +282,10 @@ def test_multi_source_uses_edge_metrics_where_traces_miss_the_calls():
                 rows.append((t * minute, src, dst, metric, (0.010 + 0.001 * (t % 3)) * slow))
     frame = pd.DataFrame(rows, columns=["ts_ns", "src", "dst", "metric", "value"])
     case = FaultCase("toy", "toy", 10 * minute, "cart", "network_delay", edge_metrics=frame)
-    result = MultiSourceRanker().rank(blind_case(case))
+    result = MultiSourceRanker().rank(case.blind())
     assert result.nodes[0] == "cart"
     assert sorted(result.nodes) == ["ads", "cart", "pay", "shop", "web"]
     assert set(result.extra["sources"]) == {"edge"}
     assert "edge" in result.extra["chance_level"]  # from a pseudo-onset before minute 10
-    without = MultiSourceRanker(weights={"edge": 0.0}).rank(blind_case(case))
+    without = MultiSourceRanker(weights={"edge": 0.0}).rank(case.blind())
     assert max(without.scores) == 0.0

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from graphad.exceptions import GraphadInputError
+from graphad.graph.calls import span_parents
 from graphad.graph.rules import NodeRule, resolve_node_rule
-from graphad.ingest.parents import parent_rows_of
 from graphad.ingest.schema import require_columns
 
 __all__ = [
@@ -313,8 +313,7 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
             "status": (spans["status"].to_numpy(dtype=np.int64) if "status" in spans else 0),
         }
     )
-    position = parent_rows_of(spans)  # duplicate ids: the first is the parent
-    position = np.where(position == np.arange(n), -1, position)  # a span is not its parent
+    position = span_parents(spans)  # duplicate ids: the first; a span is not its parent
     has_parent = position >= 0
     parent_pos = np.where(has_parent, position, 0)
     for column, codes, categories in (

@@ -18,6 +18,7 @@ from graphad.cli._common import (
     render_table,
 )
 from graphad.exceptions import GraphadInputError
+from graphad.utils import resolve
 
 if TYPE_CHECKING:
     from graphad.rca.result import RCAResult
@@ -91,17 +92,6 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _registry() -> dict[str, Any]:
-    from graphad import rca
-
-    registry = getattr(rca, "RANKERS", None)
-    if not registry:
-        raise GraphadInputError(
-            "no root-cause rankers are registered (graphad.rca.RANKERS)", field="--ranker"
-        )
-    return registry
-
-
 #: Default rankers, best first: the multi-source ranker for telemetry, PageRank on the
 #: node scores for a scored graph.
 DEFAULT_RANKERS = {
@@ -110,35 +100,28 @@ DEFAULT_RANKERS = {
 }
 
 
-def _lookup(name: str) -> Any:
-    """A registered ranker by key or by class name (case-insensitive), else ``None``."""
-    wanted = name.lower().replace("-", "_")
-    for key, spec in _registry().items():
-        names = {key.lower(), getattr(spec, "__name__", type(spec).__name__).lower()}
-        if wanted in names:
-            return spec
-    return None
-
-
 def default_ranker_name(mode: str) -> str:
     """The ranker used when ``--ranker`` is not given (``mode``: telemetry or graph)."""
+    from graphad.rca import RANKERS
+
     for name in DEFAULT_RANKERS[mode]:
-        if _lookup(name) is not None:
-            return name
-    return sorted(_registry())[0]
+        try:
+            resolve(name, RANKERS, "--ranker")
+        except GraphadInputError:
+            continue
+        return name
+    return sorted(RANKERS)[0]
 
 
 def make_ranker(name: str) -> Any:
-    """A ranker instance from its registered name or class name.
+    """A ranker instance from its registered name or class name (:func:`graphad.utils.resolve`).
 
     Raises:
         GraphadInputError: No ranker has that name.
     """
-    spec = _lookup(name)
-    if spec is None:
-        raise GraphadInputError(
-            f"Could not resolve '{name}' among choices {sorted(_registry())}", field="--ranker"
-        )
+    from graphad.rca import RANKERS
+
+    spec = resolve(name, RANKERS, "--ranker")
     return spec() if isinstance(spec, type) else spec
 
 

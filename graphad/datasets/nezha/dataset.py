@@ -621,9 +621,11 @@ class Nezha:
         )
         ts = data.frame["ts_ns"].to_numpy()
         lo, hi = np.searchsorted(ts, start, "left"), np.searchsorted(ts, end, "left")
-        frame, no_calls, fixed = data.frame.iloc[lo:hi], data.no_calls[lo:hi], data.fixed[lo:hi]
+        frame, fixed = data.frame.iloc[lo:hi].reset_index(drop=True), data.fixed[lo:hi]
+        ts = data.absent["ts_ns"].to_numpy()
+        absent = data.absent.iloc[np.searchsorted(ts, start) : np.searchsorted(ts, end)]
         source = f"{day.path}/metric/{{{','.join(day.edge_files)}}}"
-        report = IngestReport(source, n_records=len(frame))
+        report = IngestReport(source, n_records=len(frame) + len(absent))
         for name, column, splits in data.unresolved:
             why = "no split" if splits == 0 else f"{splits} splits"
             report.add(
@@ -631,19 +633,18 @@ class Nezha:
                 1,
                 f"{name} column {column!r} ({why} into two known services; left out)",
             )
-        if no_calls.any():
-            row = frame.iloc[int(np.flatnonzero(no_calls)[0])]
+        if len(absent):
+            row = absent.iloc[0]
             when = pd.Timestamp(int(row["ts_ns"]), unit="ns", tz="UTC")
             report.add(
                 "no_calls",
-                int(no_calls.sum()),
+                len(absent),
                 f"{row['metric']} {row['src']}_{row['dst']} at {when:%Y-%m-%d %H:%M:%S}",
             )
-        frame = frame[~no_calls].reset_index(drop=True)
         count_repairs(
             report,
             frame,
-            fixed[~no_calls],
+            fixed,
             mismatch=lambda row: f"{row['metric']}: timestamp disagrees with time; time used",
             value=lambda row: f"{row['metric']} {row['src']}_{row['dst']}",
         )

@@ -25,13 +25,9 @@ from graphad.datasets.nezha.layout import (
     is_ip,
 )
 from graphad.exceptions import GraphadInputError, ParseError
+from graphad.ingest.metrics import read_edge_metrics
 from graphad.ingest.report import IngestReport
-from graphad.ingest.schema import (
-    empty_edge_metrics,
-    empty_metrics,
-    normalize_edge_metrics,
-    normalize_metrics,
-)
+from graphad.ingest.schema import empty_edge_metrics, empty_metrics, normalize_metrics
 from graphad.ingest.time import to_ns
 from graphad.utils import import_optional
 
@@ -216,27 +212,43 @@ def split_edge(column: str, names: frozenset) -> list[tuple[str, str]]:
     return splits
 
 
+#: Joins caller and callee in the column names handed to :func:`read_edge_metrics` (no
+#: service name holds it).
+_EDGE_SEPARATOR = "\x1f"
+
+
 @dataclass(frozen=True)
 class EdgeDay:
     """A day's edge metrics, long and sorted by time, before the case slices it.
 
-    ``frame`` keeps a row (value NaN) for every empty cell, flagged in ``no_calls``;
-    ``fixed`` flags samples whose time was repaired; ``unresolved`` names the columns left
-    out, as ``(file name, column, number of splits into two known names)``.
+    ``frame`` holds the samples (:func:`graphad.ingest.read_edge_metrics` read them);
+    ``fixed`` flags samples whose time was repaired; ``absent`` lists the empty cells (no
+    call in that minute: ``ts_ns, src, dst, metric``, sorted by time) so that a slice can
+    count them; ``unresolved`` names the columns left out, as ``(file name, column,
+    number of splits into two known names)``.
     """
 
     frame: pd.DataFrame
-    no_calls: np.ndarray
     fixed: np.ndarray
+    absent: pd.DataFrame
     unresolved: tuple[tuple[str, str, int], ...]
 
 
 def read_day_edge_metrics(files: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> EdgeDay:
-    """All edge-metric samples of a day (read once, cached).
+    """All edge-metric samples of a day.
+
+    A column ``<caller>_<callee>`` is split where both halves are in ``names`` (service
+    names may hold ``_`` themselves); times are checked against the ``time`` column
+    (:func:`metric_times`); the wide table is then read by
+    :func:`graphad.ingest.read_edge_metrics`.
 
     Args:
         files: ``(metric name, path)`` of each edge-metric file of the day.
         names: The known service names that column names are split by.
+
+    Raises:
+        ParseError: A file lacks its ``timestamp`` column or holds a column of text.
+        GraphadInputError: A timestamp is not a number.
     """
     known = frozenset(names)
     parts, unresolved = [], []
@@ -271,31 +283,64 @@ def read_day_edge_metrics(files: tuple[tuple[str, str], ...], names: tuple[str, 
                 edges.append((column, *splits[0]))
             else:
                 unresolved.append((Path(path).name, str(column), len(splits)))
+        wide = pd.DataFrame({"timestamp": stamps})
+        for column, src, dst in edges:
+            wide[f"{src}{_EDGE_SEPARATOR}{dst}"] = raw[column].to_numpy(dtype=object)
+        frame, _ = read_edge_metrics(
+            wide,
+            "wide",
+            separator=_EDGE_SEPARATOR,
+            metric=metric,
+            time_unit="s",
+            time_column="timestamp",
+        )
         n, k = len(raw), len(edges)
-        text = raw[[c for c, _, _ in edges]].to_numpy(dtype=object).reshape(n * k)
-        empty = pd.Series(text, dtype=object).str.strip().eq("").to_numpy(dtype=bool)
-        long = pd.DataFrame(
+        text = raw[[c for c, _, _ in edges]].to_numpy(dtype=object)
+        empty = pd.DataFrame(text).apply(lambda c: c.astype(str).str.strip().eq(""))
+        empty = empty.to_numpy(dtype=bool).reshape(n, k)
+        order = np.argsort(stamps, kind="stable")  # the reader's order: time, row, column
+        kept = (~empty)[order]
+        if int(kept.sum()) != len(frame):
+            raise ParseError(
+                "edge metric file holds a column that is not numbers",
+                source=path,
+                expected="numbers or empty cells in every edge column",
+                found=f"{len(frame)} samples read of {int(kept.sum())} filled cells",
+            )
+        sample_fixed = np.repeat(fixed[order], kept.sum(axis=1))
+        cells = empty.reshape(-1)
+        absent = pd.DataFrame(
             {
-                "timestamp": np.repeat(stamps, k),
-                "src": np.tile(np.array([s for _, s, _ in edges], dtype=object), n),
-                "dst": np.tile(np.array([d for _, _, d in edges], dtype=object), n),
+                "ts_ns": to_ns(pd.Series(np.repeat(stamps, k)[cells]), "s"),
+                "src": np.tile(np.array([s for _, s, _ in edges], dtype=object), n)[cells],
+                "dst": np.tile(np.array([d for _, _, d in edges], dtype=object), n)[cells],
                 "metric": metric,
-                "value": np.where(empty, np.nan, text),
             }
         )
-        order = np.argsort(long["timestamp"].to_numpy(), kind="stable")
-        long = long.iloc[order].reset_index(drop=True)
-        frame, _ = normalize_edge_metrics(long, {"ts_ns": "timestamp"}, time_unit="s", source=path)
-        parts.append((frame, empty[order], np.repeat(fixed, k)[order]))
+        absent = absent.iloc[np.argsort(absent["ts_ns"].to_numpy(), kind="stable")]
+        parts.append((frame, sample_fixed, absent))
     if not parts:
-        return EdgeDay(empty_edge_metrics(), np.zeros(0, bool), np.zeros(0, bool), ())
+        return EdgeDay(empty_edge_metrics(), np.zeros(0, bool), _no_absent(), ())
     frame = pd.concat([p[0] for p in parts], ignore_index=True)
     order = np.argsort(frame["ts_ns"].to_numpy(), kind="stable")
+    absent = pd.concat([p[2] for p in parts], ignore_index=True)
+    absent = absent.iloc[np.argsort(absent["ts_ns"].to_numpy(), kind="stable")]
     return EdgeDay(
         frame.iloc[order].reset_index(drop=True),
         np.concatenate([p[1] for p in parts])[order],
-        np.concatenate([p[2] for p in parts])[order],
+        absent.reset_index(drop=True),
         tuple(unresolved),
+    )
+
+
+def _no_absent() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ts_ns": np.zeros(0, np.int64),
+            "src": np.zeros(0, object),
+            "dst": np.zeros(0, object),
+            "metric": np.zeros(0, object),
+        }
     )
 
 

@@ -46,7 +46,7 @@ from graphad.ingest.schema import (
     validate_metrics,
     validate_spans,
 )
-from graphad.ingest.telemetry import FaultCase, Incident, Telemetry
+from graphad.ingest.telemetry import FaultCase, Incident, Telemetry, read_telemetry
 from graphad.ingest.time import to_ns
 from graphad.ingest.traces import (
     detect_trace_format,
@@ -61,6 +61,7 @@ __all__ = [
     "Telemetry",
     "Incident",
     "FaultCase",
+    "read_telemetry",
     "read_traces",
     "sample_traces",
     "read_metrics",

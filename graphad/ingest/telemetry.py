@@ -21,11 +21,14 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from graphad.ingest.logs import read_logs
+from graphad.ingest.metrics import read_edge_metrics, read_metrics
 from graphad.ingest.parents import parent_rows
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import empty_edge_metrics, empty_logs, empty_metrics, empty_spans
+from graphad.ingest.traces import read_traces
 
-__all__ = ["Telemetry", "Incident", "FaultCase", "TIMED_FRAMES"]
+__all__ = ["Telemetry", "Incident", "FaultCase", "TIMED_FRAMES", "read_telemetry"]
 
 #: The time-stamped frames of a :class:`Telemetry` and their time column.
 TIMED_FRAMES = (
@@ -248,3 +251,78 @@ class FaultCase(Incident):
         fields["meta"] = {}
         onset = self.onset_ns if onset_ns is None else onset_ns
         return Incident(**fields, onset_ns=onset, case_id=case_id)
+
+
+#: The readers behind :func:`read_telemetry`: frame -> (reader, time column, empty frame).
+_READERS = {
+    "spans": (read_traces, "start_ns", empty_spans),
+    "metrics": (read_metrics, "ts_ns", empty_metrics),
+    "edge_metrics": (read_edge_metrics, "ts_ns", empty_edge_metrics),
+    "logs": (read_logs, "ts_ns", empty_logs),
+}
+
+
+def read_telemetry(
+    traces: Any = None,
+    metrics: Any = None,
+    edge_metrics: Any = None,
+    logs: Any = None,
+    *,
+    node_rule: str | Callable[[pd.Series], pd.Series] = "identity",
+    system: str = "",
+    options: dict[str, dict[str, Any]] | None = None,
+) -> Telemetry:
+    """Read telemetry files (or frames) into one :class:`Telemetry`.
+
+    A thin wrapper over :func:`~graphad.ingest.read_traces`,
+    :func:`~graphad.ingest.read_metrics`, :func:`~graphad.ingest.read_edge_metrics` and
+    :func:`~graphad.ingest.read_logs`: each argument is a path, a ``DataFrame`` or a list
+    of them; the frames of one kind are concatenated (stable by time) and every report is
+    merged into the telemetry's.
+
+    Args:
+        traces: Span files.
+        metrics: Metric files.
+        edge_metrics: Edge-metric files (a wide one needs
+            ``options={"edge_metrics": {"separator": "_"}}``).
+        logs: Log files.
+        node_rule: The telemetry's node rule.
+        system: The system's name.
+        options: Keyword arguments per reader, keyed ``"spans"``, ``"metrics"``,
+            ``"edge_metrics"``, ``"logs"``.
+
+    Returns:
+        The :class:`Telemetry` (``meta["files"]`` names the sources read).
+
+    Example:
+        >>> m = pd.DataFrame({"ts_ns": [0, 1], "node": "a", "metric": "cpu", "value": 1.0})
+        >>> t = read_telemetry(metrics=[m, m])
+        >>> len(t.metrics), t.spans.empty, t.node_rule
+        (4, True, 'identity')
+    """
+    options = options or {}
+    given = {"spans": traces, "metrics": metrics, "edge_metrics": edge_metrics, "logs": logs}
+    report = IngestReport()
+    frames: dict[str, pd.DataFrame] = {}
+    files: list[str] = []
+    for kind, sources in given.items():
+        reader, column, empty = _READERS[kind]
+        if sources is None:
+            frames[kind] = empty()
+            continue
+        if isinstance(sources, (str, pd.DataFrame)) or not isinstance(sources, (list, tuple)):
+            sources = [sources]
+        parts = []
+        for source in sources:
+            frame, part = reader(source, **options.get(kind, {}))
+            report.merge(part)
+            parts.append(frame)
+            files.append(source if isinstance(source, str) else str(getattr(source, "name", kind)))
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        if len(parts) > 1 and len(frame):
+            order = np.argsort(frame[column].to_numpy(), kind="stable")
+            frame = frame.iloc[order].reset_index(drop=True)
+        frames[kind] = frame
+    return Telemetry(
+        **frames, report=report, node_rule=node_rule, system=system, meta={"files": files}
+    )

@@ -1,11 +1,13 @@
 import dataclasses
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 
-from graphad.ingest.telemetry import FaultCase, Incident, Telemetry
+from graphad.ingest import read_metrics, read_traces
+from graphad.ingest.telemetry import FaultCase, Incident, Telemetry, read_telemetry
 
 
 def _case(**kwargs):
@@ -110,3 +112,22 @@ def test_parent_rows_are_computed_once_per_object():
     assert cropped.parent_rows().tolist() == [-1, -1]  # recomputed on the new frame
     assert telemetry.with_onset(1).parent_rows().tolist() == [-1, 0, -1]
     assert np.array_equal(Telemetry().parent_rows(), np.zeros(0, dtype=np.int64))
+
+
+def test_read_telemetry_reads_every_kind_and_merges_the_reports():
+    data = Path(__file__).parent / "data"
+    telemetry = read_telemetry(
+        traces=[str(data / "otlp.json"), str(data / "jaeger.json")],
+        metrics=str(data / "metrics_long.csv"),
+        node_rule="service",
+        system="shop",
+    )
+    spans_a = read_traces(str(data / "otlp.json"))[0]
+    spans_b = read_traces(str(data / "jaeger.json"))[0]
+    assert len(telemetry.spans) == len(spans_a) + len(spans_b)
+    assert telemetry.spans["start_ns"].is_monotonic_increasing
+    assert len(telemetry.metrics) == len(read_metrics(str(data / "metrics_long.csv"))[0])
+    assert telemetry.edge_metrics.empty and telemetry.logs.empty
+    assert (telemetry.node_rule, telemetry.system) == ("service", "shop")
+    assert telemetry.report.n_records >= len(telemetry.spans) + len(telemetry.metrics)
+    assert len(telemetry.meta["files"]) == 3

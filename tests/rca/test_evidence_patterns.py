@@ -128,20 +128,20 @@ def test_spans_only_reference_ignores_case_logs():
 
 
 def test_pattern_source_in_multi_source_evidence():
-    from graphad.datasets.base import TelemetryPeriod
+    from graphad.ingest.telemetry import Telemetry
     from graphad.rca.evidence import MultiSourceEvidence
     from graphad.rca.view import CaseView
 
     ref_spans, ref_logs = _period(30)
     n = len(ref_spans)
     ref_spans = ref_spans.assign(start_ns=range(n), duration_ns=10, status=0, kind="")
-    reference = TelemetryPeriod(system="s", start_ns=0, end_ns=n, spans=ref_spans)
+    reference = Telemetry(spans=ref_spans, node_rule="service")
     before, _ = _period(20, start=100)
     after, _ = _period(20, start=200, db_called=False)
     spans = pd.concat([before, after], ignore_index=True)
     spans = spans.assign(start_ns=range(len(spans)), duration_ns=10, status=0, kind="")
     onset = len(before)
-    view = CaseView(spans=spans, onset_ns=onset)
+    view = CaseView(spans=spans, onset_ns=onset, node_rule="service")
     off = MultiSourceEvidence().fit(reference)
     assert "pattern" not in off.evidence(view)  # weight 0 by default: not computed
     on = MultiSourceEvidence(weights={"pattern": 1.0}).fit(reference)

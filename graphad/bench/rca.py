@@ -123,6 +123,7 @@ def run_rca_benchmark(
     random_state: int = 0,
     k: tuple[int, ...] = (1, 3, 5),
     errors: str = "raise",
+    sources: Iterable[str] | None = None,
     verbose: bool = False,
 ) -> BenchResult:
     """Run every fault case through every root-cause ranker and score the rankings.
@@ -159,6 +160,9 @@ def run_rca_benchmark(
         k: The AC@k columns of the tables (Avg@ uses the largest).
         errors: ``"raise"`` or ``"record"`` (a failing ranker gets no rank for the case
             and the error text goes into the record).
+        sources: For a dataset: read only these sources of each case (e.g.
+            ``("metrics",)`` for a metrics-only view; passed to its ``case`` /
+            ``cases``); default: all it has.
         verbose: Show a progress bar.
 
     Returns:
@@ -193,7 +197,7 @@ def run_rca_benchmark(
         _fit_all(pairs, fit_data, fit_seconds)
     rng = np.random.default_rng(random_state)
     records: list[dict] = []
-    for case in progress(_iter_cases(cases, errors), verbose, "rca cases"):
+    for case in progress(_iter_cases(cases, errors, sources), verbose, "rca cases"):
         if isinstance(case, _Unreadable):
             records.extend(case.rows([label for label, _ in pairs]))
             continue
@@ -225,6 +229,7 @@ def run_rca_benchmark(
         "fit_seconds": fit_seconds,
         "hide_window_start": hide_window_start,
         "random_state": random_state,
+        "sources": None if sources is None else list(sources),
     }
     return BenchResult("rca", records, tables, config)
 
@@ -256,15 +261,16 @@ class _Unreadable:
         ]
 
 
-def _iter_cases(cases: Any, errors: str) -> Iterable[Any]:
+def _iter_cases(cases: Any, errors: str, sources: Iterable[str] | None = None) -> Iterable[Any]:
     """The fault cases of ``cases``; a dataset with ``faults()`` and ``case(case_id)``
     is read case by case, so that with ``errors="record"`` a case that cannot be read
     becomes an :class:`_Unreadable` (error rows) and the run goes on.
     """
+    read = {} if sources is None else {"sources": tuple(sources)}
     if callable(getattr(cases, "faults", None)) and callable(getattr(cases, "case", None)):
         for fault in cases.faults().itertuples(index=False):
             try:
-                yield cases.case(fault.case_id)
+                yield cases.case(fault.case_id, **read)
             except Exception as exc:
                 if errors == "raise":
                     raise
@@ -272,7 +278,7 @@ def _iter_cases(cases: Any, errors: str) -> Iterable[Any]:
                 yield _Unreadable(fault, exc)
         return
     if callable(getattr(cases, "cases", None)):
-        cases = cases.cases()
+        cases = cases.cases(**read)
     yield from cases
 
 

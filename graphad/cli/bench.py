@@ -68,6 +68,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "--node-rule", default=None, help="map ranked names before matching, e.g. service"
     )
     rca.add_argument("--limit", type=int, default=None, help="only the first N cases")
+    rca.add_argument("--sources", default=None, help="read only these, e.g. metrics (default: all)")
     _outputs(rca)
 
     mts = kinds.add_parser(
@@ -157,15 +158,16 @@ def _run_rca(args: argparse.Namespace) -> Any:
 
     dataset = Nezha(_folder(args.root), system=args.system)
     cases: Any = dataset
+    read = {"sources": tuple(parse_list(args.sources))} if args.sources else {}
     if args.limit is not None:
-        cases = list(itertools.islice(dataset.cases(), args.limit))
+        cases = list(itertools.islice(dataset.cases(**read), args.limit))
     # Rankers with a fault-free reference are fitted on each system's normal period
     # (Nezha's construct_data) where it has one, one copy per system; fitting time is
     # reported separately. A case that cannot be read is an error row, the run goes on.
     normal = {}
     for system in [dataset.system] if dataset.system else dataset.systems:
         try:
-            normal[system] = dataset.normal_period(system=system)
+            normal[system] = dataset.normal_period(system=system, **read)
         except GraphadInputError:
             pass
     return run_rca_benchmark(
@@ -175,6 +177,7 @@ def _run_rca(args: argparse.Namespace) -> Any:
         node_rule=args.node_rule,
         fit_data=normal or None,
         errors="record",
+        sources=read.get("sources") if args.limit is None else None,
         verbose=not args.quiet,
     )
 

@@ -293,6 +293,7 @@ def read_logs(
     message: Callable[[str], str] | None = None,
     json_field: str | Sequence[str] | None = None,
     bin_ns: int | None = None,
+    keep_message: bool = False,
     miner: Any = None,
     **miner_options: Any,
 ) -> tuple[pd.DataFrame, IngestReport]:
@@ -303,7 +304,9 @@ def read_logs(
         format: ``"text"`` (raw lines), ``"table"`` (rows), or ``"auto"`` (a frame or a
             ``.csv``/``.tsv``/``.parquet`` file is a table, anything else text).
         columns: Tables: canonical name -> the table's column, for ``ts_ns``, ``node`` and
-            ``message`` (defaults: a time column named as usual, ``node``, ``message``).
+            ``message`` (defaults: a time column named as usual, ``node``, ``message``),
+            and optionally ``trace_id`` / ``span_id`` (the span that wrote each line;
+            kept as the optional columns of the same names, ``""`` where empty).
         time_unit: Unit of numeric timestamps (``"auto"`` infers it from magnitude).
         time_format: ``strftime`` format of the timestamps (e.g. ``"%y%m%d %H%M%S"``)
             when they are not ISO 8601 or epoch numbers.
@@ -320,12 +323,17 @@ def read_logs(
             field is itself JSON).
         bin_ns: If given, events are counted per ``(bin, node, template)``, the time being
             the start of the bin (bins aligned on the epoch).
+        keep_message: Keep each line's extracted message as the optional ``message``
+            column (for span-level evidence that maps lines itself; ignored with
+            ``bin_ns``).
         miner: A ``drain3.TemplateMiner`` to reuse (see :func:`make_template_miner`).
         **miner_options: Options of :func:`make_template_miner` for a new miner.
 
     Returns:
-        ``(log_events, report)``: columns ``ts_ns, node, template, count`` sorted by time,
-        and the report (see the module documentation for what is counted).
+        ``(log_events, report)``: columns ``ts_ns, node, template, count`` sorted by time
+        (plus ``trace_id`` / ``span_id`` / ``message`` as asked, without ``bin_ns``; see
+        :data:`~graphad.ingest.schema.LOG_OPTIONAL_COLUMNS`), and the report (see the
+        module documentation for what is counted).
 
     Raises:
         ParseError: The file cannot be read, or no line has a readable timestamp.
@@ -382,6 +390,12 @@ def read_logs(
             "count": np.ones(len(events), dtype=np.int64),
         }
     )
+    if bin_ns is None:
+        for name in ("trace_id", "span_id"):
+            if name in events.columns:
+                frame[name] = events[name].to_numpy(dtype=object)
+        if keep_message:
+            frame["message"] = events["message"].to_numpy(dtype=object)
     if bin_ns is not None:
         # Implausible events go before binning, so that they are counted as events.
         kept = drop_implausible({c: frame[c].to_numpy() for c in frame.columns}, "ts_ns", report)
@@ -559,6 +573,10 @@ def _table_events(
             ),
         }
     )
+    for name in ("trace_id", "span_id"):  # optional: only when mapped
+        if name in columns:
+            ids = frame[columns[name]].reset_index(drop=True)[ok]
+            events[name] = ids.where(ids.notna(), "").astype(str).str.strip().to_numpy(object)
     return events, report
 
 

@@ -10,7 +10,7 @@ spans        trace_id, span_id, parent_id, service, operation, start_ns,        
              duration_ns, status, kind
 metrics      ts_ns, node, metric, value
 edge metrics ts_ns, src, dst, metric, value                                      [2]
-log events   ts_ns, node, template, count
+log events   ts_ns, node, template, count [+ trace_id, span_id, message]              [3]
 ============ =================================================================== =====
 
 [1] ``parent_id`` is ``""`` for a root span; ``status`` is 1 for an error and 0 otherwise
@@ -21,6 +21,11 @@ log events   ts_ns, node, template, count
 [2] Samples measured on a call-graph edge ``src -> dst`` (caller -> callee) rather than on
 one node, e.g. the RPC latency of the calls from ``src`` to ``dst`` as the caller or the
 callee sees it; ``src`` / ``dst`` are raw entity names, like ``node`` of metrics.
+
+[3] Optional, one log line per row: ``trace_id`` / ``span_id`` of the span that wrote the
+line (``""`` when it names none) and the line's ``message``; they let span-level evidence
+(:mod:`graphad.rca.evidence.patterns`) link lines to spans. Kept by
+:func:`validate_logs` when present, never required (:data:`LOG_OPTIONAL_COLUMNS`).
 
 Fatal problems (a required field missing, a value that cannot be read) raise
 :class:`~graphad.exceptions.SchemaError` / :class:`~graphad.exceptions.GraphadInputError`
@@ -48,6 +53,7 @@ __all__ = [
     "METRIC_COLUMNS",
     "EDGE_METRIC_COLUMNS",
     "LOG_COLUMNS",
+    "LOG_OPTIONAL_COLUMNS",
     "SPAN_KINDS",
     "ROOT_PARENT_IDS",
     "validate_spans",
@@ -82,6 +88,8 @@ SPAN_COLUMNS = (
 METRIC_COLUMNS = ("ts_ns", "node", "metric", "value")
 EDGE_METRIC_COLUMNS = ("ts_ns", "src", "dst", "metric", "value")
 LOG_COLUMNS = ("ts_ns", "node", "template", "count")
+#: Optional per-line columns of log events (text; ``""`` when absent for a line).
+LOG_OPTIONAL_COLUMNS = ("trace_id", "span_id", "message")
 SPAN_KINDS = ("", "server", "client", "internal", "producer", "consumer")
 #: Parent-id spellings that mean "this span is a root" (after stripping, lower-cased).
 ROOT_PARENT_IDS = frozenset({"", "root", "none", "null", "nan", "0", "0000000000000000"})
@@ -710,7 +718,8 @@ def validate_logs(
     missing ``count`` column means one event per row.
 
     Args:
-        frame: Columns ``ts_ns, node, template`` and optionally ``count``.
+        frame: Columns ``ts_ns, node, template`` and optionally ``count`` and the
+            per-line :data:`LOG_OPTIONAL_COLUMNS` (kept as text).
         source: Name of the input for messages and the report.
 
     Returns:
@@ -750,6 +759,9 @@ def validate_logs(
         "template": _as_str(frame, "template", source, allow_empty=False).to_numpy(dtype=object),
         "count": count,
     }
+    for name in LOG_OPTIONAL_COLUMNS:
+        if name in frame.columns:
+            columns[name] = _as_str(frame, name, source, allow_empty=True).to_numpy(dtype=object)
     out = _sort_by_time(pd.DataFrame(drop_implausible(columns, "ts_ns", report)), report)
     report.n_kept = len(out)
     return out, report

@@ -492,3 +492,23 @@ def test_fit_data_per_system():
     assert not hasattr(fitted, "fitted_on_")  # one fitted copy per system, not the original
     assert [r["rank"] for r in result.records] == [1, 2, 3, 1]
     assert result.tables["overall"].loc[0, "fit s"] >= 0
+
+
+def test_sources_are_passed_to_the_dataset():
+    asked = []
+
+    class Dataset:
+        def faults(self):
+            return pd.DataFrame(
+                {"case_id": ["c1"], "system": "shop", "root_cause": "cart", "fault_type": "cpu"}
+            )
+
+        def case(self, case_id, sources=("metrics", "spans")):
+            asked.append(sources)
+            return next(c for c in CASES if c.case_id == case_id)
+
+    result = run_rca_benchmark(Dataset(), [FixedRanker()], sources=["metrics"])
+    assert asked == [("metrics",)]
+    assert result.config["sources"] == ["metrics"]
+    run_rca_benchmark(Dataset(), [FixedRanker()])
+    assert asked[-1] == ("metrics", "spans")  # default: the dataset's own choice

@@ -7,7 +7,13 @@ import pytest
 
 from graphad.datasets import Nezha
 from graphad.exceptions import GraphadInputError, ParseError
-from graphad.ingest.schema import EDGE_METRIC_COLUMNS, LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS
+from graphad.ingest.schema import (
+    EDGE_METRIC_COLUMNS,
+    LOG_COLUMNS,
+    LOG_OPTIONAL_COLUMNS,
+    METRIC_COLUMNS,
+    SPAN_COLUMNS,
+)
 
 DAY = "2023-01-29"
 ONSET = pd.Timestamp("2023-01-29 10:05:30", tz="UTC").value // 10**9
@@ -173,8 +179,15 @@ def test_generic_case_frames(ts_root):
     assert case.meta["missing"]["trace"] == [f"{DAY}/trace/10_06_trace.csv"]
     assert case.meta["missing"]["log"] == [f"{DAY}/log/10_05_log.csv", f"{DAY}/log/10_07_log.csv"]
     # logs: 3 lines, one not docker JSON (kept with its raw text, counted)
-    assert tuple(case.logs.columns) == LOG_COLUMNS
+    assert tuple(case.logs.columns) == LOG_COLUMNS + LOG_OPTIONAL_COLUMNS
     assert case.logs["count"].sum() == 3
+    # each line keeps the span that wrote it and its message (for span-level evidence)
+    assert set(case.logs["trace_id"]) == {"t"} and set(case.logs["span_id"]) == {"s"}
+    assert sorted(case.logs["message"]) == [
+        "not json at all",
+        "order 42 not found",
+        "order 7 not found",
+    ]
     assert case.report.counts["json_field_missing"] == 1
     templates = case.logs.groupby("template")["count"].sum().to_dict()
     assert templates == {"order <NUM> not found": 2, "not json at all": 1}

@@ -221,3 +221,28 @@ def test_real_hdfs_sessions(shared_data):
     assert all(s for s in sessions)
     assert sessions[-1][-3:] == ["21", "21", "21"]
     assert {e for s in sessions for e in s} <= {str(i) for i in range(1, 29)}
+
+
+@needs_drain3
+def test_span_ids_and_messages_kept_per_line():
+    rows = pd.DataFrame(
+        {
+            "time": [3_000_000_000, 1_000_000_000, 2_000_000_000],
+            "pod": ["web-1", "web-1", "db-0"],
+            "text": ["user 17 logged in", "user 4 logged in", "query done"],
+            "TraceID": ["t1", "t0", None],
+            "SpanID": ["s1", "s0", ""],
+        }
+    )
+    columns = {"ts_ns": "time", "node": "pod", "message": "text"}
+    events, _ = read_logs(rows, columns={**columns, "trace_id": "TraceID", "span_id": "SpanID"})
+    assert tuple(events.columns) == LOG_COLUMNS + ("trace_id", "span_id")
+    # sorted by time, ids travel with their line; a missing id is ""
+    assert events["span_id"].tolist() == ["s0", "", "s1"]
+    assert events["trace_id"].tolist() == ["t0", "", "t1"]
+    kept, _ = read_logs(rows, columns=columns, keep_message=True)
+    assert tuple(kept.columns) == LOG_COLUMNS + ("message",)
+    assert kept["message"].tolist() == ["user 4 logged in", "query done", "user 17 logged in"]
+    # binned events count lines: no per-line column survives
+    binned, _ = read_logs(rows, columns=columns, keep_message=True, bin_ns=10**10)
+    assert tuple(binned.columns) == LOG_COLUMNS

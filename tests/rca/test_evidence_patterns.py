@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from graphad.exceptions import GraphadInputError, NotFittedError
+from graphad.ingest.schema import LOG_COLUMNS
 from graphad.rca.evidence.patterns import EventPatternEvidence, span_events
 from graphad.rca.evidence.templates import NEW_TEMPLATE, ReferenceTemplates
 
@@ -158,3 +159,49 @@ def test_messages_preferred_over_a_template_column():
     evidence = EventPatternEvidence().fit(ref_spans, ref_logs)
     spans, logs = _period(20, start=200)
     assert (evidence.score(spans, logs.assign(template=logs["message"]))["deviant"] == 0).all()
+
+
+def test_pattern_source_reads_span_linked_lines_of_the_canonical_log_frame():
+    """Log lines reach the pattern source through Telemetry.logs (validated, with the
+    optional ``span_id`` / ``message`` columns), not through a reader of its own."""
+    from graphad.ingest.schema import validate_logs
+    from graphad.ingest.telemetry import Telemetry
+    from graphad.rca.evidence import MultiSourceEvidence
+    from graphad.rca.view import CaseView
+
+    def canonical(spans, lines):
+        start = dict(zip(spans["span_id"], spans["start_ns"], strict=True))
+        frame = lines.assign(
+            ts_ns=lines["span_id"].map(start),
+            node="pod",
+            template=lines["message"],
+            trace_id="t",
+        )
+        logs, _ = validate_logs(frame)
+        return logs
+
+    def timed(spans, offset=0):
+        return spans.assign(
+            start_ns=range(offset, offset + len(spans)), duration_ns=10, status=0, kind=""
+        )
+
+    ref_spans, ref_lines = _period(30)
+    ref_spans = timed(ref_spans)
+    reference = Telemetry(
+        spans=ref_spans, logs=canonical(ref_spans, ref_lines), node_rule="service"
+    )
+    assert {"span_id", "message"} <= set(reference.logs.columns)
+    before, before_lines = _period(20, start=100)
+    after, after_lines = _period(20, start=200, error_at="db")
+    spans = timed(pd.concat([before, after], ignore_index=True))
+    lines = pd.concat([before_lines, after_lines], ignore_index=True)
+    view = CaseView(
+        spans=spans, logs=canonical(spans, lines), onset_ns=len(before), node_rule="service"
+    )
+    scores = MultiSourceEvidence(weights={"pattern": 1.0}).fit(reference).score(view)
+    assert scores.raw["pattern"].idxmax() == "db"  # the new ERROR line under db's span
+    without = Telemetry(
+        spans=ref_spans, logs=reference.logs[list(LOG_COLUMNS)], node_rule="service"
+    )
+    calls_only = MultiSourceEvidence(weights={"pattern": 1.0}).fit(without).score(view)
+    assert calls_only.raw["pattern"].get("db", 0.0) == 0.0  # calls alone see no change

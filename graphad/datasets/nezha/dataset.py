@@ -26,6 +26,7 @@ from graphad.datasets.nezha.layout import (
     scan_day,
 )
 from graphad.datasets.nezha.readers import (
+    LOG_SPAN_COLUMNS,
     FrameCache,
     add_read_repairs,
     concat_frames,
@@ -678,12 +679,16 @@ class Nezha:
             report = IngestReport(source, n_records=len(raw))
             report.add("outside_time_range", len(raw), "lines of neighbouring minutes")
             return empty_logs(), add_read_repairs(report, parts)
+        columns = {"ts_ns": "TimeUnixNano", "node": "PodName", "message": "Log"}
+        # the span that wrote each line and the line itself, for span-level evidence
+        columns.update({v: k for k, v in LOG_SPAN_COLUMNS.items() if k in raw.columns})
         logs, report = read_logs(
             raw.loc[keep].reset_index(drop=True),
             "table",
-            columns={"ts_ns": "TimeUnixNano", "node": "PodName", "message": "Log"},
+            columns=columns,
             time_unit="ns",
             json_field="log.message",
+            keep_message=True,
             miner=drain_miner(self._drain_config(day)),
         )
         report.source = source

@@ -373,8 +373,13 @@ def read_trace_file(path: str) -> tuple[pd.DataFrame, IngestReport]:
     return frame, read
 
 
+#: Columns of a Nezha log file that link a line to its span, and their canonical names.
+LOG_SPAN_COLUMNS = {"TraceID": "trace_id", "SpanID": "span_id"}
+
+
 def read_log_file(path: str) -> tuple[pd.DataFrame, IngestReport]:
-    """The ``TimeUnixNano, PodName, Log`` columns of one log minute file, as text, and what
+    """The ``TimeUnixNano, PodName, Log`` columns of one log minute file (with ``TraceID,
+    SpanID`` where the file has them: the span that wrote each line), as text, and what
     reading repaired.
     """
     read = IngestReport(path)
@@ -388,7 +393,8 @@ def read_log_file(path: str) -> tuple[pd.DataFrame, IngestReport]:
                 expected="columns TimeUnixNano, PodName, Log",
                 found=f"columns {list(frame.columns)}",
             )
-    return frame[["TimeUnixNano", "PodName", "Log"]], read
+    ids = [c for c in LOG_SPAN_COLUMNS if c in frame.columns]
+    return frame[["TimeUnixNano", "PodName", "Log", *ids]], read
 
 
 def add_read_repairs(

@@ -51,6 +51,7 @@ def metric_deviation_scores(
     post_ns: int | None = None,
     agg: str = "max",
     min_scale: float = 0.0,
+    flat: str = "scale",
     return_details: bool = False,
 ) -> pd.Series | tuple[pd.Series, pd.Series]:
     r"""Score nodes by how far their metrics move after the onset (BARO / N-Sigma).
@@ -74,6 +75,13 @@ def metric_deviation_scores(
         agg: ``"max"`` or ``"mean"`` over the post-onset samples.
         min_scale: Floor of the scale relative to ``|centre|`` (0: scikit-learn rule only).
             A floor stops a metric that never moved before from dominating.
+        flat: How a *flat* metric (zero spread in the reference: a saturating metric
+            such as availability or success rate at 100, an error count at 0) is scored.
+            ``"scale"``: like the others (the zero scale becomes 1, then ``min_scale``
+            applies). ``"level"``: by how far it leaves its flat level, in percent of
+            that level: ``z = 100 |x - level| / |level|`` (``|x - level|`` when the level
+            is 0), neither 1 nor ``min_scale`` taking the zero spread's place; a drop
+            from 100 to 90 scores 10, from 1.0 to 0.9 also 10.
         return_details: Also return the per-``(node, entity, metric)`` scores.
 
     Returns:
@@ -99,11 +107,19 @@ def metric_deviation_scores(
     if post.empty or ref.dropna(how="all").empty:
         empty = pd.Series(dtype=float)
         return (empty, empty) if return_details else empty
+    if flat not in ("scale", "level"):
+        raise GraphadInputError(
+            "unknown flat-metric rule", field="flat", expected="'scale' or 'level'", found=flat
+        )
     values = ref.to_numpy(dtype=float)
     centre, scale = _centre_scale(values, scaler)
+    is_flat = np.isfinite(scale) & (scale < _EPS)
     scale = np.where(~np.isfinite(scale) | (scale < _EPS), 1.0, scale)
     if min_scale > 0:
         scale = np.maximum(scale, min_scale * np.abs(np.nan_to_num(centre)))
+    if flat == "level":
+        level = np.abs(np.nan_to_num(centre))
+        scale = np.where(is_flat, np.where(level > _EPS, level / 100.0, 1.0), scale)
     z = np.abs(post.to_numpy(dtype=float) - centre) / scale
     z = np.where(np.isfinite(z), z, np.nan)
     with warnings.catch_warnings():  # a metric without post-onset values is all-NaN

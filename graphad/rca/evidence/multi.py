@@ -241,6 +241,9 @@ class MultiSourceEvidence(ParamsMixin):
         normalize: Per-source scaling: ``"null"`` (calibration against the pseudo-onset
             evidence), or ``"robust"``, ``"max"``, ``"rank"`` across nodes.
         metric_floor: Floor of a metric's scale relative to its level.
+        metric_flat: How metrics flat in the reference are scored (``flat`` of
+            :func:`~graphad.rca.evidence.metrics.metric_deviation_scores`; ``"level"``:
+            by their departure in percent of the flat level).
         gap_attribution: ``"explain"`` or ``"median"`` (also for the edge metrics).
         structure_statistic: ``"z"`` or ``"relative"``.
         log_statistic: ``"z"`` or ``"relative"``.
@@ -260,6 +263,7 @@ class MultiSourceEvidence(ParamsMixin):
         fusion: str = "sum",
         normalize: str = "null",
         metric_floor: float = 0.05,
+        metric_flat: str = "level",
         gap_attribution: str = "explain",
         structure_statistic: str = "z",
         log_statistic: str = "z",
@@ -274,6 +278,7 @@ class MultiSourceEvidence(ParamsMixin):
         self.fusion = fusion
         self.normalize = normalize
         self.metric_floor = metric_floor
+        self.metric_flat = metric_flat
         self.gap_attribution = gap_attribution
         self.structure_statistic = structure_statistic
         self.log_statistic = log_statistic
@@ -439,6 +444,7 @@ class MultiSourceEvidence(ParamsMixin):
             pre_ns=pre,
             post_ns=post,
             min_scale=self.metric_floor,
+            flat=self.metric_flat,
             return_details=return_details,
         )
 

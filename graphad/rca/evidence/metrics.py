@@ -13,6 +13,9 @@ from graphad.ingest.schema import require_columns
 from graphad.rca.evidence.stats import split_by_onset
 
 _EPS = 1e-9
+#: A metric is flat when its whole reference range is within this share of its level
+#: (a saturating metric at 100 that never left 99 .. 100); a metric at 0 must not move.
+_FLAT_RANGE = 0.01
 
 
 def _wide(metrics: pd.DataFrame, rule: NodeRule) -> pd.DataFrame:
@@ -75,8 +78,10 @@ def metric_deviation_scores(
         agg: ``"max"`` or ``"mean"`` over the post-onset samples.
         min_scale: Floor of the scale relative to ``|centre|`` (0: scikit-learn rule only).
             A floor stops a metric that never moved before from dominating.
-        flat: How a *flat* metric (zero spread in the reference: a saturating metric
-            such as availability or success rate at 100, an error count at 0) is scored.
+        flat: How a *flat* metric is scored: one whose every reference value lies within
+            1 % of its level (a saturating metric such as availability or success rate
+            at 100, an error count that stays 0; a metric with a zero IQR but spikes is
+            not flat).
             ``"scale"``: like the others (the zero scale becomes 1, then ``min_scale``
             applies). ``"level"``: by how far it leaves its flat level, in percent of
             that level: ``z = 100 |x - level| / |level|`` (``|x - level|`` when the level
@@ -113,12 +118,15 @@ def metric_deviation_scores(
         )
     values = ref.to_numpy(dtype=float)
     centre, scale = _centre_scale(values, scaler)
-    is_flat = np.isfinite(scale) & (scale < _EPS)
+    with warnings.catch_warnings():  # all-NaN columns: not flat
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
+    level = np.abs(np.nan_to_num(centre))
+    is_flat = np.isfinite(spread) & (spread <= np.maximum(_FLAT_RANGE * level, _EPS))
     scale = np.where(~np.isfinite(scale) | (scale < _EPS), 1.0, scale)
     if min_scale > 0:
         scale = np.maximum(scale, min_scale * np.abs(np.nan_to_num(centre)))
     if flat == "level":
-        level = np.abs(np.nan_to_num(centre))
         scale = np.where(is_flat, np.where(level > _EPS, level / 100.0, 1.0), scale)
     z = np.abs(post.to_numpy(dtype=float) - centre) / scale
     z = np.where(np.isfinite(z), z, np.nan)

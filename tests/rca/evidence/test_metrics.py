@@ -60,5 +60,18 @@ def test_flat_metric_scored_by_its_departure_from_the_level():
     assert metric_deviation_scores(share, 10, node_rule=None, flat="level")["api"] == (
         pytest.approx(8.0)
     )
+    # zero IQR but a spike in the reference (a counter, not a saturating metric): the
+    # ordinary rule, |3 - 0| / 1
+    spiky = metrics.copy()
+    spiky.loc[(spiky["metric"] == "errors") & (spiky["ts_ns"] == 4), "value"] = 5.0
+    assert metric_deviation_scores(spiky, 10, node_rule=None, flat="level")["web"] == (
+        pytest.approx(3.0)
+    )
+    # a tiny spread (99.5 .. 100, within 1 % of the level) is still flat: 8 % of 100
+    tiny = metrics.copy()
+    tiny.loc[(tiny["metric"] == "availability") & (tiny["ts_ns"] == 3), "value"] = 99.5
+    assert metric_deviation_scores(tiny, 10, node_rule=None, flat="level")["api"] == (
+        pytest.approx(8.0)
+    )
     with pytest.raises(GraphadInputError, match="flat"):
         metric_deviation_scores(metrics, 10, flat="zero")

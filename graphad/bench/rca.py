@@ -162,7 +162,7 @@ def run_rca_benchmark(
             and the error text goes into the record).
         sources: For a dataset: read only these sources of each case (e.g.
             ``("metrics",)`` for a metrics-only view; passed to its ``case`` /
-            ``cases``); default: all it has.
+            ``cases``; cases given as a list are taken as they are); default: all it has.
         verbose: Show a progress bar.
 
     Returns:

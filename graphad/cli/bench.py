@@ -177,7 +177,7 @@ def _run_rca(args: argparse.Namespace) -> Any:
         node_rule=args.node_rule,
         fit_data=normal or None,
         errors="record",
-        sources=read.get("sources") if args.limit is None else None,
+        sources=read.get("sources"),
         verbose=not args.quiet,
     )
 

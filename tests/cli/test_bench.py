@@ -131,3 +131,11 @@ def test_bench_logs_on_real_hdfs(shared_data, capsys):
     )
     text = capsys.readouterr().out
     assert "DeepLog" in text and "AUC-ROC" in text
+
+
+def test_bench_rca_metrics_only_view(shared_data, capsys):
+    args = ["bench", "rca", "--root", str(shared_data / "nezha"), "--rankers", "nsigma"]
+    assert main([*args, "--sources", "metrics", "--limit", "1", "--format", "json", "-q"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["config"]["sources"] == ["metrics"]
+    assert len(data["records"]) == 1 and data["records"][0]["rank"] is not None

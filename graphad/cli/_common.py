@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -42,6 +42,15 @@ __all__ = [
     "load_plugins",
     "SCORE_TIME",
     "SCORE_WINDOW",
+    "NoAnswer",
+    "iso",
+    "human_duration",
+    "span_text",
+    "output_path",
+    "write_atomic",
+    "show_progress",
+    "positive_int",
+    "load_graph",
 ]
 
 #: Reserved columns of a scores table (every other column is a node).
@@ -49,6 +58,192 @@ SCORE_TIME = "window_end"
 SCORE_WINDOW = "window_score"
 _LABEL_COLUMNS = ("label", "labels", "is_anomaly", "anomaly")
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+class NoAnswer(Exception):
+    """The data hold no answer to give (no evidence, no alarm, onset outside the data).
+
+    :func:`graphad.cli.main.main` prints it as one line and exits with status 3.
+    """
+
+
+def iso(ns: int | float | None) -> str:
+    """ISO-8601 UTC time of ``ns`` since the epoch, to the second (``-`` for ``None``).
+
+    Example:
+        >>> iso(1661140434000000000), iso(None)
+        ('2022-08-22T03:53:54Z', '-')
+    """
+    if ns is None:
+        return "-"
+    stamp = np.datetime64(int(ns), "ns")
+    text = np.datetime_as_string(stamp, unit="ms")
+    return (text[:-4] if text.endswith(".000") else text) + "Z"
+
+
+def human_duration(ns: int | float) -> str:
+    """A duration in the units of ``--window``: ``45s``, ``5min``, ``1.5h``, ``250ms``.
+
+    Example:
+        >>> human_duration(45 * 10**9), human_duration(300 * 10**9), human_duration(2.5e8)
+        ('45s', '5min', '250ms')
+    """
+    value = float(ns)
+    for unit, size in (("d", 86400e9), ("h", 3600e9), ("min", 60e9), ("s", 1e9), ("ms", 1e6)):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{unit}"
+    return f"{value / 1e3:.3g}us" if abs(value) >= 1e3 else f"{int(value)}ns"
+
+
+def span_text(start_ns: int, end_ns: int) -> str:
+    """``45s (2024-01-01T16:22:07Z - 16:22:52Z)``: a time range for messages.
+
+    Example:
+        >>> span_text(0, 45 * 10**9)
+        '45s (1970-01-01T00:00:00Z - 00:00:45Z)'
+    """
+    first, last = iso(start_ns), iso(end_ns)
+    if first[:10] == last[:10]:
+        last = last[11:]
+    return f"{human_duration(end_ns - start_ns)} ({first} - {last})"
+
+
+def show_progress(quiet: bool) -> bool:
+    """Progress bars only on a terminal (stderr), never with ``--quiet`` or in a pipe."""
+    try:
+        return not quiet and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def positive_int(text: str) -> int:
+    """``argparse`` type: an integer >= 1.
+
+    Example:
+        >>> positive_int("3")
+        3
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def output_path(
+    path: str | Path, inputs: Sequence[str | Path | None] = (), folder: bool = False
+) -> Path:
+    """Check an output path before any work: writable, not a folder, not an input.
+
+    Args:
+        path: The ``-o`` path (a file, or a folder when ``folder``).
+        inputs: Input files the output must not replace.
+        folder: The output is a folder of files.
+
+    Returns:
+        The path.
+
+    Raises:
+        GraphadInputError: The path is a folder (a file for ``folder``), lies under a
+            file, is in a folder that cannot be written, or is one of the inputs.
+    """
+    import os
+
+    path = Path(path)
+    name = str(path)
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise GraphadInputError("is a file, expected a folder for the output", source=name)
+    elif path.is_dir():
+        raise GraphadInputError("is a folder, expected an output file name", source=name)
+    for given in inputs:
+        if given is None or folder:
+            continue
+        try:
+            same = path.exists() and Path(given).exists() and path.samefile(given)
+        except OSError:
+            same = False
+        if same:
+            raise GraphadInputError(
+                "refusing to overwrite an input file; choose another output name", source=name
+            )
+    parent = path if folder else path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise GraphadInputError(
+            f"cannot write under '{parent}': it is a file, not a folder", source=name
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise GraphadInputError(f"cannot write: folder '{parent}' is read-only", source=name)
+    return path
+
+
+def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Write a file through a temporary file in its folder and a rename.
+
+    A reader never sees a half-written file and a failed write leaves the old file as
+    it was. A path that exists and is not a regular file (``/dev/null``, a pipe) is
+    written directly.
+
+    Args:
+        path: The output file.
+        write: Writes the content to the path it is given.
+
+    Returns:
+        The path.
+
+    Raises:
+        GraphadInputError: The file cannot be written (no space, no permission, ...).
+    """
+    import os
+    import tempfile
+
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_file():
+            write(path)
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent
+        )
+        os.close(handle)
+        try:
+            write(Path(temp))
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(temp, 0o666 & ~mask)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise GraphadInputError(f"cannot write ({reason})", source=str(path)) from error
+    except RuntimeError as error:  # torch.save reports write failures as RuntimeError
+        text = " ".join(str(error).split())
+        raise GraphadInputError(f"cannot write ({text[:120]})", source=str(path)) from error
+    return path
+
+
+def load_graph(path: str | Path) -> DynamicGraph:
+    """A saved dynamic graph; any other file (e.g. a model) is a one-line input error."""
+    from graphad.graph.dynamic import DynamicGraph
+
+    path = check_file(path)
+    try:
+        return DynamicGraph.load(path)
+    except GraphadInputError:
+        raise
+    except Exception as error:  # a valid torch file of another kind
+        raise GraphadInputError(
+            "not a graph saved by 'graphad build'",
+            source=str(path),
+            found=f"{type(error).__name__}: {error}",
+        ) from error
 
 
 class Console:
@@ -123,7 +318,10 @@ def load_plugins(items: Sequence[str]) -> None:
 
 
 def parse_time(text: str | None, field: str = "onset") -> int | None:
-    """An integer (ns since the epoch, or a step index) or an ISO time -> int.
+    """An integer (ns since the epoch, or a step index) or an ISO time with a date -> int.
+
+    Times without a time zone are UTC. A time without a date (``16:22:07``) is an
+    error rather than "today".
 
     Example:
         >>> parse_time("2022-08-22T03:53:54Z")
@@ -133,22 +331,54 @@ def parse_time(text: str | None, field: str = "onset") -> int | None:
     """
     if text is None:
         return None
+    import re
+
     import pandas as pd
 
     value = str(text).strip()
-    if value.lstrip("-").isdigit():
-        return int(value)
+    flag = field if field.startswith("-") else f"--{field}"
+    if re.fullmatch(r"-?\d+", value):
+        number = int(value)
+        if not -(2**63) < number < 2**63:
+            raise GraphadInputError(
+                "time out of range",
+                field=flag,
+                expected="ns since the epoch (years 1678-2262) or a step index",
+                found=value,
+            )
+        return number
+    if re.fullmatch(r"[\d:.]+(Z|[+-]\d\d:?\d\d)?", value) and ":" in value:
+        raise GraphadInputError(
+            "a time without a date",
+            field=flag,
+            expected="a date and a time, e.g. 2024-01-01T16:22:07Z",
+            found=repr(value),
+        )
     try:
         stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as error:
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        result = int(stamp.value)
+    except (ValueError, TypeError, OverflowError) as error:
         raise GraphadInputError(
-            "unreadable time",
-            field=field,
-            expected="ns since the epoch, a step index or an ISO time",
+            "time out of range"
+            if any(w in str(error).lower() for w in ("range", "bounds"))
+            else "unreadable time",
+            field=flag,
+            expected="ns since the epoch, a step index or an ISO time (years 1678-2262)",
             found=repr(text),
         ) from error
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return int(stamp.value)
+    if stamp is pd.NaT:
+        raise GraphadInputError(
+            "unreadable time", field=flag, expected="a date and a time", found=repr(value)
+        )
+    if not re.search(r"\d{4}", value):
+        raise GraphadInputError(
+            "a time without a year",
+            field=flag,
+            expected="a date and a time, e.g. 2024-01-01T16:22:07Z",
+            found=repr(value),
+        )
+    return result
 
 
 def _value(text: str) -> Any:

@@ -42,6 +42,7 @@ __all__ = [
     "load_plugins",
     "SCORE_TIME",
     "SCORE_WINDOW",
+    "iso_column",
     "NoAnswer",
     "iso",
     "human_duration",
@@ -269,6 +270,10 @@ class Console:
     def result(self, text: str) -> None:
         """A result (always written)."""
         print(text, file=self._out())
+
+    def warn(self, text: str) -> None:
+        """A warning on stderr (written even with ``--quiet``)."""
+        print(f"graphad: warning: {text}", file=sys.stderr)
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -591,17 +596,56 @@ def read_scores(path: str | Path) -> pd.DataFrame:
         )
     if frame.shape[1] < 3:
         raise GraphadInputError("scores table has no node columns", source=str(path))
+    column = frame[SCORE_TIME]
+    if not pd.api.types.is_numeric_dtype(column):
+        try:
+            stamps = pd.to_datetime(column, utc=True, format="ISO8601")
+        except (ValueError, TypeError) as error:
+            raise GraphadInputError(
+                "unreadable window time",
+                source=str(path),
+                field=SCORE_TIME,
+                expected="ISO-8601 times or integers",
+                found=repr(column.iloc[0]),
+            ) from error
+        frame[SCORE_TIME] = stamps.astype("int64").to_numpy()
     return frame
 
 
+def iso_column(ns: np.ndarray) -> np.ndarray:
+    """ISO-8601 UTC strings of int ns times, exact to the ns they hold.
+
+    Example:
+        >>> iso_column(np.array([1661140434000000000, 1661140434500000000])).tolist()
+        ['2022-08-22T03:53:54.000Z', '2022-08-22T03:53:54.500Z']
+    """
+    stamps = np.asarray(ns, dtype=np.int64).astype("datetime64[ns]")
+    return np.char.add(np.datetime_as_string(stamps, unit="auto"), "Z")
+
+
 def write_frame(
-    frame: pd.DataFrame, path: str | Path | None, fmt: str | None, console: Console
+    frame: pd.DataFrame,
+    path: str | Path | None,
+    fmt: str | None,
+    console: Console,
+    times: bool = False,
 ) -> str:
     """Write a table as CSV, Parquet or JSON (by ``fmt`` or the suffix); stdout if no path.
+
+    Args:
+        frame: The table.
+        path: Output file, or ``None`` for stdout.
+        fmt: ``csv``, ``parquet`` or ``json`` (default: from the suffix).
+        console: Where stdout goes.
+        times: The ``window_end`` column holds ns since the epoch: written as ISO-8601
+            UTC (:func:`read_scores` reads it back as ns).
 
     Returns:
         Where it went (the path, or ``"stdout"``).
     """
+    if times and SCORE_TIME in frame.columns:
+        frame = frame.copy()
+        frame[SCORE_TIME] = iso_column(frame[SCORE_TIME].to_numpy())
     if path is None:
         if fmt == "json":
             console.result(frame.to_json(orient="records"))
@@ -611,13 +655,16 @@ def write_frame(
     path = Path(path)
     suffix = path.suffix.lower()
     fmt = fmt or {".parquet": "parquet", ".pq": "parquet", ".json": "json"}.get(suffix, "csv")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "parquet":
-        frame.to_parquet(path, index=False)
-    elif fmt == "json":
-        frame.to_json(path, orient="records")
-    else:
-        frame.to_csv(path, index=False)
+
+    def write(target: Path) -> None:
+        if fmt == "parquet":
+            frame.to_parquet(target, index=False)
+        elif fmt == "json":
+            frame.to_json(target, orient="records")
+        else:
+            frame.to_csv(target, index=False)
+
+    write_atomic(path, write)
     return str(path)
 
 

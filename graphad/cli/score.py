@@ -16,6 +16,7 @@ from graphad.cli._common import (
     add_common,
     add_plugins,
     load_plugins,
+    output_path,
     read_windows,
     scores_frame,
     write_frame,
@@ -28,8 +29,9 @@ examples:
   graphad score model.pt graph.pt -o scores.csv
   graphad score model.pt omi-1_test.csv.gz -o scores.parquet
 
-  The table has one row per window: window_end (ns, or the row index of a table),
-  window_score, and one column per node (higher = more anomalous)."""
+  The table has one row per window: window_end (an ISO-8601 UTC time, or the row
+  index of a table), window_score, and one column per node (higher = more
+  anomalous)."""
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -59,11 +61,33 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def load_detector(path: str) -> Any:
-    """Load a saved detector of any registered class."""
+    """Load a saved detector of any registered class.
+
+    Raises:
+        GraphadInputError: The file is missing or is not a detector saved by
+            ``graphad fit`` (e.g. a graph file).
+    """
     import graphad.detectors as detectors
     from graphad.cli._common import check_file
+    from graphad.exceptions import GraphadInputError
 
-    return detectors.BaseDetector.load(check_file(path))
+    source = check_file(path)
+    try:
+        return detectors.BaseDetector.load(source)
+    except GraphadInputError as error:
+        text = ValueError.__str__(error)
+        if "weights_only" in text:  # never pass on torch's advice to unpickle code
+            raise GraphadInputError(
+                "not a detector saved by 'graphad fit' (not a file of tensors and JSON)",
+                source=str(path),
+            ) from error
+        raise
+    except Exception as error:  # a valid torch file of another kind, e.g. a graph
+        raise GraphadInputError(
+            "not a detector saved by 'graphad fit' (is it a graph from 'graphad build'?)",
+            source=str(path),
+            found=f"{type(error).__name__}: {error}"[:120],
+        ) from error
 
 
 def score_input(detector: Any, data: WindowInput) -> pd.DataFrame:
@@ -85,11 +109,13 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``graphad score``."""
     load_plugins(args.plugin)
     console = Console(args.quiet)
+    if args.out is not None:
+        output_path(args.out, [args.model, args.data])
     detector = load_detector(args.model)
     data = read_windows(args.data, args.time_column)
     frame = score_input(detector, data)
     alarms = int((frame["window_score"] > detector.threshold_).sum())
-    where = write_frame(frame, args.out, args.format, console)
+    where = write_frame(frame, args.out, args.format, console, times=data.is_graph)
     if where != "stdout":
         console.info(
             f"{len(frame)} windows scored, {alarms} above the threshold {detector.threshold_:.4g}"

@@ -104,10 +104,9 @@ class DemoRun:
 
 
 def _clock(ns: int | None) -> str:
-    if ns is None:
-        return "-"
-    stamp = np.datetime64(int(ns), "ns").astype("datetime64[s]")
-    return str(stamp).replace("T", " ") + " UTC"
+    from graphad.cli._common import iso
+
+    return iso(ns)
 
 
 def choose_spec(case: Any) -> Any:
@@ -255,8 +254,11 @@ def _draw(run: DemoRun, out: Path, onset: int) -> list[Path]:
         fig.savefig(out / name)
         written.append(out / name)
 
+    label = f"node anomaly score ({type(run.detector).__name__})"
     common = {
         "onset": onset,
+        "truth": truth,
+        "label": label,
         "pos": pos,
         "vmin": vmin,
         "vmax": vmax,
@@ -283,6 +285,7 @@ def _draw(run: DemoRun, out: Path, onset: int) -> list[Path]:
             vmax=vmax,
             scale="log",
             title="node anomaly scores",
+            label=label,
         ),
         "heatmap.png",
     )
@@ -301,12 +304,12 @@ def _draw(run: DemoRun, out: Path, onset: int) -> list[Path]:
     )
     save(viz.plot_rca(run.result, truth=truth), "rca.png")
     if hasattr(run.detector, "learned_adjacency"):
-        # What the model learned around the fault, next to the calls it observed; flip to
-        # draw row i = the weights node i gives to the others.
+        # What the model learned around the fault, next to the calls it observed, both
+        # as source -> target (edge_index order: caller -> callee)
         edge_index, edge_weight = run.detector.learned_adjacency(graph[run.train_windows :])
         save(
             viz.plot_adjacency(
-                (edge_index.flip(0), edge_weight),
+                (edge_index, edge_weight),
                 graph,
                 node_names=names,
                 title="learned adjacency after the onset vs. observed calls",
@@ -384,7 +387,9 @@ def run_demo(
         )
 
     began = time.perf_counter()
-    model = _make_detector(detector, epochs, seed, verbose=not console.quiet)
+    from graphad.cli._common import show_progress
+
+    model = _make_detector(detector, epochs, seed, verbose=show_progress(console.quiet))
     console.info(f"fitting {type(model).__name__} on the {train} pre-fault windows")
     model.fit(graph[:train])
     seconds["fit"] = time.perf_counter() - began

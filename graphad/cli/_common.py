@@ -366,7 +366,8 @@ def parse_time(text: str | None, field: str = "onset") -> int | None:
     except (ValueError, TypeError, OverflowError) as error:
         raise GraphadInputError(
             "time out of range"
-            if any(w in str(error).lower() for w in ("range", "bounds"))
+            if isinstance(error, OverflowError)
+            or any(w in str(error).lower() for w in ("range", "bounds"))
             else "unreadable time",
             field=flag,
             expected="ns since the epoch, a step index or an ISO time (years 1678-2262)",

@@ -309,19 +309,18 @@ def _output(
         data["flagged"] = flagged
         text = json.dumps(data, indent=2, default=str)
     else:
-        rows = []
-        for i, (node, score) in enumerate(
-            zip(result.nodes[: args.top], result.scores[: args.top], strict=True)
-        ):
-            rows.append([i + 1, node, score])
-            for line in _evidence_lines(result, node):
-                rows.append(["", f"  {line}", ""])
-        head = []
+        shown = list(zip(result.nodes[: args.top], result.scores[: args.top], strict=True))
+        rows = [[i + 1, node, score] for i, (node, score) in enumerate(shown)]
+        table = render_table(["rank", "node", "score"], rows).splitlines()
+        lines = table[:2]
+        for line, (node, _) in zip(table[2:], shown, strict=True):
+            lines.append(line)
+            lines.extend(f"      {why}" for why in _evidence_lines(result, node))
         if flagged:
-            head.append(f"FLAGGED (--force): {flagged}")
+            lines.insert(0, f"FLAGGED (--force): {flagged}")
         if result.onset_ns is not None and not args.detect:
             console.info(f"onset: {iso(result.onset_ns)}; ranker: {result.method or '-'}")
-        text = "\n".join([*head, render_table(["rank", "node", "score"], rows)])
+        text = "\n".join(lines)
     if args.out:
         write_atomic(args.out, lambda path: path.write_text(text + "\n", encoding="utf-8"))
     console.result(text)

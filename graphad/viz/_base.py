@@ -318,25 +318,29 @@ def nice_ticks(vmin: float, vmax: float, scale: str = "linear", most: int = 7) -
     return ticks[::step]
 
 
-def add_colorbar(fig: Any, mappable: Any, label: str, **kwargs: Any) -> Any:
+def add_colorbar(fig: Any, mappable: Any, label: str, wrap: int = 34, **kwargs: Any) -> Any:
     """A colour bar with round-valued ticks written as plain numbers.
 
     The label says what the colour is; ``(log scale)`` is added for a symmetric-log
-    norm.
+    norm, and a long label is wrapped at ``wrap`` characters so that it fits a short bar.
 
     Args:
         fig: The figure.
         mappable: Anything with ``norm`` and ``cmap`` (a ``ScalarMappable``).
         label: What the colour shows, e.g. ``"node anomaly score"``.
+        wrap: Longest label line, in characters (about 11 per inch of bar).
         **kwargs: Passed to ``fig.colorbar`` (``ax``, ``cax``, ``shrink``...).
 
     Returns:
         The colour bar.
     """
+    import textwrap
+
     colors = import_optional("matplotlib.colors", "viz")
     norm = mappable.norm
     log = isinstance(norm, colors.SymLogNorm)
-    bar = fig.colorbar(mappable, label=label + (" (log scale)" if log else ""), **kwargs)
+    text = textwrap.fill(label + (" (log scale)" if log else ""), max(int(wrap), 12))
+    bar = fig.colorbar(mappable, label=text, **kwargs)
     ticks = nice_ticks(norm.vmin, norm.vmax, "log" if log else "linear")
     if ticks:
         bar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])

@@ -378,7 +378,14 @@ def plot_propagation(
         _mark_truth(ax, truth, layout, 260.0)
     for ax in axes.flat[len(frames) :]:
         ax.set_axis_off()
-    add_colorbar(fig, _scalar_mappable(norm, colormap), label, ax=axes, shrink=0.7)
+    add_colorbar(
+        fig,
+        _scalar_mappable(norm, colormap),
+        label,
+        wrap=int(rows * panel_size[1] * 0.9 * 11),
+        ax=axes,
+        shrink=0.9,
+    )
     fig.legend(
         handles=_legend_handles(ranking, truth, top_k),
         loc="outside lower center",

@@ -372,11 +372,8 @@ def run(args: argparse.Namespace) -> int:
         if given is not None:
             onset = given
         else:
-            step = _step(args.step, span)
-            onset = estimate_telemetry_onset(case, span, step)
-            console.info(
-                f"estimated onset: {iso(onset)} (change point of {human_duration(step)} steps)"
-            )
+            onset, how = _estimate(case, span, args.step)
+            console.info(f"estimated onset: {iso(onset)} ({how})")
         why = _no_answer(None, int(onset), span, None)
         if why and not args.force:
             raise NoAnswer(f"{why}; --force ranks anyway")
@@ -405,6 +402,26 @@ def run(args: argparse.Namespace) -> int:
         raise NoAnswer(f"{why}; --force ranks anyway")
     _output(result, args, console, why)
     return 0
+
+
+def _estimate(case: Any, span: tuple[int, int], step_text: str | None) -> tuple[int, str]:
+    """The onset of telemetry and how it was found.
+
+    Without ``--step`` the library's estimate (:func:`graphad.rca.onset.estimate_onset`
+    on the case, as the benchmarks measure it); when that has too few steps (a short
+    capture), or with ``--step``, a change point on steps chosen from the data.
+    """
+    from graphad.rca.onset import estimate_onset
+
+    if step_text is None:
+        try:
+            return int(estimate_onset(case)), "change point of the system's anomaly score"
+        except GraphadInputError as error:
+            if "too little telemetry" not in str(error):
+                raise
+    step = _step(step_text, span)
+    onset = estimate_telemetry_onset(case, span, step)
+    return onset, f"change point of {human_duration(step)} steps"
 
 
 def _step(text: str | None, span: tuple[int, int]) -> int:

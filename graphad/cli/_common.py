@@ -618,7 +618,7 @@ def iso_column(ns: np.ndarray) -> np.ndarray:
 
     Example:
         >>> iso_column(np.array([1661140434000000000, 1661140434500000000])).tolist()
-        ['2022-08-22T03:53:54.000Z', '2022-08-22T03:53:54.500Z']
+        ['2022-08-22T03:53:54Z', '2022-08-22T03:53:54.500Z']
     """
     stamps = np.asarray(ns, dtype=np.int64).astype("datetime64[ns]")
     return np.char.add(np.datetime_as_string(stamps, unit="auto"), "Z")

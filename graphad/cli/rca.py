@@ -273,22 +273,39 @@ def _no_answer(
 
 
 def _evidence_lines(result: RCAResult, node: str, limit: int = 3) -> list[str]:
-    """Up to ``limit`` lines of a node's top evidence (empty when the ranker gives none)."""
+    """Up to ``limit`` lines of a node's strongest evidence, then its propagation path.
+
+    Example:
+        >>> from graphad.rca import RCAResult
+        >>> r = RCAResult(["db"], [2.0], paths={"db": [["db", "api"]]})
+        >>> r.evidence = {"db": [{"source": "metrics", "item": "cpu", "before": 0.2,
+        ...                       "after": 0.9, "score": 4.0, "calibrated": 3.0,
+        ...                       "chance_level": 1.0}]}
+        >>> _evidence_lines(r, "db")
+        ['metrics: cpu 0.2 -> 0.9 (calibrated 3, chance 1)', 'path: db -> api']
+    """
     records = (getattr(result, "evidence", None) or {}).get(node) or []
     lines = []
     for record in records[:limit]:
         item = record if isinstance(record, dict) else getattr(record, "__dict__", {})
-        source = item.get("source", "")
-        what = item.get("name") or item.get("metric") or item.get("what") or ""
+        what = item.get("item") or item.get("name") or item.get("metric") or ""
+        if isinstance(what, (list, tuple)):
+            what = " -> ".join(map(str, what))
         before, after = item.get("before"), item.get("after")
         change = ""
         if before is not None and after is not None:
             change = f" {_number(before)} -> {_number(after)}"
-        score = item.get("score")
-        tail = f" (score {_number(score)})" if score is not None else ""
-        lines.append(f"{source}: {what}{change}{tail}".strip())
+        parts = []
+        if item.get("calibrated") is not None:
+            parts.append(f"calibrated {_number(item['calibrated'])}")
+        elif item.get("score") is not None:
+            parts.append(f"score {_number(item['score'])}")
+        if item.get("chance_level") is not None:
+            parts.append(f"chance {_number(item['chance_level'])}")
+        tail = f" ({', '.join(parts)})" if parts else ""
+        lines.append(f"{item.get('source', '')}: {what}{change}{tail}".strip())
     paths = (result.paths or {}).get(node) or []
-    if paths and len(lines) < limit:
+    if paths and len(paths[0]) > 1:
         lines.append("path: " + " -> ".join(paths[0]))
     return lines
 

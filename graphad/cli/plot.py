@@ -204,7 +204,9 @@ def run(args: argparse.Namespace) -> int:
 
     if "heatmap" in kinds:
         save(
-            viz.plot_score_heatmap(node_scores, names, times=ends, onset=onset, vmax=args.vmax),
+            viz.plot_score_heatmap(
+                node_scores, names, times=ends, onset=onset, vmax=args.vmax, truth=args.truth
+            ),
             "heatmap.png",
         )
     if "timeline" in kinds:
@@ -237,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
                     vmax=args.vmax,
                     ranking=ranking if onset is None or end > onset else None,
                     title=f"window ending {when}",
+                    truth=args.truth,
                 ),
                 "graph.png",
             )

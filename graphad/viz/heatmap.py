@@ -77,6 +77,7 @@ def plot_score_heatmap(
     scale: str = "linear",
     title: str | None = None,
     label: str = SCORE_LABEL,
+    truth: str | None = None,
     figsize: tuple[float, float] = (8.0, 4.5),
     dpi: float = 100.0,
 ) -> Any:
@@ -103,6 +104,8 @@ def plot_score_heatmap(
         scale: Colour scale, ``"linear"`` or ``"log"`` (symmetric log, for heavy tails).
         title: Axes title.
         label: What the colour shows (the colour-bar label).
+        truth: The true root cause, when known: its row label is green, bold and
+            marked ``(truth)``.
         figsize: Inches.
         dpi: Dots per inch.
 
@@ -150,7 +153,12 @@ def plot_score_heatmap(
     mesh = ax.pcolormesh(
         x_edges, y_edges, np.ma.masked_invalid(shown), cmap=colormap, norm=norm, shading="flat"
     )
-    ax.set_yticks(np.arange(len(order)), [names[i] for i in order], fontsize=7)
+    rows = [names[i] + (" (truth)" if names[i] == truth else "") for i in order]
+    ax.set_yticks(np.arange(len(order)), rows, fontsize=7)
+    for tick in ax.get_yticklabels():
+        if tick.get_text().endswith(" (truth)"):
+            tick.set_color("tab:green")
+            tick.set_fontweight("bold")
     ax.set_ylim(len(order) - 0.5, -0.5)
     bar = add_colorbar(fig, mesh, label, ax=ax)
     handles = []

@@ -220,6 +220,7 @@ def plot_service_graph(
     colorbar: bool = True,
     scale: str = "linear",
     label: str = SCORE_LABEL,
+    truth: str | None = None,
 ) -> Any:
     """Picture of the service graph of one window, coloured by anomaly score.
 
@@ -244,6 +245,7 @@ def plot_service_graph(
         scale: Colour scale, ``"linear"`` or ``"log"``.
         label: What the colour shows (the colour-bar label), e.g. ``"req_count"`` when
             ``scores`` are a feature rather than anomaly scores.
+        truth: The true root cause, when known (ringed in green, named in a legend).
 
     Returns:
         The :class:`~matplotlib.figure.Figure`.
@@ -274,6 +276,24 @@ def plot_service_graph(
         top_k=top_k,
         scale=scale,
     )
+    if truth is not None and truth in graph:
+        from matplotlib.lines import Line2D
+
+        where = pos if pos is not None else graph_layout(graph)
+        x, y = where[truth]
+        ax.scatter([x], [y], s=1200.0, facecolors="none", edgecolors="tab:green", linewidths=2.2)
+        ring = Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=11,
+            markerfacecolor="none",
+            markeredgecolor="tab:green",
+            markeredgewidth=2.2,
+            label="true root cause",
+        )
+        ax.legend(handles=[ring], loc="lower left", fontsize=8, frameon=False)
     if colorbar:
         add_colorbar(
             fig, _scalar_mappable(collection.norm, collection.cmap), label, ax=ax, shrink=0.8

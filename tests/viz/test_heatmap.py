@@ -60,3 +60,10 @@ def test_bad_inputs(scores):
         plot_score_heatmap(scores, NAMES, sort="size")
     with pytest.raises(GraphadInputError, match="times do not match"):
         plot_score_heatmap(scores, NAMES, times=np.arange(3))
+
+
+def test_heatmap_marks_the_true_cause(scores):
+    fig = plot_score_heatmap(scores, NAMES, truth="cart")
+    labels = {t.get_text(): t for t in fig.axes[0].get_yticklabels()}
+    assert "cart (truth)" in labels and labels["cart (truth)"].get_fontweight() == "bold"
+    assert "redis" in labels  # the others unchanged

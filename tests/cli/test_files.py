@@ -30,7 +30,8 @@ def _verbs(jaeger_graph, scored, out: str) -> dict[str, list[str]]:
         "build": ["build", "--traces", graph.replace("graph.pt", "missing.json"), "-o", out],
         "fit": ["fit", graph, "--detector", "RobustZScore", "-o", out],
         "score": ["score", model, graph, "-o", out],
-        "rca": ["rca", graph, "--scores", scores, "--onset", "2024-01-01T00:08Z", "-o", out],
+        "rca": ["rca", graph, "--scores", scores, "--onset", "2024-01-01T00:08Z", "--force"]
+        + ["-o", out],
     }
 
 

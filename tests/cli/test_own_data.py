@@ -227,3 +227,26 @@ def test_span_mapping_errors_hint_trace_columns(tmp_path, capsys):
 
 def test_the_short_capture_starts_where_the_messages_say():
     assert str(np.datetime64(SHORT_START_NS, "ns")) == "2024-01-01T16:22:07.000000000"
+
+
+# --------------------------------------------------------------------- why, not who
+def test_each_ranked_node_says_why(sim_files, capsys):
+    args = ["rca", "--traces", str(sim_files["spans"]), "--metrics", str(sim_files["metrics"])]
+    args += ["--onset", str(sim_files["onset"]), "--top", "2"]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith("1 "))
+    why = []
+    for line in lines[first + 1 :]:
+        if not line.startswith("      "):
+            break
+        why.append(line.strip())
+    assert 1 <= len(why) <= 4  # up to 3 evidence lines and a path
+    assert any("calibrated" in line for line in why), why
+    assert main([*args, "--format", "json", "-q"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    top = result["ranking"][0]
+    assert top["evidence"] and {"source", "item", "before", "after", "calibrated"} <= set(
+        top["evidence"][0]
+    )
+    assert result["evidence_above_chance"] is True

@@ -31,7 +31,7 @@ __all__ = [
     "auto_step",
     "nice_duration",
     "add_edges",
-    "Telemetry",
+    "TelemetryFiles",
 ]
 
 _EPILOG = """\
@@ -329,7 +329,7 @@ def read_edge_list(path: str | Path) -> nx.DiGraph:
 
 
 @dataclass
-class Telemetry:
+class TelemetryFiles:
     """The frames read from the telemetry options, merged per kind, with the report."""
 
     spans: pd.DataFrame | None
@@ -366,7 +366,7 @@ class Telemetry:
         return None
 
 
-def read_telemetry(args: argparse.Namespace, console: Console) -> Telemetry:
+def read_telemetry(args: argparse.Namespace, console: Console) -> TelemetryFiles:
     """Read every telemetry file named by the options of :func:`add_input_options`."""
     from graphad import ingest
     from graphad.ingest.report import IngestReport
@@ -400,7 +400,7 @@ def read_telemetry(args: argparse.Namespace, console: Console) -> Telemetry:
             f"  call graph {args.call_graph}: {graph.number_of_nodes()} nodes, "
             f"{graph.number_of_edges()} edges"
         )
-    return Telemetry(spans, metrics, logs, edge_metrics, graph, report)
+    return TelemetryFiles(spans, metrics, logs, edge_metrics, graph, report)
 
 
 _NICE_SECONDS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)

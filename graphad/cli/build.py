@@ -435,6 +435,26 @@ def auto_step(span_ns: int, sampling_ns: int | None = None) -> int:
     return min(nice_duration(span_ns / 60), 60 * 10**9)
 
 
+def _step_within(window: int, wanted: int) -> int:
+    """The round step closest to ``wanted`` that divides ``window`` into >= 2 steps
+    (``window`` itself when none does).
+
+    Example:
+        >>> _step_within(300 * 10**9, 60 * 10**9) // 10**9
+        60
+        >>> _step_within(45 * 10**9, 10 * 10**9) // 10**9
+        15
+    """
+    import math
+
+    fits = [
+        s * 10**9 for s in _NICE_SECONDS if s * 10**9 * 2 <= window and window % (s * 10**9) == 0
+    ]
+    if not fits:
+        return window
+    return min(fits, key=lambda d: abs(math.log(d / max(wanted, 1))))
+
+
 def choose_windows(
     args: argparse.Namespace, span: tuple[int, int] | None, sampling_ns: int | None
 ) -> tuple[WindowSpec, str | None]:
@@ -475,7 +495,9 @@ def choose_windows(
     length = span[1] - span[0] if span is not None else None
     chosen = []
     if step is None:
-        step = auto_step(length, sampling_ns) if length else (window // 5 if window else 60 * 10**9)
+        step = auto_step(length, sampling_ns) if length else 60 * 10**9
+        if window is not None:
+            step = _step_within(window, step)
         chosen.append(f"step {human_duration(step)}")
     if window is None:
         window = 5 * step
@@ -496,6 +518,14 @@ def choose_windows(
             f"the data spans {span_text(*span)}; "
             f"--window {args.window or human_duration(window)} is longer: pass {hint}",
             field="--window",
+        )
+    if window % step:
+        hint = _step_within(window, step)
+        raise GraphadInputError(
+            f"--window {args.window or human_duration(window)} is not a whole number of "
+            f"--step {args.step or human_duration(step)} steps",
+            field="--step",
+            expected=f"e.g. --step {human_duration(hint)}",
         )
     spec = WindowSpec.of(window, stride=stride, step=step)
     note = None

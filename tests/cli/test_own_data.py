@@ -44,6 +44,19 @@ def test_a_window_longer_than_the_data_is_said_in_user_terms(short_traces, tmp_p
     )
 
 
+def test_a_given_window_gets_a_step_that_divides_it(short_traces, tmp_path, capsys):
+    out = tmp_path / "g.pt"
+    assert main(["build", "--traces", str(short_traces), "--window", "10s", "-o", str(out)]) == 0
+    assert "windows: step 1s, chosen from the data" in capsys.readouterr().out
+    assert DynamicGraph.load(out).num_steps == 10
+    args = ["build", "--traces", str(short_traces), "--window", "15s", "--step", "10s"]
+    assert main([*args, "-o", str(out)]) == 2
+    assert _one_line(capsys) == (
+        "graphad: error: field '--step': --window 15s is not a whole number of --step 10s "
+        "steps (expected e.g. --step 5s)"
+    )
+
+
 def test_rca_detects_the_onset_of_a_short_capture(short_traces, tmp_path, capsys):
     assert main(["rca", "--traces", str(short_traces), "--detect"]) == 0
     out = capsys.readouterr().out

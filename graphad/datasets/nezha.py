@@ -64,6 +64,7 @@ from graphad.datasets.base import FaultCase, TelemetryPeriod
 from graphad.exceptions import GraphadInputError, ParseError
 from graphad.graph.rules import k8s_service
 from graphad.graph.window import parse_duration
+from graphad.ingest.io import read_table
 from graphad.ingest.logs import read_logs
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import (
@@ -167,10 +168,21 @@ def _scan_day(path: Path, kind: str) -> _Day | None:
     return _Day(path.name, path, kind, pods, services, minutes, edge_files)
 
 
-def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
+def _read_csv(path: Path, report: IngestReport | None = None, **kwargs) -> pd.DataFrame:
     try:
         return pd.read_csv(path, **kwargs)
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
+    except pd.errors.ParserError as error:
+        if report is None or "Expected" not in str(error):
+            raise ParseError(
+                "unreadable CSV file",
+                source=str(path),
+                expected="a CSV table",
+                found=f"{type(error).__name__}: {error}",
+            ) from error
+        # Rows of the wrong field count (a record cut short, the next glued on): the
+        # ingest reader drops and counts them (malformed_row) and reads the rest.
+        return read_table(path, report=report, **kwargs)
+    except (UnicodeDecodeError, EOFError, OSError) as error:
         raise ParseError(
             "unreadable CSV file",
             source=str(path),
@@ -382,19 +394,23 @@ def _day_edge_metrics(files: tuple[tuple[str, str], ...], names: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=_CACHE_FILES)
-def _raw_trace(path: str) -> pd.DataFrame:
+def _raw_trace(path: str) -> tuple[pd.DataFrame, IngestReport]:
     columns = [*NEZHA_SPAN_COLUMNS.values(), _SPAN_END]
-    return _read_csv(
+    read = IngestReport(path)
+    frame = _read_csv(
         Path(path),
+        read,
         dtype={c: str for c in columns[:5]},
         usecols=lambda c: c in columns,
         keep_default_na=False,
     )
+    return frame, read
 
 
 @functools.lru_cache(maxsize=_CACHE_FILES)
-def _raw_log(path: str) -> pd.DataFrame:
-    frame = _read_csv(Path(path), dtype=str, keep_default_na=False)
+def _raw_log(path: str) -> tuple[pd.DataFrame, IngestReport]:
+    read = IngestReport(path)
+    frame = _read_csv(Path(path), read, dtype=str, keep_default_na=False)
     for column in ("TimeUnixNano", "PodName", "Log"):
         if column not in frame.columns:
             raise ParseError(
@@ -404,7 +420,7 @@ def _raw_log(path: str) -> pd.DataFrame:
                 expected="columns TimeUnixNano, PodName, Log",
                 found=f"columns {list(frame.columns)}",
             )
-    return frame[["TimeUnixNano", "PodName", "Log"]]
+    return frame[["TimeUnixNano", "PodName", "Log"]], read
 
 
 def _drain_miner(config: Path | None):
@@ -1006,7 +1022,8 @@ class Nezha:
     def _spans(self, paths: list[Path], start: int, end: int):
         if not paths:
             return empty_spans(), None
-        raw = pd.concat([_raw_trace(str(p)) for p in paths], ignore_index=True)
+        parts = [_raw_trace(str(p)) for p in paths]
+        raw = pd.concat([frame for frame, _ in parts], ignore_index=True)
         begin = pd.to_numeric(raw[NEZHA_SPAN_COLUMNS["start_ns"]], errors="coerce")
         keep = ((begin >= start) & (begin < end)).to_numpy()
         source = f"{paths[0].parent}/{{{','.join(p.name.split('_trace')[0] for p in paths)}}}"
@@ -1019,19 +1036,21 @@ class Nezha:
         )
         report.n_records = len(raw)
         report.add("outside_time_range", int((~keep).sum()), "spans of neighbouring minutes")
+        _add_read_repairs(report, parts)
         return spans, report
 
     def _logs(self, paths: list[Path], start: int, end: int, day: _Day):
         if not paths:
             return empty_logs(), None
-        raw = pd.concat([_raw_log(str(p)) for p in paths], ignore_index=True)
+        parts = [_raw_log(str(p)) for p in paths]
+        raw = pd.concat([frame for frame, _ in parts], ignore_index=True)
         ts = pd.to_numeric(raw["TimeUnixNano"], errors="coerce")
         keep = ((ts >= start) & (ts < end)).to_numpy()
         source = f"{paths[0].parent}/{{{','.join(p.name.split('_log')[0] for p in paths)}}}"
         if not keep.any():
             report = IngestReport(source, n_records=len(raw))
             report.add("outside_time_range", len(raw), "lines of neighbouring minutes")
-            return empty_logs(), report
+            return empty_logs(), _add_read_repairs(report, parts)
         logs, report = read_logs(
             raw.loc[keep].reset_index(drop=True),
             "table",
@@ -1043,12 +1062,25 @@ class Nezha:
         report.source = source
         report.n_records = len(raw)
         report.add("outside_time_range", int((~keep).sum()), "lines of neighbouring minutes")
-        return logs, report
+        return logs, _add_read_repairs(report, parts)
 
     def _drain_config(self, day: _Day) -> Path | None:
         system = self._system(day)
         path = self.root / "log_template" / f"drain3_{system}.ini"
         return path if path.is_file() else None
+
+
+def _add_read_repairs(
+    report: IngestReport, parts: list[tuple[pd.DataFrame, IngestReport]]
+) -> IngestReport:
+    """Add what reading the files repaired (e.g. ``malformed_row``) to ``report``."""
+    for _, read in parts:
+        report.n_records += read.n_records
+        name = Path(read.source).name
+        for kind, n in read.counts.items():
+            examples = read.examples.get(kind) or [None]
+            report.add(kind, n, f"{name} {examples[0]}" if examples[0] else name)
+    return report
 
 
 def _dependency_edges(path: Path) -> list[tuple[str, str, float]]:

@@ -134,7 +134,10 @@ def positive_int(text: str) -> int:
 
 
 def output_path(
-    path: str | Path, inputs: Sequence[str | Path | None] = (), folder: bool = False
+    path: str | Path,
+    inputs: Sequence[str | Path | None] = (),
+    folder: bool = False,
+    special: bool = False,
 ) -> Path:
     """Check an output path before any work: writable, not a folder, not an input.
 
@@ -142,6 +145,9 @@ def output_path(
         path: The ``-o`` path (a file, or a folder when ``folder``).
         inputs: Input files the output must not replace.
         folder: The output is a folder of files.
+        special: An existing special file (``/dev/null``, a pipe) may be written to
+            directly (text outputs); otherwise it is refused, since a model or graph
+            file is moved into place and would replace the device.
 
     Returns:
         The path.
@@ -159,6 +165,11 @@ def output_path(
             raise GraphadInputError("is a file, expected a folder for the output", source=name)
     elif path.is_dir():
         raise GraphadInputError("is a folder, expected an output file name", source=name)
+    elif path.exists() and not path.is_file() and not special:
+        raise GraphadInputError(
+            "is not a regular file (a device or a pipe), expected an output file name",
+            source=name,
+        )
     for given in inputs:
         if given is None or folder:
             continue

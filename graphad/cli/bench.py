@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     load_plugins(args.plugin)
     console = Console(args.quiet)
     if args.json:
-        output_path(args.json)
+        output_path(args.json, special=True)
     runner = {"rca": _run_rca, "mts": _run_mts, "logs": _run_logs}[args.benchmark]
     result = runner(args)
     if args.json:

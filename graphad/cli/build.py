@@ -129,6 +129,14 @@ def add_input_options(parser: argparse.ArgumentParser, edge_help: str | None = N
         default=None,
         help="span table column with end times (when there is no duration)",
     )
+    spans.add_argument(
+        "--status-rule",
+        choices=("nonzero", "http", "otel"),
+        default="nonzero",
+        help="how a span table's status column tells an error: nonzero (any value but "
+        "0, the default), http (an HTTP status code >= 500) or otel (OpenTelemetry "
+        "status code 2 / ERROR)",
+    )
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -378,6 +386,7 @@ def read_telemetry(args: argparse.Namespace, console: Console) -> TelemetryFiles
         console,
         columns=_mapping(args.trace_columns),
         end_column=args.end_column,
+        status_rule=args.status_rule,
     )
     metrics, r2 = read_all(
         metric_files(args.metrics),
@@ -403,26 +412,31 @@ def read_telemetry(args: argparse.Namespace, console: Console) -> TelemetryFiles
     return TelemetryFiles(spans, metrics, logs, edge_metrics, graph, report)
 
 
-_NICE_SECONDS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
+_NICE_NS = tuple(
+    int(round(s * 10**9))
+    for s in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+    + (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
+)
 
 
 def nice_duration(ns: float) -> int:
-    """The round duration (1 s, 2 s, 5 s, ..., 1 h) closest in log scale to ``ns``.
+    """The round duration (1 ms, 2 ms, 5 ms, ..., 1 s, 2 s, 5 s, ..., 1 h) closest in log
+    scale to ``ns``.
 
     Example:
-        >>> nice_duration(59.3e9) // 10**9, nice_duration(0.4e9) // 10**9
-        (60, 1)
+        >>> nice_duration(59.3e9) // 10**9, nice_duration(0.4e9) // 10**6
+        (60, 500)
     """
     import math
 
     seconds = max(float(ns) / 1e9, 1e-9)
-    best = min(_NICE_SECONDS, key=lambda s: abs(math.log(s / seconds)))
-    return int(best * 10**9)
+    return min(_NICE_NS, key=lambda d: abs(math.log(d / 1e9 / seconds)))
 
 
 def auto_step(span_ns: int, sampling_ns: int | None = None) -> int:
     """A time step for data spanning ``span_ns``: the metrics' sampling interval
-    (rounded), else about 1/60 of the span, at most 1 min, at least 1 s.
+    (rounded), else about 1/60 of the span, at most 1 min, at least 1 s (less only for
+    data spanning under 30 s).
 
     Example:
         >>> auto_step(45 * 10**9) // 10**9, auto_step(3 * 3600 * 10**9) // 10**9
@@ -432,7 +446,8 @@ def auto_step(span_ns: int, sampling_ns: int | None = None) -> int:
     """
     if sampling_ns is not None and span_ns >= 15 * sampling_ns:
         return nice_duration(sampling_ns)
-    return min(nice_duration(span_ns / 60), 60 * 10**9)
+    floor = 10**9 if span_ns >= 30 * 10**9 else 10**6
+    return max(min(nice_duration(span_ns / 60), 60 * 10**9), floor)
 
 
 def _step_within(window: int, wanted: int) -> int:
@@ -447,9 +462,7 @@ def _step_within(window: int, wanted: int) -> int:
     """
     import math
 
-    fits = [
-        s * 10**9 for s in _NICE_SECONDS if s * 10**9 * 2 <= window and window % (s * 10**9) == 0
-    ]
+    fits = [d for d in _NICE_NS if d * 2 <= window and window % d == 0]
     if not fits:
         return window
     return min(fits, key=lambda d: abs(math.log(d / max(wanted, 1))))

@@ -399,7 +399,9 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.out:
         inputs = [args.graph, args.scores, args.model, *args.traces, *args.metrics]
-        output_path(args.out, [*inputs, *args.logs, *args.edge_metrics, args.call_graph])
+        output_path(
+            args.out, [*inputs, *args.logs, *args.edge_metrics, args.call_graph], special=True
+        )
     mode = "telemetry" if telemetry else "graph"
     ranker = make_ranker(args.ranker or default_ranker_name(mode))
     given = parse_time(args.onset) if args.onset is not None else None

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     load_plugins(args.plugin)
     console = Console(args.quiet)
     if args.out is not None:
-        output_path(args.out, [args.model, args.data])
+        output_path(args.out, [args.model, args.data], special=True)
     detector = load_detector(args.model)
     data = read_windows(args.data, args.time_column)
     frame = score_input(detector, data)

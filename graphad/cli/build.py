@@ -24,7 +24,7 @@ __all__ = [
     "run",
     "read_all",
     "add_input_options",
-    "read_telemetry",
+    "read_telemetry_files",
     "read_edge_list",
     "metric_files",
     "choose_windows",
@@ -374,7 +374,7 @@ class TelemetryFiles:
         return None
 
 
-def read_telemetry(args: argparse.Namespace, console: Console) -> TelemetryFiles:
+def read_telemetry_files(args: argparse.Namespace, console: Console) -> TelemetryFiles:
     """Read every telemetry file named by the options of :func:`add_input_options`."""
     from graphad import ingest
     from graphad.ingest.report import IngestReport
@@ -611,7 +611,7 @@ def run(args: argparse.Namespace) -> int:
         )
     inputs = [*args.traces, *args.metrics, *args.logs, *args.edge_metrics, args.call_graph]
     out = output_path(args.out, inputs)
-    data = read_telemetry(args, console)
+    data = read_telemetry_files(args, console)
     start_ns, end_ns = parse_time(args.start, "--start"), parse_time(args.end, "--end")
     span = data.time_range()
     if span is not None:

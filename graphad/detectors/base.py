@@ -14,7 +14,6 @@ windows (``x: [N, T, F]``), a ``[W, N, T, F]`` tensor, or a plain wide time seri
 
 from __future__ import annotations
 
-import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from graphad._persist import atomic_torch_save, is_str_list, read_blob, require
 from graphad.detectors.threshold import fit_threshold
 from graphad.exceptions import GraphadInputError, NotFittedError
 from graphad.graph.dynamic import DynamicGraph
+from graphad.utils import ParamsMixin, Registry
 
 __all__ = [
     "BaseDetector",
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: Registry of detector classes by name, filled by :func:`register_detector`.
-DETECTORS: dict[str, type[BaseDetector]] = {}
+DETECTORS: Registry = Registry("detector")
 
 
 def register_detector(cls: type[BaseDetector]) -> type[BaseDetector]:
@@ -327,7 +327,7 @@ def check_is_fitted(estimator: object, attributes: tuple[str, ...] = ("threshold
         )
 
 
-class BaseDetector:
+class BaseDetector(ParamsMixin):
     """Base class of all detectors; subclasses implement ``_fit`` and ``_score_nodes``.
 
     Subclasses declare their hyper-parameters as keyword arguments of ``__init__`` and
@@ -354,37 +354,6 @@ class BaseDetector:
     #: What ``fit`` / ``score_windows`` take: ``"windows"`` (this contract) or
     #: ``"sequences"`` (event-sequence models such as DeepLog, documented by the class).
     input_kind: ClassVar[str] = "windows"
-
-    # -- parameters --------------------------------------------------------------------
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in signature.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments, as stored."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any) -> BaseDetector:
-        """Set constructor arguments; unknown names are an error."""
-        valid = set(self._param_names())
-        for name, value in params.items():
-            if name not in valid:
-                raise GraphadInputError(
-                    f"unknown parameter '{name}'",
-                    field=name,
-                    expected=f"one of {sorted(valid)}",
-                )
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     # -- the contract ------------------------------------------------------------------
     def _batch(self, windows: Any) -> WindowBatch:
@@ -517,7 +486,7 @@ class BaseDetector:
                 *self._fitted_meta,
             )
         }
-        params = self.get_params()
+        params = self.get_params(deep=False)
         header = {
             "class": type(self).__name__,
             "params": params,

@@ -30,7 +30,10 @@ class DynamicGraph(Sequence):
       ``edge_attr``: ``[E, D]`` (e.g. calls, errors, mean latency);
     * ``node_mask``: ``[N]`` bool, whether the node was present in the window;
     * ``window_start``, ``window_end``: ``[1]`` int64 ns, the half-open range;
-    * optional labels ``y`` ``[N]``, ``y_window`` ``[1]``, ``rc_mask`` ``[N]``.
+    * optional labels ``y`` ``[N]``, ``y_window`` ``[1]``, ``rc_mask`` ``[N]``;
+    * ``node_names``: the vocabulary's names (one list shared by every window), so that a
+      window, or a list of windows, taken out of the graph still knows its nodes. PyG
+      batches a non-tensor attribute into a list per graph (``batch.node_names[i]``).
 
     Args:
         vocab: Node names <-> ids (``N = len(vocab)``).
@@ -48,6 +51,8 @@ class DynamicGraph(Sequence):
         >>> g = DynamicGraph(vocab, [w, w], ["value"], ["calls"])
         >>> len(g), g.num_nodes, g.num_steps, g.num_features, tuple(g.x.shape)
         (2, 2, 3, 1, (2, 2, 3, 1))
+        >>> list(g[:1])[0].node_names
+        ['a', 'b']
 
     """
 
@@ -62,6 +67,10 @@ class DynamicGraph(Sequence):
     ) -> None:
         self.vocab = vocab
         self.windows = list(windows)
+        names = list(vocab.names)
+        for window in self.windows:
+            if "node_names" not in window:
+                window.node_names = names
         self.feature_names = list(feature_names)
         self.edge_feature_names = list(edge_feature_names)
         self.spec = spec
@@ -174,7 +183,7 @@ class DynamicGraph(Sequence):
                 written.
 
         """
-        keys = sorted({k for w in self.windows for k in w.keys()})
+        keys = sorted({k for w in self.windows for k in w.keys()} - {"node_names"})
         tensors = {}
         for key in keys:
             values = [w[key] if key in w else None for w in self.windows]

@@ -39,7 +39,7 @@ import pandas as pd
 
 from graphad.exceptions import GraphadInputError, SchemaError
 from graphad.ingest._arrow import may_need_strip
-from graphad.ingest.parents import id_codes, join_codes, remember_parent_rows
+from graphad.ingest.parents import id_codes, join_codes
 from graphad.ingest.report import IngestReport
 from graphad.ingest.time import TimeUnit, infer_unit, to_ns
 
@@ -364,9 +364,7 @@ def validate_spans(
       (``parent_cycle``, one per cycle).
 
     Text columns come back in pandas' string dtype (``str``, Arrow-backed, with pandas >= 3
-    and pyarrow). The parent join computed here is remembered with the returned frame
-    (:mod:`graphad.ingest.parents`), so that building graphs from it does not hash the
-    ids again.
+    and pyarrow).
 
     Args:
         frame: Spans with at least ``trace_id, span_id, service, start_ns, duration_ns``
@@ -512,7 +510,6 @@ def validate_spans(
         rows,
     )
     report.n_kept = len(spans)
-    remember_parent_rows(spans, parents)
     return spans, report
 
 

@@ -263,12 +263,25 @@ def _metric_options(args: argparse.Namespace) -> dict:
     return options
 
 
+def file_stem(path: str | Path) -> str:
+    """A file's name without its table and compression suffixes.
+
+    Example:
+        >>> file_stem("capture/cpu.csv.gz"), file_stem("memory.parquet")
+        ('cpu', 'memory')
+    """
+    name = Path(path).name
+    for suffix in (".gz", ".xz", ".bz2", ".zst", ".zip", ".csv", ".tsv", ".parquet", ".pq"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
 def _read_metric_file(path: str, *, wide_file_is: str = "node", **options):
     from graphad import ingest
-    from graphad.ingest.metrics import _file_stem
 
     if wide_file_is == "metric" and "node" not in options and "separator" not in options:
-        stem = _file_stem(path)
+        stem = file_stem(path)
         options["column_rule"] = lambda column: (str(column), stem)
     return ingest.read_metrics(path, **options)
 

@@ -496,9 +496,17 @@ def save_propagation_gif(
     show_labels = _labels(layout, labels, 16)
     fig = new_figure(figsize, dpi)
     fig.set_layout_engine("none")
-    ax = fig.add_axes((0.02, 0.02, 0.80, 0.88))
-    bar_ax = fig.add_axes((0.86, 0.1, 0.03, 0.75))
+    ax = fig.add_axes((0.02, 0.09, 0.80, 0.81))
+    bar_ax = fig.add_axes((0.86, 0.14, 0.03, 0.71))
     add_colorbar(fig, _scalar_mappable(norm, colormap), label, cax=bar_ax)
+    fig.legend(
+        handles=_legend_handles(ranking, truth, top_k),
+        loc="lower center",
+        ncols=3,
+        fontsize=6,
+        frameon=False,
+        borderaxespad=0.2,
+    )
     date = _frames_date(frames, graph, times)
     writer = PillowWriter(fps=fps)
     path = Path(path)

@@ -302,6 +302,7 @@ def _draw(run: DemoRun, out: Path, onset: int) -> list[Path]:
             scale="log",
             title="node anomaly scores",
             label=label,
+            truth=truth,
         ),
         "heatmap.png",
     )

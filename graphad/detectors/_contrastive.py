@@ -139,6 +139,8 @@ class ContrastiveDetector(BaseDetector):
     _fitted_meta = ("history_",)
     #: Whether the contrastive loss uses each window's successor (temporal smoothness).
     _uses_next: bool = False
+    #: Whether the network builds an ``N x N`` adaptive adjacency per window.
+    _dense_adjacency: bool = False
 
     # -- helpers -------------------------------------------------------------------------
     def _device(self) -> torch.device:
@@ -205,6 +207,27 @@ class ContrastiveDetector(BaseDetector):
 
     def _edges(self, batch: WindowBatch) -> Tensor:
         return batch.edge_index if self.use_graph else torch.zeros(2, 0, dtype=torch.long)
+
+    def _memory_estimate(self, batch: WindowBatch) -> tuple[float, str]:
+        """Peak bytes of ``fit``: the windows and their scaled copy, the dense adaptive
+        adjacency of a training batch (``B x N x N`` logits, softmax and gradients for the
+        three forward passes of a step), the neighbour memory and one distance block.
+        """
+        w, n, t, f = batch.x.shape
+        need = 2.0 * w * n * t * f * 4
+        top_k = getattr(self, "top_k", None)
+        if type(self)._dense_adjacency:
+            per_row = n if top_k is None else min(int(top_k), n) + 64
+            need += 12.0 * int(self.batch_size) * n * per_row * 4
+        dim = int(self.hidden_channels) + int(self.knn_steps) * f
+        memory = min(int(self.memory_size), w)
+        need += memory * n * dim * 4 + 512.0 * memory * 4 + 3.0 * 512 * n * dim * 4
+        advice = (
+            "top_k=16 (sparse adjacency rows) or a smaller batch_size / memory_size"
+            if type(self)._dense_adjacency and top_k is None
+            else "a smaller batch_size / memory_size or fewer windows"
+        )
+        return need, advice
 
     # -- training ------------------------------------------------------------------------
     def _fit(self, batch: WindowBatch) -> None:

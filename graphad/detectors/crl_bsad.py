@@ -176,6 +176,7 @@ class CRLBSAD(ContrastiveDetector):
     """
 
     _uses_next = True
+    _dense_adjacency = True
 
     def __init__(
         self,
@@ -209,7 +210,7 @@ class CRLBSAD(ContrastiveDetector):
         eps: float = 1e-3,
         contamination: float = 0.01,
         threshold: str = "quantile",
-        random_state: int | None = None,
+        random_state: int | None = 0,
         device: str = "auto",
         num_threads: int | None = 1,
         verbose: bool = False,

@@ -57,6 +57,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: Largest magnitude of an input value (float32 squares overflow near 1.8e19).
+MAX_ABS_VALUE = 1e15
+
 #: Environment variable overriding the memory limit of ``fit`` (GB).
 MEMORY_LIMIT_ENV = "GRAPHAD_MEMORY_LIMIT_GB"
 
@@ -463,6 +466,7 @@ class BaseDetector:
 
         """
         batch = self._batch(windows)
+        self._check_magnitude(batch, _plain_rows(windows))
         self._check_training_data(batch)
         self._check_memory(batch)
         self.node_names_ = list(batch.node_names)
@@ -539,6 +543,22 @@ class BaseDetector:
                 found=f"{need / 2**30:.1f} GB",
             )
 
+    def _check_magnitude(self, batch: WindowBatch, rows: int | None = None) -> None:
+        """Refuse values beyond ``±MAX_ABS_VALUE``: their squares overflow float32 and
+        differences lose every digit, so their scores would be NaN or silently ~0.
+        """
+        big = batch.x.abs() > MAX_ABS_VALUE
+        if bool(big.any()):
+            w, n, t, _ = big.nonzero()[0].tolist()
+            record = w + t if rows is not None else w  # the row of a plain series
+            raise GraphadInputError(
+                "value too large to score in float32 (rescale the metric, e.g. to other units)",
+                record=record,
+                field=f"x[node {batch.node_names[n]}]",
+                expected=f"|value| <= {MAX_ABS_VALUE:g}",
+                found=f"{float(batch.x[w, n, t].abs().max()):.3g}",
+            )
+
     def _check_scores(self, scores: torch.Tensor, batch: WindowBatch) -> None:
         bad = ~torch.isfinite(scores)
         if bool(bad.any()):
@@ -607,6 +627,7 @@ class BaseDetector:
         check_is_fitted(self)
         batch = self._batch(windows)
         self._check_input(batch)
+        self._check_magnitude(batch, _plain_rows(windows))
         scores = self._score_nodes(batch).detach().cpu()
         self._check_scores(scores, batch)
         return scores
@@ -621,6 +642,7 @@ class BaseDetector:
         check_is_fitted(self)
         batch = self._batch(windows)
         self._check_input(batch)
+        self._check_magnitude(batch, _plain_rows(windows))
         scores = self._score_windows(batch).detach().cpu()
         self._check_scores(scores, batch)
         return scores

@@ -7,12 +7,16 @@ links the nodes of the window, and a :class:`~graphad.nn.SpatioTemporalConv` giv
 ``z_i = σ(Σ_j A_ij W_g h_j + W_t h_i)``. Training minimises
 
 .. math::
-    L = L_{forecast} + \lambda_c \big(L_{InfoNCE}(z, z^{+}) + \lambda_s L_{smooth}\big)
+    L = L_{forecast} + \lambda_g L_{neighbour}
+        + \lambda_c \big(L_{InfoNCE}(z, z^{+}) + \lambda_s L_{smooth}\big)
 
-with ``z⁺`` the same node in an augmented view of the window (jitter, scaling, local
+where ``L_neighbour`` is the error of predicting each node's next step from the states of
+its learned neighbours only (:class:`~graphad.nn.NeighbourForecast`, self excluded), so the
+adjacency has to find the nodes that explain each other; with ``z⁺`` the same node in an augmented view of the window (jitter, scaling, local
 masking), in-batch negatives (other nodes and windows), and ``L_smooth`` between each
 window and its successor. Scores follow the rule of :mod:`graphad.detectors._contrastive`
-(forecast error + deviation from the nearest training windows in the learned state space).
+(forecast error + deviation from the nearest training windows in the learned state space
++ the neighbour-forecast error, the ``"graph"`` part).
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from torch_geometric.utils import coalesce
 
 from graphad.detectors._contrastive import ContrastiveDetector, scales_tuple, subset
 from graphad.detectors.base import check_is_fitted, register_detector
+from graphad.exceptions import GraphadInputError
 from graphad.nn import (
     AdaptiveAdjacency,
     ForecastHead,
     MultiScaleTemporalEncoder,
+    NeighbourForecast,
     ProjectionHead,
     SpatioTemporalConv,
     info_nce,
@@ -55,6 +61,8 @@ class CRLBSADNet(nn.Module):
         smooth_weight: ``λ_s``.
         max_pairs: Node-windows per contrastive loss (a random subset).
         augmentations: Series augmentations of the positive view.
+        num_nodes: ``N``; builds the :class:`~graphad.nn.NeighbourForecast` head (each
+            node's next step from its learned neighbours), ``None``: no such head.
 
     Shapes:
         - **input:** ``[B, N, T, F]``
@@ -74,6 +82,7 @@ class CRLBSADNet(nn.Module):
         smooth_weight: float = 0.1,
         max_pairs: int | None = 512,
         augmentations: Sequence[str] = ("jitter", "scale", "mask"),
+        num_nodes: int | None = None,
     ) -> None:
         super().__init__()
         self.encoder = MultiScaleTemporalEncoder(
@@ -87,14 +96,32 @@ class CRLBSADNet(nn.Module):
         self.smooth_weight = smooth_weight
         self.max_pairs = max_pairs
         self.augmentations = tuple(augmentations)
+        self.neighbour = (
+            NeighbourForecast(hidden_channels, num_nodes, num_features, hidden_channels)
+            if num_nodes is not None
+            else None
+        )
 
-    def embed(self, ctx: Tensor, edge_index: Tensor) -> Tensor:
-        """Node embeddings ``z`` ``[B, N, d]`` of context windows ``[B, N, T, F]``."""
+    def embed(
+        self, ctx: Tensor, edge_index: Tensor, with_graph: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """Node embeddings ``z`` ``[B, N, d]`` of context windows ``[B, N, T, F]``; with
+        ``with_graph`` also the neighbour forecast ``[B, N, F]`` of the next step (each
+        node predicted from its learned neighbours' states, never its own).
+        """
         b, n, t, f = ctx.shape
         h = self.encoder(ctx.reshape(b * n, t, f))
         prior = edge_index if edge_index.numel() else None
         ei, ew = self.adjacency(h.view(b, n, -1), prior_edge_index=prior)
-        return self.conv(h, ei, ew).view(b, n, -1)
+        z = self.conv(h, ei, ew).view(b, n, -1)
+        if not with_graph:
+            return z
+        if self.neighbour is None:
+            raise GraphadInputError(
+                "this network was built without num_nodes: no neighbour forecast",
+                field="num_nodes",
+            )
+        return z, self.neighbour(h, ei, ew).view(b, n, -1)
 
     def forecast(self, z: Tensor) -> Tensor:
         """Next-step forecast ``[B, N, F]``."""
@@ -143,8 +170,11 @@ class CRLBSAD(ContrastiveDetector):
         use_graph: Use the windows' observed edges as the prior.
         smooth_weight: Weight ``λ_s`` of temporal smoothness.
         contrastive_weight: Weight ``λ_c`` of the contrastive terms (0 ablates them).
+        graph_weight: Weight ``λ_g`` of the neighbour-forecast loss (each node's next
+            step predicted from its learned neighbours only; 0 ablates it).
         max_pairs: Node-windows per contrastive loss.
-        scoring: Parts of the node scores, a subset of ``("forecast", "knn")``.
+        scoring: Parts of the node scores, a subset of ``("forecast", "knn", "graph")``
+            (``"graph"``: error of the neighbour forecast).
         window_scoring: Parts of the window scores (``None``: those of ``scoring``;
             parts not in ``scoring`` are ignored).
         knn_space: Node states for the neighbour part: ``"both"`` (embedding + newest
@@ -195,6 +225,7 @@ class CRLBSAD(ContrastiveDetector):
         use_graph: bool = True,
         smooth_weight: float = 0.1,
         contrastive_weight: float = 1.0,
+        graph_weight: float = 1.0,
         max_pairs: int | None = 512,
         scoring: Sequence[str] = ("forecast", "knn"),
         window_scoring: Sequence[str] | None = ("knn",),
@@ -230,6 +261,7 @@ class CRLBSAD(ContrastiveDetector):
         self.use_graph = use_graph
         self.smooth_weight = smooth_weight
         self.contrastive_weight = contrastive_weight
+        self.graph_weight = graph_weight
         self.max_pairs = max_pairs
         self.scoring = scoring
         self.window_scoring = window_scoring
@@ -304,4 +336,5 @@ class CRLBSAD(ContrastiveDetector):
             prior_weight=self.prior_weight,
             smooth_weight=self.smooth_weight,
             max_pairs=self.max_pairs,
+            num_nodes=self.n_nodes_,
         )

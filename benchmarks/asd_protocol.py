@@ -341,9 +341,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             continue
         for config in [c for c in configs if c not in BASELINES and c != "UCL"]:
             m = _evaluate(cache, config, rule, HALVES[report])
-            print(
-                f"| {config} | {pick} | {report} | {_fmt(m, ['AUC-PR', 'VUS-PR', 'Hit@150', 'fit s'])} |"
-            )
+            cells = _fmt(m, ["AUC-PR", "VUS-PR", "Hit@150", "fit s"])
+            print(f"| {config} | {pick} | {report} | {cells} |")
         for parts in RULE_PARTS:
             variant = (parts, rule[1], rule[2])
             if variant == rule:

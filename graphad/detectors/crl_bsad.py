@@ -12,8 +12,9 @@ links the nodes of the window, and a :class:`~graphad.nn.SpatioTemporalConv` giv
 
 where ``L_neighbour`` is the error of predicting each node's next step from the states of
 its learned neighbours only (:class:`~graphad.nn.NeighbourForecast`, self excluded), so the
-adjacency has to find the nodes that explain each other; with ``z⁺`` the same node in an augmented view of the window (jitter, scaling, local
-masking), in-batch negatives (other nodes and windows), and ``L_smooth`` between each
+adjacency has to find the nodes that explain each other; with ``z⁺`` the same node in
+an augmented view of the window (jitter, scaling, local masking), in-batch negatives
+(other nodes and windows), and ``L_smooth`` between each
 window and its successor. Scores follow the rule of :mod:`graphad.detectors._contrastive`
 (forecast error + deviation from the nearest training windows in the learned state space
 + the neighbour-forecast error, the ``"graph"`` part).

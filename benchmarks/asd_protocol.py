@@ -246,17 +246,19 @@ def alarm_rule(name: str, params: dict, train: np.ndarray, test: np.ndarray) -> 
     """0/1 alarms of a threshold rule, fitted on training scores only."""
     if name == "quantile":
         return test > np.quantile(train, 1.0 - params["contamination"])
+    level = min(0.98, 1.0 - 3.0 * params["risk"])  # the peaks start well below z_q
     if name == "pot":
-        return test > pot_threshold(train, risk=params["risk"])
-    spot = SPOT(risk=params["risk"], depth=params.get("depth", 0)).fit(train)
+        return test > pot_threshold(train, risk=params["risk"], level=level)
+    spot = SPOT(risk=params["risk"], level=level, depth=params.get("depth", 0)).fit(train)
     return spot.run(test)[0]
 
 
+RISKS = (0.05, 0.02, 0.01, 1e-3)
 THRESHOLD_GRID = {
-    "quantile": [{"contamination": c} for c in (0.01, 0.005, 0.001)],
-    "pot": [{"risk": r} for r in (1e-2, 1e-3, 1e-4)],
-    "spot": [{"risk": r} for r in (1e-2, 1e-3, 1e-4)],
-    "dspot": [{"risk": r, "depth": d} for r in (1e-2, 1e-3, 1e-4) for d in (50, 288)],
+    "quantile": [{"contamination": c} for c in RISKS],
+    "pot": [{"risk": r} for r in RISKS],
+    "spot": [{"risk": r} for r in RISKS],
+    "dspot": [{"risk": r, "depth": d} for r in RISKS for d in (50, 288)],
 }
 
 

@@ -112,16 +112,22 @@ class CRLBSADNet(nn.Module):
         """
         b, n, t, f = ctx.shape
         h = self.encoder(ctx.reshape(b * n, t, f))
-        prior = edge_index if edge_index.numel() else None
-        ei, ew = self.adjacency(h.view(b, n, -1), prior_edge_index=prior)
-        z = self.conv(h, ei, ew).view(b, n, -1)
-        if not with_graph:
-            return z
-        if self.neighbour is None:
+        if with_graph and self.neighbour is None:
             raise GraphadInputError(
                 "this network was built without num_nodes: no neighbour forecast",
                 field="num_nodes",
             )
+        prior = edge_index if edge_index.numel() and self.adjacency.prior_weight > 0 else None
+        if self.adjacency.k is None and prior is None:
+            # dense rows, no call graph: batched matrix products, same values as the edges
+            hb = h.view(b, n, -1)
+            a = self.adjacency.dense(hb)
+            z = self.conv.forward_dense(hb, a)
+            return (z, self.neighbour.forward_dense(hb, a)) if with_graph else z
+        ei, ew = self.adjacency(h.view(b, n, -1), prior_edge_index=prior)
+        z = self.conv(h, ei, ew).view(b, n, -1)
+        if not with_graph:
+            return z
         return z, self.neighbour(h, ei, ew).view(b, n, -1)
 
     def forecast(self, z: Tensor) -> Tensor:

@@ -157,6 +157,17 @@ class NeighbourForecast(nn.Module):
         ids = torch.arange(total, device=h.device) % self.num_nodes
         return self.mlp(torch.cat([message, self.node_embedding(ids)], -1))
 
+    def forward_dense(self, h: Tensor, adjacency: Tensor) -> Tensor:
+        """The same forecast from a dense adjacency: ``h [B, N, d]``, ``adjacency
+        [B, N, N]`` (row ``i`` holds ``A_i·``) -> ``[B, N, F]``."""
+        n = h.shape[1]
+        eye = torch.eye(n, dtype=torch.bool, device=h.device)
+        weights = adjacency.to(h.dtype).masked_fill(eye, 0.0)
+        weights = weights / weights.sum(-1, keepdim=True).clamp_min(1e-12)
+        ids = torch.arange(n, device=h.device)
+        own = self.node_embedding(ids).expand(h.shape[0], -1, -1)
+        return self.mlp(torch.cat([weights @ h, own], -1))
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}({self.in_channels}, num_nodes={self.num_nodes}, "

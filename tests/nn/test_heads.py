@@ -40,3 +40,25 @@ def test_neighbour_forecast_never_reads_the_node_itself():
     # graphs do not mix: node 3 (graph 1) is unchanged by any change in graph 0
     torch.testing.assert_close(head(changed, edges, torch.ones(7))[3], out[3])
     assert out.shape == (6, 2)
+
+
+def test_dense_paths_equal_message_passing():
+    import torch
+
+    from graphad.nn import AdaptiveAdjacency, NeighbourForecast, SpatioTemporalConv
+
+    torch.manual_seed(1)
+    b, n, d = 3, 5, 4
+    h = torch.randn(b, n, d)
+    adjacency = AdaptiveAdjacency(tau=0.3)
+    ei, ew = adjacency(h)
+    dense = adjacency.dense(h)
+    torch.testing.assert_close(dense.sum(-1), torch.ones(b, n))
+    conv = SpatioTemporalConv(d, 6)
+    torch.testing.assert_close(
+        conv(h.reshape(b * n, d), ei, ew).view(b, n, -1), conv.forward_dense(h, dense)
+    )
+    head = NeighbourForecast(d, num_nodes=n, num_features=2)
+    torch.testing.assert_close(
+        head(h.reshape(b * n, d), ei, ew).view(b, n, -1), head.forward_dense(h, dense)
+    )

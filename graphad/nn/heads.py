@@ -159,7 +159,8 @@ class NeighbourForecast(nn.Module):
 
     def forward_dense(self, h: Tensor, adjacency: Tensor) -> Tensor:
         """The same forecast from a dense adjacency: ``h [B, N, d]``, ``adjacency
-        [B, N, N]`` (row ``i`` holds ``A_i·``) -> ``[B, N, F]``."""
+        [B, N, N]`` (row ``i`` holds ``A_i·``) -> ``[B, N, F]``.
+        """
         n = h.shape[1]
         eye = torch.eye(n, dtype=torch.bool, device=h.device)
         weights = adjacency.to(h.dtype).masked_fill(eye, 0.0)

@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     parser.add_argument("--detectors", default="CRLBSAD,UCL,KNNDetector,PCADetector")
     parser.add_argument("--no-score", action="store_true", help="time fit only")
+    parser.add_argument("--param", action="append", default=[], help="NAME=VALUE (int/float)")
     args = parser.parse_args(argv)
     steps, metrics = map(int, args.size.lower().split("x"))
     series = synthetic_server(2 * steps, metrics)
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             detector = DETECTORS[name](random_state=0) if name != "PCADetector" else PCADetector()
             if hasattr(detector, "num_threads"):
                 detector.set_params(num_threads=threads)
+            for item in args.param:
+                key, _, value = item.partition("=")
+                detector.set_params(**{key: float(value) if "." in value else int(value)})
             wall, cpu = time.perf_counter(), time.process_time()
             detector.fit(train)
             fit_s, fit_cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -74,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
                 wall, cpu = time.perf_counter(), time.process_time()
                 detector.score_windows(test)
                 score_s, score_cpu = time.perf_counter() - wall, time.process_time() - cpu
+            label = " ".join([name, *args.param])
             print(
-                f"| {name} | {threads} | {fit_s:.1f} | {fit_cpu:.1f} | {score_s:.1f} | "
+                f"| {label} | {threads} | {fit_s:.1f} | {fit_cpu:.1f} | {score_s:.1f} | "
                 f"{score_cpu:.1f} |",
                 flush=True,
             )

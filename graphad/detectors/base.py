@@ -505,9 +505,9 @@ class BaseDetector:
     def _check_training_data(self, batch: WindowBatch) -> None:
         """Refuse training data on which nothing can be learned (every node constant)."""
         x = batch.x
-        flat = x.transpose(0, 1).reshape(x.shape[1], -1)  # [N, W * T * F]
-        spread = flat.max(1).values - flat.min(1).values
-        constant = spread <= 1e-12 * flat.abs().max(1).values.clamp_min(1.0)
+        high, low = x.amax(dim=(0, 2, 3)), x.amin(dim=(0, 2, 3))  # [N], no copy of x
+        spread = high - low
+        constant = spread <= 1e-12 * torch.maximum(high.abs(), low.abs()).clamp_min(1.0)
         if bool(constant.all()):
             raise GraphadInputError(
                 "training data is constant: every node keeps one value, so nothing "

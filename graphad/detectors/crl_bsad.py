@@ -190,7 +190,9 @@ class CRLBSAD(ContrastiveDetector):
         knn_steps: Newest steps of each node in the node states (``L``).
         n_neighbors: ``k`` of the neighbour part.
         memory_size: Training windows kept for the neighbour part.
-        normalize: ``"global"`` or ``"node"`` normalisation of the parts.
+        normalize: ``"node"`` (each part centred and scaled by each node's training
+            median / IQR; the default, chosen on ASD servers 1-6, see
+            ``benchmarks/RESULTS_asd.md``) or ``"global"`` (one scale per part).
         window_reduce: ``"sum"`` or ``"max"`` of node scores.
         scaler: Input scaling, ``"minmax"`` or ``"robust"``.
         clip: Clip scaled inputs to ``±clip``.
@@ -241,7 +243,7 @@ class CRLBSAD(ContrastiveDetector):
         knn_steps: int = 5,
         n_neighbors: int = 5,
         memory_size: int = 4096,
-        normalize: str = "global",
+        normalize: str = "node",
         window_reduce: str = "sum",
         scaler: str = "minmax",
         clip: float = 10.0,

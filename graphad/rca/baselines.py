@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graphad.rca import sources
-from graphad.rca.rankers import BaseRanker, CaseView, register_ranker
+from graphad.rca.evidence.metrics import metric_deviation_scores
+from graphad.rca.rankers import BaseRanker, register_ranker
+from graphad.rca.view import CaseView
 
 __all__ = ["BaroRanker", "NSigmaRanker", "RandomRanker"]
 
@@ -40,7 +41,7 @@ class _MetricScaler(BaseRanker):
             return self._windows(view), {}
         if not len(view.metrics) or view.onset_ns is None:
             return pd.Series(0.0, index=view.nodes), {}
-        nodes, details = sources.metric_deviation_scores(
+        nodes, details = metric_deviation_scores(
             view.metrics,
             view.onset_ns,
             node_rule=self.node_rule,

@@ -38,7 +38,7 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data
 
-from graphad.detectors.threshold import SPOT, fit_threshold
+from graphad.detectors.threshold import SPOT, fit_threshold, spot_level
 from graphad.exceptions import GraphadInputError, NotFittedError
 from graphad.graph.dynamic import DynamicGraph
 
@@ -653,10 +653,9 @@ class BaseDetector:
         updated over ``scores`` in order (:class:`~graphad.detectors.threshold.SPOT`).
         """
         if stream and getattr(self, "threshold", None) == "dspot":
+            risk = getattr(self, "risk", 1e-3)
             spot = SPOT(
-                risk=getattr(self, "risk", 1e-3),
-                level=getattr(self, "pot_level", 0.98),
-                depth=getattr(self, "drift_depth", 0),
+                risk=risk, level=spot_level(risk), depth=getattr(self, "drift_depth", 0)
             ).fit(self.train_scores_)
             return spot.run(scores)[0].astype(np.int64)
         return (scores > self.threshold_).astype(np.int64)

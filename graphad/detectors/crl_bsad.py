@@ -198,7 +198,15 @@ class CRLBSAD(ContrastiveDetector):
         clip: Clip scaled inputs to ``±clip``.
         eps: Floor of the input scale.
         contamination: Share of anomalies for the quantile threshold.
-        threshold: ``"quantile"`` or ``"pot"``.
+        threshold: ``"dspot"`` (default: SPOT calibrated on the training scores, updated
+            over the scored stream with a drift level of the last ``drift_depth`` normal
+            scores; :meth:`predict` treats its windows as a stream in order),
+            ``"spot"``, ``"pot"`` or ``"quantile"``. Chosen on ASD servers 1-6 (see
+            ``benchmarks/RESULTS_asd.md``).
+        risk: Exceedance probability of POT / SPOT / DSPOT (default ``0.02``, chosen on
+            ASD servers 1-6).
+        drift_depth: DSPOT's drift window in steps (default ``288``: one day of 5-minute
+            steps).
         random_state: Seed.
         device: ``"auto"`` (CUDA with bfloat16 autocast when present), ``"cpu"``, ...
         num_threads: torch CPU threads while fitting/scoring (``None``: unchanged).
@@ -249,7 +257,9 @@ class CRLBSAD(ContrastiveDetector):
         clip: float = 10.0,
         eps: float = 1e-3,
         contamination: float = 0.01,
-        threshold: str = "quantile",
+        threshold: str = "dspot",
+        risk: float = 0.02,
+        drift_depth: int = 288,
         random_state: int | None = 0,
         device: str = "auto",
         num_threads: int | None = 1,
@@ -286,6 +296,8 @@ class CRLBSAD(ContrastiveDetector):
         self.eps = eps
         self.contamination = contamination
         self.threshold = threshold
+        self.risk = risk
+        self.drift_depth = drift_depth
         self.random_state = random_state
         self.device = device
         self.num_threads = num_threads

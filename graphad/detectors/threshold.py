@@ -12,7 +12,7 @@ from scipy import stats
 
 from graphad.exceptions import GraphadInputError, NotFittedError
 
-__all__ = ["fit_threshold", "quantile_threshold", "pot_threshold", "SPOT"]
+__all__ = ["fit_threshold", "quantile_threshold", "pot_threshold", "SPOT", "spot_level"]
 
 
 def quantile_threshold(scores: np.ndarray, contamination: float) -> float:
@@ -75,6 +75,17 @@ def pot_threshold(scores: np.ndarray, risk: float = 1e-3, level: float = 0.98) -
     return float(max(z, t))
 
 
+def spot_level(risk: float) -> float:
+    """Peak-threshold quantile for a ``risk``: ``min(0.98, 1 - 3 risk)``, so the peaks
+    start well below the alarm threshold ``z_q`` (used by the detectors' SPOT / DSPOT).
+
+    Example:
+        >>> spot_level(1e-3), spot_level(0.02)
+        (0.98, 0.94)
+    """
+    return min(0.98, 1.0 - 3.0 * risk)
+
+
 def fit_threshold(
     scores: torch.Tensor | np.ndarray,
     method: str = "quantile",
@@ -106,7 +117,7 @@ def fit_threshold(
     if method in ("spot", "dspot"):
         # the static part: SPOT calibrated on the training scores (the stream update,
         # and DSPOT's drift level, happen in ``BaseDetector.predict``)
-        return SPOT(risk=risk).fit(values).threshold_
+        return SPOT(risk=risk, level=spot_level(risk)).fit(values).threshold_
     raise GraphadInputError(
         f"Could not resolve '{method}' among choices ['dspot', 'pot', 'quantile', 'spot']",
         field="threshold",

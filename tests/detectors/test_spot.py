@@ -72,3 +72,6 @@ def test_fit_threshold_spot_is_the_static_spot_threshold():
     scores = np.random.default_rng(4).exponential(size=5000)
     assert fit_threshold(scores, "spot", risk=1e-3) == SPOT(risk=1e-3).fit(scores).threshold_
     assert fit_threshold(scores, "dspot", risk=1e-3) == SPOT(risk=1e-3).fit(scores).threshold_
+    # a larger risk starts the peaks lower (level 1 - 3 risk)
+    wide = SPOT(risk=0.02, level=0.94).fit(scores).threshold_
+    assert fit_threshold(scores, "spot", risk=0.02) == wide

@@ -654,9 +654,9 @@ class BaseDetector:
         """
         if stream and getattr(self, "threshold", None) == "dspot":
             risk = getattr(self, "risk", 1e-3)
-            spot = SPOT(
-                risk=risk, level=spot_level(risk), depth=getattr(self, "drift_depth", 0)
-            ).fit(self.train_scores_)
+            # the drift window is capped at a quarter of the training scores
+            depth = min(int(getattr(self, "drift_depth", 0)), len(self.train_scores_) // 4)
+            spot = SPOT(risk=risk, level=spot_level(risk), depth=depth).fit(self.train_scores_)
             return spot.run(scores)[0].astype(np.int64)
         return (scores > self.threshold_).astype(np.int64)
 

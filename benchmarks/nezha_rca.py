@@ -1,7 +1,7 @@
 """Root-cause ranking on the Nezha fault cases (service level), with ablations.
 
 Runs every fault case of ``--root`` (any system in the Nezha layout) through the rankers
-with :func:`graphad.eval.bench.run_rca_benchmark` (blinded cases, truth read only by the
+with :func:`graphad.bench.run_rca_benchmark` (blinded cases, truth read only by the
 scorer), with the true onset and with the estimated one, and prints AC@1/3/5, Avg@5, MRR
 and seconds per case, overall and per fault type. Rankers that can use a fault-free
 reference are fitted once on ``construct_data`` (``Nezha.normal_period``); the fitting
@@ -31,7 +31,7 @@ import time
 
 import pandas as pd
 
-from graphad.eval.bench import format_table, run_rca_benchmark
+from graphad.bench import format_table, run_rca_benchmark
 from graphad.ingest import sample_traces
 from graphad.rca import (
     BaroRanker,

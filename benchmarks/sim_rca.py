@@ -3,7 +3,7 @@
 The simulator (:func:`graphad.datasets.make_microservice_system`) injects one fault of a
 known kind into a small system whose metrics, spans and logs all cover the onset -- the
 situation the shared Nezha copy cannot show for logs (its log files stop before the
-onsets). Every case goes through :func:`graphad.eval.bench.run_rca_benchmark` (blinded
+onsets). Every case goes through :func:`graphad.bench.run_rca_benchmark` (blinded
 cases, true onset); the table gives AC@1 per fault kind for the statistical baselines,
 the default graphad ranker, and graphad restricted to one source.
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from graphad.bench import format_table, run_rca_benchmark
 from graphad.datasets import make_microservice_system
-from graphad.eval.bench import format_table, run_rca_benchmark
 from graphad.rca import BaroRanker, MultiSourceEvidence, MultiSourceRanker, NSigmaRanker
 
 KINDS = ("cpu", "latency", "errors", "memory")

@@ -4,7 +4,7 @@
 
 A detector is a :class:`graphad.detectors.BaseDetector` subclass with ``_fit`` and
 ``_score_nodes``; :func:`graphad.detectors.register_detector` makes it available by name
-to ``graphad fit``, ``graphad bench`` and :func:`graphad.eval.bench.run_mts_benchmark`,
+to ``graphad fit``, ``graphad bench`` and :func:`graphad.bench.run_mts_benchmark`,
 which fits it per entity, scores the test period and prints the same table as for the
 built-in detectors.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from graphad.bench import format_table, run_mts_benchmark
 from graphad.detectors import BaseDetector, WindowBatch, register_detector
-from graphad.eval.bench import format_table, run_mts_benchmark
 from graphad.viz import plot_window_scores
 
 

@@ -17,7 +17,6 @@ import numpy as np
 
 from graphad.datasets import Nezha
 from graphad.detectors import RobustZScore
-from graphad.eval.bench import blind_case
 from graphad.graph import WindowSpec, build_dynamic_graph
 from graphad.rca import get_ranker
 from graphad.viz import plot_propagation, plot_rca, save_propagation_gif
@@ -42,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
 
     results = {}
     for name in ("graphad", "baro"):
-        result = get_ranker(name).rank(blind_case(case))
+        result = get_ranker(name).rank(case.blind())
         results[name] = result
         print(
             f"{name:8s} top-3 {result.top(3)}  truth '{case.root_cause}' at rank "

@@ -1,4 +1,4 @@
-"""``graphad bench``: the benchmark harness of :mod:`graphad.eval.bench` from a terminal."""
+"""``graphad bench``: the benchmark runners of :mod:`graphad.bench` from a terminal."""
 
 from __future__ import annotations
 
@@ -152,8 +152,8 @@ def _folder(path: str) -> str:
 
 
 def _run_rca(args: argparse.Namespace) -> Any:
+    from graphad.bench import run_rca_benchmark
     from graphad.datasets import Nezha
-    from graphad.eval.bench import run_rca_benchmark
 
     dataset = Nezha(_folder(args.root), system=args.system)
     cases: Any = dataset
@@ -176,7 +176,7 @@ def _run_rca(args: argparse.Namespace) -> Any:
 
 
 def _run_mts(args: argparse.Namespace) -> Any:
-    from graphad.eval.bench import run_mts_benchmark
+    from graphad.bench import run_mts_benchmark
 
     entities = parse_list(args.entities) or None
     return run_mts_benchmark(
@@ -190,7 +190,7 @@ def _run_mts(args: argparse.Namespace) -> Any:
 
 
 def _run_logs(args: argparse.Namespace) -> Any:
-    from graphad.eval.bench import run_logs_benchmark
+    from graphad.bench import run_logs_benchmark
 
     return run_logs_benchmark(
         _folder(args.root),

@@ -340,7 +340,6 @@ def run_demo(
         The :class:`DemoRun`.
     """
     from graphad.datasets.nezha import CASE_AFTER, CASE_BEFORE
-    from graphad.eval.bench import blind_case, crop_case
     from graphad.graph import build_dynamic_graph
     from graphad.graph.window import parse_duration
 
@@ -364,7 +363,7 @@ def run_demo(
         case.metrics if len(case.metrics) else None,
         case.logs if len(case.logs) else None,
         spec=spec,
-        node_rule="service",
+        node_rule=case.node_rule,  # pods -> services for Nezha and the pod-named simulator
     )
     ends = graph.window_end.numpy()
     train = int(np.searchsorted(ends, case.onset_ns, side="right"))
@@ -399,8 +398,8 @@ def run_demo(
     # the ranker sees the window of a benchmark case (``Nezha.cases``), so the demo shows
     # what ``graphad bench rca`` measures; the detector learned from all the history
     before, after = parse_duration(CASE_BEFORE), parse_duration(CASE_AFTER)
-    window = crop_case(case, case.onset_ns - before, case.onset_ns + after)
-    result = chosen.rank(blind_case(window))
+    window = case.crop(case.onset_ns - before, case.onset_ns + after)
+    result = chosen.rank(window.blind())
     seconds["rca"] = time.perf_counter() - began
     run = DemoRun(
         case, graph, model, node_scores, window_scores, train, detected, result, seconds=seconds

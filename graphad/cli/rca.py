@@ -18,6 +18,7 @@ from graphad.cli._common import (
     render_table,
 )
 from graphad.exceptions import GraphadInputError
+from graphad.utils import resolve
 
 if TYPE_CHECKING:
     from graphad.rca.result import RCAResult
@@ -74,6 +75,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "metric files, e.g. _ (default: none, the files are long tables)",
     )
     parser.add_argument("--logs", nargs="+", default=[], metavar="FILE", help="log files")
+    parser.add_argument(
+        "--node-rule",
+        default="identity",
+        help="entity -> node for telemetry files: identity, service (k8s pod -> service)",
+    )
     when = parser.add_mutually_exclusive_group(required=True)
     when.add_argument("--onset", default=None, help="when it broke (ISO or ns)")
     when.add_argument(
@@ -91,17 +97,6 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _registry() -> dict[str, Any]:
-    from graphad import rca
-
-    registry = getattr(rca, "RANKERS", None)
-    if not registry:
-        raise GraphadInputError(
-            "no root-cause rankers are registered (graphad.rca.RANKERS)", field="--ranker"
-        )
-    return registry
-
-
 #: Default rankers, best first: the multi-source ranker for telemetry, PageRank on the
 #: node scores for a scored graph.
 DEFAULT_RANKERS = {
@@ -110,44 +105,37 @@ DEFAULT_RANKERS = {
 }
 
 
-def _lookup(name: str) -> Any:
-    """A registered ranker by key or by class name (case-insensitive), else ``None``."""
-    wanted = name.lower().replace("-", "_")
-    for key, spec in _registry().items():
-        names = {key.lower(), getattr(spec, "__name__", type(spec).__name__).lower()}
-        if wanted in names:
-            return spec
-    return None
-
-
 def default_ranker_name(mode: str) -> str:
     """The ranker used when ``--ranker`` is not given (``mode``: telemetry or graph)."""
+    from graphad.rca import RANKERS
+
     for name in DEFAULT_RANKERS[mode]:
-        if _lookup(name) is not None:
-            return name
-    return sorted(_registry())[0]
+        try:
+            resolve(name, RANKERS, "--ranker")
+        except GraphadInputError:
+            continue
+        return name
+    return sorted(RANKERS)[0]
 
 
 def make_ranker(name: str) -> Any:
-    """A ranker instance from its registered name or class name.
+    """A ranker instance from its registered name or class name (:func:`graphad.utils.resolve`).
 
     Raises:
         GraphadInputError: No ranker has that name.
     """
-    spec = _lookup(name)
-    if spec is None:
-        raise GraphadInputError(
-            f"Could not resolve '{name}' among choices {sorted(_registry())}", field="--ranker"
-        )
+    from graphad.rca import RANKERS
+
+    spec = resolve(name, RANKERS, "--ranker")
     return spec() if isinstance(spec, type) else spec
 
 
 def telemetry_case(args: argparse.Namespace, console: Console) -> Any:
-    """A :class:`~graphad.datasets.base.FaultCase` (no truth) from telemetry files."""
+    """An :class:`~graphad.ingest.telemetry.Incident` (onset unknown) from telemetry files."""
     from graphad import ingest
     from graphad.cli.build import read_all
-    from graphad.datasets.base import FaultCase
     from graphad.ingest.report import IngestReport
+    from graphad.ingest.telemetry import Incident
 
     console.info("ingestion:")
     spans, r1 = read_all(args.traces, ingest.read_traces, console)
@@ -162,15 +150,7 @@ def telemetry_case(args: argparse.Namespace, console: Console) -> Any:
             report.merge(part)
     read = (("spans", spans), ("metrics", metrics), ("logs", logs), ("edge_metrics", edge_metrics))
     frames = {k: v for k, v in read if v is not None}
-    return FaultCase(
-        case_id="cli",
-        system="",
-        onset_ns=None,
-        root_cause="",
-        fault_type="",
-        report=report,
-        **frames,
-    )
+    return Incident(case_id="cli", report=report, node_rule=args.node_rule, **frames)
 
 
 def _graph_scores(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:

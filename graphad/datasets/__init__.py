@@ -7,7 +7,7 @@ Synthetic data: :func:`make_microservice_system`. The demo's real fault:
 :func:`load_demo_case`.
 """
 
-from graphad.datasets.base import FaultCase, MTSEntity, TelemetryPeriod
+from graphad.datasets.base import FaultCase, Incident, MTSEntity, Telemetry
 from graphad.datasets.demo import demo_root, load_demo_case
 from graphad.datasets.logsets import (
     HDFSSessions,
@@ -24,7 +24,8 @@ from graphad.datasets.simulator import SimulatedSystem, make_microservice_system
 __all__ = [
     "FaultCase",
     "MTSEntity",
-    "TelemetryPeriod",
+    "Incident",
+    "Telemetry",
     "Nezha",
     "MultivariateCSV",
     "HDFSSessions",

@@ -586,6 +586,9 @@ def make_microservice_system(
         call_graph=truth_graph,
         root_cause_entity=entities[services.index(fault_service)],
         report=report,
+        node_rule="service" if pod_names else "identity",
+        start_ns=int(start_ns),
+        end_ns=int(end_ns),
         meta={
             "end_ns": fault["end_ns"],
             "affected": affected,

@@ -1,19 +1,10 @@
-"""Detection, localisation and root-cause metrics, and the benchmark harness.
+"""Detection, localisation and root-cause metrics (leaf functions).
 
 Threshold-free metrics come first (AUC-PR, VUS-PR); point-adjusted F1 is only available
-beside the point-adjusted F1 of random scores. The harness in :mod:`graphad.eval.bench`
-runs detectors and rankers over real data and prints tables.
+beside the point-adjusted F1 of random scores. The benchmark runners that use them over
+real data live in :mod:`graphad.bench`.
 """
 
-from graphad.eval.bench import (
-    BenchResult,
-    blind_case,
-    crop_case,
-    format_table,
-    run_logs_benchmark,
-    run_mts_benchmark,
-    run_rca_benchmark,
-)
 from graphad.eval.detection import (
     F1Result,
     PointAdjustedReport,
@@ -54,11 +45,4 @@ __all__ = [
     "ac_at_k",
     "avg_at_k",
     "mrr",
-    "BenchResult",
-    "blind_case",
-    "crop_case",
-    "format_table",
-    "run_rca_benchmark",
-    "run_mts_benchmark",
-    "run_logs_benchmark",
 ]

@@ -21,6 +21,12 @@ Features per node and step, in this order (each group only when its source is gi
 * logs: ``log:<template>`` counts per step (templates sorted; with ``max_templates`` only
   the most frequent are kept and the rest are summed into ``log:other``).
 
+Edge features: ``calls``, ``errors``, ``latency_ms`` of the calls seen in the spans, then,
+with edge metrics, ``edge_metric:<name>`` for each edge metric (sorted): the mean of its
+samples for that caller -> callee pair in the window (0 without a sample). An edge that
+only the edge metrics know (no call in the spans) is an edge of the window too, with 0
+calls; edge-metric samples also mark both of their nodes present.
+
 Node granularity: ``"entity"`` makes one node per entity (a service with
 ``node_rule="service"``, a pod with ``"identity"``); ``"metric"`` makes one node per
 (entity, feature) series, named ``"<entity>/<metric>"`` for metrics and
@@ -42,12 +48,13 @@ from torch_geometric.data import Data
 
 from graphad.exceptions import GraphadInputError, SchemaError, UnknownNodeError
 from graphad.graph import features as feat
+from graphad.graph.calls import span_parents
 from graphad.graph.dynamic import DynamicGraph
 from graphad.graph.rules import NodeRule, resolve_node_rule
 from graphad.graph.vocab import NodeVocab
 from graphad.graph.window import WindowSpec
-from graphad.ingest.parents import parent_rows_of
 from graphad.ingest.schema import require_columns
+from graphad.ingest.telemetry import Telemetry
 
 __all__ = ["build_dynamic_graph", "metric_node_name", "split_metric_node"]
 
@@ -142,12 +149,13 @@ def _entity_source(
 
 # --------------------------------------------------------------------------- builder
 def build_dynamic_graph(
-    spans: pd.DataFrame | None = None,
+    spans: Telemetry | pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None,
     logs: pd.DataFrame | None = None,
     *,
     spec: WindowSpec,
-    node_rule: str | NodeRule | None = "identity",
+    edge_metrics: pd.DataFrame | None = None,
+    node_rule: str | NodeRule | None = None,
     vocab: NodeVocab | None = None,
     start_ns: int | None = None,
     end_ns: int | None = None,
@@ -158,31 +166,38 @@ def build_dynamic_graph(
     max_templates: int | None = None,
     max_steps: int = 500_000,
 ) -> DynamicGraph:
-    """Build one PyG ``Data`` per window from any combination of canonical frames.
+    """Build one PyG ``Data`` per window from a :class:`~graphad.ingest.telemetry.Telemetry`
+    (or any combination of canonical frames).
 
     Each window holds ``x [N, T, F]`` float32, ``edge_index [2, E]`` (caller -> callee calls
-    observed in the window, sorted), ``edge_attr [E, 3]`` (calls, errors, mean latency in
-    ms), ``node_mask [N]`` (any span, metric sample or log event for the node in the
-    window), ``window_start`` and ``window_end`` (``[1]`` int64 ns). See the module notes
-    for the features and granularities.
+    observed in the window, sorted), ``edge_attr [E, D]`` (calls, errors, mean latency in
+    ms, then one column per edge metric), ``node_mask [N]`` (any span, metric sample, log
+    event or edge-metric sample for the node in the window), ``window_start`` and
+    ``window_end`` (``[1]`` int64 ns) and ``node_names`` (the vocabulary's names, a list
+    shared by every window, so a window taken out of the graph still knows its nodes).
+    See the module notes for the features and granularities.
 
     Args:
-        spans: Canonical spans (``trace_id, span_id, parent_id, service, start_ns,
-            duration_ns, status`` and optionally ``kind``).
+        spans: A :class:`~graphad.ingest.telemetry.Telemetry` (its frames, node rule and
+            call table are used; the frame arguments must then be ``None``), or canonical
+            spans (``trace_id, span_id, parent_id, service, start_ns, duration_ns,
+            status`` and optionally ``kind``).
         metrics: Canonical metrics (``ts_ns, node, metric, value``).
         logs: Canonical log events (``ts_ns, node, template, count``).
-        spec: How to cut windows.
-        node_rule: Maps raw names (``service``/``node`` columns) to entities:
-            ``"identity"``/``"pod"``, ``"service"`` (Kubernetes pod -> service) or a
-            callable on a ``pd.Series``.
+        spec: How to cut windows (``spec.anchor`` pins the grid to a time, e.g. an onset).
+        edge_metrics: Canonical edge metrics (``ts_ns, src, dst, metric, value``).
+        node_rule: Maps raw names (``service``/``node``/``src``/``dst`` columns) to
+            entities: ``"identity"``/``"pod"``, ``"service"`` (Kubernetes pod -> service)
+            or a callable on a ``pd.Series``; ``None``: the telemetry's rule
+            (``"identity"`` for frames).
         vocab: Fixes the node set and order (names at the chosen granularity). Names in the
             data that it lacks follow its ``unknown`` rule (``"ignore"``: dropped and
             counted in ``graph.meta["dropped_unknown"]``; ``"add"``: appended to a copy).
             Default: the sorted names found in the data.
         start_ns: Start of the first window (default: the earliest record, floored to a
-            multiple of ``spec.step``).
+            step boundary: a multiple of ``spec.step``, shifted onto ``spec.anchor``).
         end_ns: Exclusive end of the data (default: the latest record + 1 ns, rounded up
-            to a multiple of ``spec.step``). Only whole windows are made.
+            to a step boundary). Only whole windows are made.
         granularity: ``"entity"`` or ``"metric"``.
         features: Fixes the feature set and order at entity granularity, e.g. the
             ``feature_names`` of a training graph; metrics/templates it lacks are dropped
@@ -200,7 +215,7 @@ def build_dynamic_graph(
 
     Shapes:
         - **per window:** ``x [N, T, F]`` (``T = spec.num_steps``), ``edge_index [2, E]``,
-          ``edge_attr [E, 3]``, ``node_mask [N]``, ``window_start [1]``,
+          ``edge_attr [E, D]`` (``D = 3 +`` edge metrics), ``node_mask [N]``, ``window_start [1]``,
           ``window_end [1]``; at ``granularity="metric"`` also ``observed [N, T]``.
         - **graph:** ``W = len(graph)`` windows; ``graph.x`` is ``[W, N, T, F]``.
 
@@ -216,15 +231,35 @@ def build_dynamic_graph(
         >>> g = build_dynamic_graph(spans, spec=WindowSpec.of(10, step=5))
         >>> g.vocab.names, tuple(g[0].x.shape), g[0].edge_index.tolist()
         (['db', 'web'], (2, 2, 6), [[1], [0]])
-        >>> g[0].edge_attr.tolist()
-        [[1.0, 1.0, 1.0]]
+        >>> g[0].edge_attr.tolist(), g[0].node_names
+        ([[1.0, 1.0, 1.0]], ['db', 'web'])
     """
     _check_options(spec, granularity, metric_fill, metric_mask, max_templates)
-    if spans is None and metrics is None and logs is None:
+    parents_of: Telemetry | pd.DataFrame | None = spans
+    if isinstance(spans, Telemetry):
+        telemetry = spans
+        if metrics is not None or logs is not None or edge_metrics is not None:
+            raise GraphadInputError(
+                "give a Telemetry or frames, not both",
+                field="metrics/logs/edge_metrics",
+                expected="None beside a Telemetry",
+                found="a frame",
+            )
+        spans, metrics, logs, edge_metrics = (
+            _or_none(telemetry.spans),
+            _or_none(telemetry.metrics),
+            _or_none(telemetry.logs),
+            _or_none(telemetry.edge_metrics),
+        )
+        if node_rule is None:
+            node_rule = telemetry.node_rule
+    if node_rule is None:
+        node_rule = "identity"
+    if spans is None and metrics is None and logs is None and edge_metrics is None:
         raise GraphadInputError(
             "no telemetry given",
-            field="spans/metrics/logs",
-            expected="at least one canonical frame",
+            field="spans/metrics/logs/edge_metrics",
+            expected="a Telemetry or at least one canonical frame",
             found="None",
         )
     rule = resolve_node_rule(node_rule)
@@ -242,6 +277,9 @@ def build_dynamic_graph(
     if logs is not None:
         _check_frame(logs, ("ts_ns", "node", "template"), "logs")
         sources["logs"] = _entity_source(logs, "node", "ts_ns", rule, "logs")
+    if edge_metrics is not None:
+        _check_frame(edge_metrics, ("ts_ns", "src", "dst", "metric", "value"), "edge_metrics")
+        sources["edge_metrics"] = _edge_source(edge_metrics, rule)
 
     start, end = _time_range(sources, spec, start_ns, end_ns)
     _check_steps(sources, spec, start, end, max_steps)
@@ -271,6 +309,8 @@ def build_dynamic_graph(
         spans,
         metrics,
         logs,
+        edge_metrics,
+        parents_of,
         sources,
         entity_ids,
         len(entity_vocab),
@@ -284,12 +324,44 @@ def build_dynamic_graph(
         meta["dropped_features"] = table.dropped_features
         windows = _entity_windows(table, bounds, spec, start)
         return DynamicGraph(
-            entity_vocab, windows, table.feature_names, list(feat.EDGE_FEATURES), spec, meta
+            entity_vocab, windows, table.feature_names, table.edge_feature_names, spec, meta
         )
     node_vocab, columns, meta_nodes = _metric_nodes(table, entity_vocab, vocab)
     meta.update(meta_nodes)
     windows = _metric_windows(table, columns, bounds, spec, start)
-    return DynamicGraph(node_vocab, windows, ["value"], list(feat.EDGE_FEATURES), spec, meta)
+    return DynamicGraph(node_vocab, windows, ["value"], table.edge_feature_names, spec, meta)
+
+
+def _or_none(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A telemetry frame as a source: ``None`` when it is missing or empty."""
+    return frame if frame is not None and len(frame) else None
+
+
+def _edge_source(frame: pd.DataFrame, rule: NodeRule) -> _Source:
+    """Edge metrics as a source: ``codes`` holds the callers, then the callees (``[2n]``)."""
+    both = pd.concat([frame["src"], frame["dst"]], ignore_index=True)
+    codes, uniques = pd.factorize(both, use_na_sentinel=True)
+    if (codes < 0).any():
+        row = int(np.flatnonzero(codes < 0)[0])
+        raise GraphadInputError(
+            "empty value",
+            source="edge_metrics",
+            record=row % len(frame) + 1,
+            field="src" if row < len(frame) else "dst",
+            expected="a node name",
+            found="missing",
+        )
+    names = rule(pd.Series(np.asarray(uniques, dtype=object))).astype(str).to_numpy()
+    ts = frame["ts_ns"].to_numpy()
+    if ts.dtype.kind not in "iu":
+        raise SchemaError(
+            "timestamps must be int64 ns",
+            source="edge_metrics",
+            field="ts_ns",
+            expected="an integer column (use graphad.ingest to convert)",
+            found=str(ts.dtype),
+        )
+    return _Source(ts.astype(np.int64, copy=False), codes.astype(np.int64), names)
 
 
 def _check_options(spec, granularity, metric_fill, metric_mask, max_templates) -> None:
@@ -328,12 +400,10 @@ def _time_range(sources: dict, spec: WindowSpec, start_ns, end_ns) -> tuple[int,
             expected="non-empty frames or explicit start_ns and end_ns",
             found="empty frames",
         )
-    step = spec.step
     if start_ns is None:
-        start_ns = min(int(t.min()) for t in stamps) // step * step
+        start_ns = spec.grid_start(min(int(t.min()) for t in stamps))
     if end_ns is None:
-        last = max(int(t.max()) for t in stamps) + 1
-        end_ns = -(-last // step) * step
+        end_ns = spec.grid_end(max(int(t.max()) for t in stamps) + 1)
     return int(start_ns), int(end_ns)
 
 
@@ -392,6 +462,8 @@ class _Tables:
         spans,
         metrics,
         logs,
+        edge_metrics,
+        parents_of,
         sources,
         ids,
         num_entities,
@@ -409,7 +481,13 @@ class _Tables:
         wanted = _parse_features(features) if features is not None else None
         self.has_spans = spans is not None and (wanted is None or wanted["span"])
         if spans is not None:
-            self._prepare_spans(spans)
+            self._prepare_spans(spans, parents_of)
+        self.edge_metric_names: list[str] = []
+        if edge_metrics is not None:
+            self._prepare_edge_metrics(edge_metrics)
+        self.edge_feature_names = list(feat.EDGE_FEATURES) + [
+            f"edge_metric:{m}" for m in self.edge_metric_names
+        ]
         self.metric_names: list[str] = []
         if metrics is not None:
             self._prepare_metrics(metrics, wanted)
@@ -421,15 +499,24 @@ class _Tables:
             self._check_wanted(features)
 
     # -- spans
-    def _prepare_spans(self, spans: pd.DataFrame) -> None:
+    def _prepare_spans(self, spans: pd.DataFrame, parents_of) -> None:
         node = self.ids["spans"]
         self.span_request = feat.request_mask(
             spans["kind"] if "kind" in spans.columns else None, len(spans)
         )
-        parent = parent_rows_of(spans)  # remembered by validation when unchanged
+        parent = span_parents(parents_of)  # a Telemetry computes its rows once
         self.span_src = np.where(parent >= 0, node[np.maximum(parent, 0)], -1)
         self.span_duration = spans["duration_ns"].to_numpy().astype(np.int64, copy=False)
         self.span_status = (spans["status"].to_numpy() != 0).astype(np.float64)
+
+    # -- edge metrics
+    def _prepare_edge_metrics(self, edge_metrics: pd.DataFrame) -> None:
+        codes, names = pd.factorize(edge_metrics["metric"].astype(str), sort=True)
+        self.edge_metric_names = list(names)
+        self.edge_metric_codes = codes.astype(np.int64)
+        self.edge_metric_values = pd.to_numeric(edge_metrics["value"], errors="coerce").to_numpy(
+            dtype=np.float64
+        )
 
     # -- metrics
     def _prepare_metrics(self, metrics: pd.DataFrame, wanted) -> None:
@@ -545,6 +632,20 @@ class _Tables:
             elif self.metric_mask == "per_metric":
                 blocks.append(seen.astype(np.float64))
             out["metric_observed"] = seen
+        if "edge_metrics" in self.sources:
+            s = feat.step_ids(self.sources["edge_metrics"].ts, origin, step, num_steps)
+            ends = self.ids["edge_metrics"]
+            present += feat.presence(np.concatenate([s, s]), ends, num_steps, n)
+            half = len(s)
+            out["edge_metrics"] = feat.edge_metric_table(
+                s,
+                ends[:half],
+                ends[half:],
+                self.edge_metric_codes,
+                self.edge_metric_values,
+                n,
+                len(self.edge_metric_names),
+            )
         if "logs" in self.sources:
             s = feat.step_ids(self.sources["logs"].ts, origin, step, num_steps)
             node = self.ids["logs"]
@@ -615,7 +716,7 @@ def _window_data(x_slice: np.ndarray, present: np.ndarray, edge_index, edge_attr
         node_mask=torch.from_numpy(present),
         window_start=torch.tensor([int(bound[0])], dtype=torch.long),
         window_end=torch.tensor([int(bound[1])], dtype=torch.long),
-    )
+    )  # node_names: attached by DynamicGraph
 
 
 def _entity_windows(table: _Tables, bounds, spec: WindowSpec, start: int) -> list[Data]:
@@ -627,17 +728,25 @@ def _entity_windows(table: _Tables, bounds, spec: WindowSpec, start: int) -> lis
         cum = np.concatenate([np.zeros((1, n), np.int64), np.cumsum(tabs["present"], 0)])
         for row, s0 in zip(rows, first, strict=True):
             present = (cum[s0 + steps] - cum[s0]) > 0
-            edge_index, edge_attr = _edges(tabs["edges"], s0, s0 + steps, n)
+            edge_index, edge_attr = _edges(tabs, s0, s0 + steps, n)
             windows[row] = _window_data(
                 tabs["x"][s0 : s0 + steps], present, edge_index, edge_attr, bounds[row]
             )
     return windows
 
 
-def _edges(edges: feat.EdgeTable | None, first: int, end: int, n: int):
+def _edges(tabs: dict, first: int, end: int, n: int):
+    """Edges of steps ``[first, end)``: calls from spans, then the edge-metric columns."""
+    edges = tabs["edges"]
     if edges is None:
-        return np.zeros((2, 0), np.int64), np.zeros((0, len(feat.EDGE_FEATURES)))
-    return edges.window(first, end, n)
+        edge_index, attr = np.zeros((2, 0), np.int64), np.zeros((0, len(feat.EDGE_FEATURES)))
+    else:
+        edge_index, attr = edges.window(first, end, n)
+    table = tabs.get("edge_metrics")
+    if table is None:
+        return edge_index, attr
+    metric_index, metric_attr = table.window(first, end, n)
+    return feat.merge_edges(edge_index, attr, metric_index, metric_attr, n)
 
 
 # --------------------------------------------------------------------------- metric nodes
@@ -767,7 +876,7 @@ def _metric_windows(
         cum = np.concatenate([np.zeros((1, len(feature)), np.int64), np.cumsum(present, 0)])
         for row, s0 in zip(rows, first, strict=True):
             edge_index, edge_attr = _lift_edges(
-                *_edges(tabs["edges"], s0, s0 + steps, n_entities), columns.node_of
+                *_edges(tabs, s0, s0 + steps, n_entities), columns.node_of
             )
             data = _window_data(
                 x[s0 : s0 + steps, :, None],

@@ -12,10 +12,11 @@ from torch_geometric.data import Data
 
 from graphad.exceptions import GraphadInputError
 from graphad.graph import features as feat
-from graphad.graph.rules import NodeRule, resolve_node_rule
+from graphad.graph.calls import span_calls
+from graphad.graph.rules import NodeRule
 from graphad.graph.vocab import NodeVocab
-from graphad.ingest.parents import parent_rows_of
 from graphad.ingest.schema import require_columns
+from graphad.ingest.telemetry import Telemetry
 
 __all__ = ["window_to_networkx", "call_graph"]
 
@@ -115,7 +116,9 @@ def window_to_networkx(
     return graph
 
 
-def call_graph(spans: pd.DataFrame, node_rule: str | NodeRule | None = None) -> nx.DiGraph:
+def call_graph(
+    spans: pd.DataFrame | Telemetry, node_rule: str | NodeRule | None = None
+) -> nx.DiGraph:
     """The static call graph of a set of spans, caller -> callee.
 
     A call is a span whose parent span (same trace) belongs to another node (after
@@ -125,8 +128,9 @@ def call_graph(spans: pd.DataFrame, node_rule: str | NodeRule | None = None) -> 
     duration, ms). Every node of the spans is in the graph, called or not.
 
     Args:
-        spans: Canonical spans.
-        node_rule: Name mapping (``"service"``, ``"identity"``, a callable or ``None``).
+        spans: Canonical spans, or a :class:`~graphad.ingest.telemetry.Telemetry`.
+        node_rule: Name mapping (``"service"``, ``"identity"``, a callable); ``None``:
+            the telemetry's rule (``"identity"`` for a plain frame).
 
     Returns:
         ``networkx.DiGraph`` with sorted nodes.
@@ -142,17 +146,16 @@ def call_graph(spans: pd.DataFrame, node_rule: str | NodeRule | None = None) -> 
         >>> sorted(g.nodes), g.edges["web", "db"]
         (['db', 'web'], {'calls': 2, 'errors': 1, 'latency': 2.0})
     """
+    telemetry = spans if isinstance(spans, Telemetry) else None
+    if telemetry is not None:
+        spans = telemetry.spans
     if not isinstance(spans, pd.DataFrame):
         raise GraphadInputError(
             "spans must be a pandas DataFrame", source="spans", found=type(spans).__name__
         )
     require_columns(spans, _SPAN_COLUMNS, "spans")
-    codes, uniques = pd.factorize(spans["service"])
-    names = resolve_node_rule(node_rule)(pd.Series(np.asarray(uniques, dtype=object)))
-    vocab = sorted(set(names.astype(str)))
-    node = pd.Index(vocab).get_indexer(names.astype(str))[codes]
-    parent = parent_rows_of(spans)
-    src = np.where(parent >= 0, node[np.maximum(parent, 0)], -1)
+    calls = span_calls(telemetry if telemetry is not None else spans, node_rule)
+    vocab, node, src = calls.names, calls.node, calls.caller
     duration = spans["duration_ns"].to_numpy().astype(np.int64)
     status = (spans["status"].to_numpy() != 0).astype(np.float64)
     zero = np.zeros(len(spans), dtype=np.int64)

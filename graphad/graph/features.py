@@ -39,6 +39,9 @@ __all__ = [
     "span_features",
     "EdgeTable",
     "span_edges",
+    "EdgeMetricTable",
+    "edge_metric_table",
+    "merge_edges",
     "metric_features",
     "forward_fill",
     "log_features",
@@ -297,6 +300,132 @@ def span_edges(
         errors=errors,
         latency_sum_ms=latency / _NS_PER_MS,
     )
+
+
+@dataclass
+class EdgeMetricTable:
+    """Edge-metric samples summed per (step, caller, callee, metric), sorted by step.
+
+    Attributes:
+        step: Step id, int64 ``[K]``.
+        pair: ``caller * N + callee``, int64 ``[K]``.
+        metric: Metric id, int64 ``[K]``.
+        total: Sum of the samples, float64 ``[K]``.
+        count: Number of samples, float64 ``[K]``.
+        num_metrics: ``M``.
+    """
+
+    step: np.ndarray
+    pair: np.ndarray
+    metric: np.ndarray
+    total: np.ndarray
+    count: np.ndarray
+    num_metrics: int
+
+    def window(self, first_step: int, end_step: int, num_nodes: int):
+        """Pairs with samples in steps ``[first_step, end_step)`` and their means.
+
+        Returns:
+            ``(edge_index [2, E], attr [E, M])``, edges sorted by (caller, callee);
+            ``attr`` is the mean of each metric's samples (0 without a sample).
+        """
+        lo, hi = np.searchsorted(self.step, [first_step, end_step])
+        uniq, inverse = np.unique(self.pair[lo:hi], return_inverse=True)
+        cell = inverse * self.num_metrics + self.metric[lo:hi]
+        size = len(uniq) * self.num_metrics
+        total = np.bincount(cell, weights=self.total[lo:hi], minlength=size)
+        count = np.bincount(cell, weights=self.count[lo:hi], minlength=size)
+        mean = np.divide(total, count, out=np.zeros(size), where=count > 0)
+        edge_index = np.stack([uniq // num_nodes, uniq % num_nodes]).astype(np.int64)
+        return edge_index, mean.reshape(len(uniq), self.num_metrics)
+
+
+def edge_metric_table(
+    step: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    metric: np.ndarray,
+    value: np.ndarray,
+    num_nodes: int,
+    num_metrics: int,
+) -> EdgeMetricTable:
+    """Sum edge-metric samples per (step, caller, callee, metric).
+
+    Samples with a ``-1`` step, node or metric, a non-finite value or ``src == dst`` are
+    ignored.
+
+    Args:
+        step: Step of each sample, int ``[n]``.
+        src: Caller node id, int ``[n]``.
+        dst: Callee node id, int ``[n]``.
+        metric: Metric id, int ``[n]``.
+        value: Sample values, float ``[n]``.
+        num_nodes: ``N``.
+        num_metrics: ``M``.
+
+    Returns:
+        An :class:`EdgeMetricTable`.
+
+    Example:
+        >>> t = edge_metric_table(np.array([0, 0, 1]), np.array([0, 0, 0]),
+        ...                       np.array([1, 1, 1]), np.array([0, 0, 0]),
+        ...                       np.array([2.0, 4.0, 5.0]), 2, 1)
+        >>> ei, attr = t.window(0, 2, 2)
+        >>> ei.tolist(), attr.tolist()
+        ([[0], [1]], [[3.6666666666666665]])
+    """
+    value = np.asarray(value, dtype=np.float64)
+    keep = (step >= 0) & (src >= 0) & (dst >= 0) & (metric >= 0) & (src != dst)
+    keep &= np.isfinite(value)
+    pair = src[keep].astype(np.int64) * num_nodes + dst[keep]
+    key = (step[keep].astype(np.int64) * num_nodes * num_nodes + pair) * num_metrics + metric[keep]
+    uniq, inverse = np.unique(key, return_inverse=True)
+    total = np.bincount(inverse, weights=value[keep], minlength=len(uniq))
+    count = np.bincount(inverse, minlength=len(uniq)).astype(np.float64)
+    cell = uniq // num_metrics
+    return EdgeMetricTable(
+        step=(cell // (num_nodes * num_nodes)).astype(np.int64),
+        pair=(cell % (num_nodes * num_nodes)).astype(np.int64),
+        metric=(uniq % num_metrics).astype(np.int64),
+        total=total,
+        count=count,
+        num_metrics=int(num_metrics),
+    )
+
+
+def merge_edges(
+    edge_index: np.ndarray,
+    attr: np.ndarray,
+    other_index: np.ndarray,
+    other_attr: np.ndarray,
+    num_nodes: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The union of two edge sets, their attribute columns side by side (0 where absent).
+
+    Args:
+        edge_index: ``[2, E]`` edges, attr ``[E, D]``.
+        attr: Their attributes.
+        other_index: ``[2, E']`` edges, other_attr ``[E', D']``.
+        other_attr: Their attributes.
+        num_nodes: ``N``.
+
+    Returns:
+        ``(edge_index [2, U], attr [U, D + D'])``, sorted by (caller, callee).
+
+    Example:
+        >>> ei, at = merge_edges(np.array([[0], [1]]), np.array([[1.0]]),
+        ...                      np.array([[0, 1], [1, 0]]), np.array([[5.0], [6.0]]), 2)
+        >>> ei.tolist(), at.tolist()
+        ([[0, 1], [1, 0]], [[1.0, 5.0], [0.0, 6.0]])
+    """
+    a = edge_index[0].astype(np.int64) * num_nodes + edge_index[1]
+    b = other_index[0].astype(np.int64) * num_nodes + other_index[1]
+    union = np.union1d(a, b)
+    out = np.zeros((len(union), attr.shape[1] + other_attr.shape[1]), dtype=np.float64)
+    out[np.searchsorted(union, a), : attr.shape[1]] = attr
+    out[np.searchsorted(union, b), attr.shape[1] :] = other_attr
+    merged = np.stack([union // num_nodes, union % num_nodes]).astype(np.int64)
+    return merged, out
 
 
 def metric_features(

@@ -57,6 +57,10 @@ class WindowSpec:
         size: Window length (ns, or a string such as ``"10min"``).
         stride: Distance between consecutive window ends (default: ``step``).
         step: Length of one time step inside a window (default: ``size``, i.e. T = 1).
+        anchor: A time (ns) the grid is pinned to: window ends and step boundaries fall
+            on ``anchor + k * stride`` / ``anchor + k * step``, so with ``anchor=onset``
+            one window ends exactly at the onset. ``None``: the grid starts at the data
+            (the first window starts at ``start_ns``).
 
     Example:
         >>> spec = WindowSpec.of("3min", stride="1min", step="1min")
@@ -64,24 +68,52 @@ class WindowSpec:
         3
         >>> spec.window_bounds(0, 5 * 60 * 10**9)[:, 1].tolist()  # window ends, in ns
         [180000000000, 240000000000, 300000000000]
+        >>> WindowSpec.of(4, stride=2, step=2, anchor=7).window_bounds(0, 12).tolist()
+        [[1, 5], [3, 7], [5, 9], [7, 11]]
 
     """
 
     size: int
     stride: int
     step: int
+    anchor: int | None = None
 
     @classmethod
     def of(
-        cls, size: int | str, stride: int | str | None = None, step: int | str | None = None
+        cls,
+        size: int | str,
+        stride: int | str | None = None,
+        step: int | str | None = None,
+        anchor: int | None = None,
     ) -> WindowSpec:
         """Build a spec from durations given as strings or ns, and check it."""
         size_ns = parse_duration(size)
         step_ns = parse_duration(step) if step is not None else size_ns
         stride_ns = parse_duration(stride) if stride is not None else step_ns
-        spec = cls(size=size_ns, stride=stride_ns, step=step_ns)
+        spec = cls(
+            size=size_ns,
+            stride=stride_ns,
+            step=step_ns,
+            anchor=None if anchor is None else int(anchor),
+        )
         spec.check()
         return spec
+
+    def anchored(self, anchor: int | None) -> WindowSpec:
+        """The same spec pinned to ``anchor`` (e.g. an incident's onset)."""
+        return WindowSpec(
+            self.size, self.stride, self.step, None if anchor is None else int(anchor)
+        )
+
+    def grid_start(self, first_ns: int) -> int:
+        """The step boundary at or before ``first_ns`` (on the anchor's grid, if any)."""
+        phase = 0 if self.anchor is None else self.anchor % self.step
+        return (int(first_ns) - phase) // self.step * self.step + phase
+
+    def grid_end(self, last_ns: int) -> int:
+        """The step boundary at or after ``last_ns`` (exclusive end of the data)."""
+        phase = 0 if self.anchor is None else self.anchor % self.step
+        return -(-(int(last_ns) - phase) // self.step) * self.step + phase
 
     def check(self) -> None:
         """Raise :class:`GraphadInputError` unless size, stride, step are consistent."""
@@ -107,7 +139,8 @@ class WindowSpec:
         return self.size // self.step
 
     def window_bounds(self, start_ns: int, end_ns: int) -> np.ndarray:
-        """Windows covering ``[start_ns, end_ns)``: the first starts at ``start_ns``.
+        """Windows inside ``[start_ns, end_ns)``: the first starts at ``start_ns``, or,
+        with an ``anchor``, the first whose end is on the anchor's stride grid.
 
         Args:
             start_ns: Start of the data (ns).
@@ -119,6 +152,8 @@ class WindowSpec:
 
         """
         first_end = int(start_ns) + self.size
+        if self.anchor is not None:  # round up onto anchor + k * stride
+            first_end = self.anchor + -(-(first_end - self.anchor) // self.stride) * self.stride
         if first_end > end_ns:
             return np.zeros((0, 2), dtype=np.int64)
         ends = np.arange(first_end, int(end_ns) + 1, self.stride, dtype=np.int64)
@@ -131,4 +166,8 @@ class WindowSpec:
     @classmethod
     def from_dict(cls, state: dict) -> WindowSpec:
         """Inverse of :meth:`to_dict`."""
-        return cls(**{k: int(state[k]) for k in ("size", "stride", "step")})
+        anchor = state.get("anchor")
+        return cls(
+            **{k: int(state[k]) for k in ("size", "stride", "step")},
+            anchor=None if anchor is None else int(anchor),
+        )

@@ -10,6 +10,9 @@ Readers, each returning ``(frame, IngestReport)``:
 * :func:`read_logs`: raw lines or table rows, templates mined with Drain3
   (:func:`mine_templates`); :func:`read_event_sequences` reads pre-parsed sessions.
 
+The frames travel together as a :class:`Telemetry` (with the call graph, the report and
+the node rule); an :class:`Incident` adds the onset, a :class:`FaultCase` the truth.
+
 Files may be ``.gz``, ``.xz``, ``.zst`` or ``.bz2`` compressed; timestamps in s/ms/us/ns
 or ISO 8601 become int64 nanoseconds UTC (:func:`to_ns`).
 """
@@ -43,6 +46,7 @@ from graphad.ingest.schema import (
     validate_metrics,
     validate_spans,
 )
+from graphad.ingest.telemetry import FaultCase, Incident, Telemetry, read_telemetry
 from graphad.ingest.time import to_ns
 from graphad.ingest.traces import (
     detect_trace_format,
@@ -54,6 +58,10 @@ from graphad.ingest.traces import (
 )
 
 __all__ = [
+    "Telemetry",
+    "Incident",
+    "FaultCase",
+    "read_telemetry",
     "read_traces",
     "sample_traces",
     "read_metrics",

@@ -1,15 +1,11 @@
-"""The parent of every span: span ids as integer codes, the join, and a memo per frame.
+"""The parent of every span: span ids as integer codes and the join on them.
 
 :func:`~graphad.ingest.schema.validate_spans` compares every parent id with every span id
-(to count orphans) and the graph builder needs the same comparison (the row of each span's
-parent, to make call edges). Hashing 10^6 string ids is most of the cost of both, so the
-join is done once, on integer codes, and remembered with the validated frame: the memo is
-keyed on the frame's ``trace_id``, ``span_id`` and ``parent_id`` Arrow arrays. Arrow arrays
-are immutable, so a frame that still holds the very same three arrays has the same ids and
-the same parents; assigning or writing into one of those columns, filtering, sorting or
-concatenating the frame gives new arrays and a fresh join. Columns that are not
-Arrow-backed (NumPy object arrays can change in place) are never remembered. A memo holds
-one int64 per span and goes when the frame's ``parent_id`` array is freed.
+(to count orphans) and the call table of :mod:`graphad.graph.calls` needs the row of each
+span's parent. Hashing 10^6 string ids is most of the cost of both, so both go through
+integer codes. Nothing is remembered here: a
+:class:`~graphad.ingest.telemetry.Telemetry` keeps its spans' parent rows for its own
+lifetime.
 
 Arrow-backed ids of at most 16 bytes (hex trace-context ids and shorter) are compared
 through a 64-bit hash of their bytes, and every match is checked against the bytes and the
@@ -19,22 +15,15 @@ length of the ids themselves, so the result is exact; other ids go through
 
 from __future__ import annotations
 
-import weakref
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from graphad.ingest._arrow import arrow_array, string_buffers
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
 #: A column of ids: a Series (Arrow-backed ones take the fast path) or an array.
 Ids = pd.Series | np.ndarray
 
-__all__ = ["id_codes", "join_codes", "parent_rows", "parent_rows_of", "remember_parent_rows"]
+__all__ = ["id_codes", "join_codes", "parent_rows"]
 
 _PACKED_BYTES = 16  # ids up to this long are compared as two 64-bit words and a length
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -148,77 +137,6 @@ def parent_rows(trace_id: Ids, span_id: Ids, parent_id: Ids) -> np.ndarray:
         trace_id if isinstance(trace_id, pd.Series) else np.asarray(trace_id, dtype=object)
     )[0]
     return join_codes(trace_codes, span_codes, parent_codes, num_codes)
-
-
-def parent_rows_of(spans: pd.DataFrame) -> np.ndarray:
-    """:func:`parent_rows` of a spans frame, remembered while its id columns are unchanged.
-
-    Args:
-        spans: A frame with ``trace_id``, ``span_id`` and ``parent_id`` columns.
-
-    Returns:
-        int64 rows, shape ``[len(spans)]`` (read-only).
-
-    Example:
-        >>> spans = pd.DataFrame({"trace_id": ["t", "t"], "span_id": ["a", "b"],
-        ...                       "parent_id": ["", "a"]})
-        >>> parent_rows_of(spans).tolist()
-        [-1, 0]
-    """
-    arrays = _id_arrays(spans)
-    memo = _MEMO.get(id(arrays[2])) if arrays is not None else None
-    if memo is not None and memo.holds(arrays):
-        return memo.rows
-    rows = parent_rows(spans["trace_id"], spans["span_id"], spans["parent_id"])
-    rows.flags.writeable = False
-    if arrays is not None:
-        _remember(arrays, rows)
-    return rows
-
-
-def remember_parent_rows(spans: pd.DataFrame, rows: np.ndarray) -> None:
-    """Remember ``rows`` as the :func:`parent_rows` of ``spans`` (see the module notes).
-
-    Nothing is remembered when the id columns are not Arrow-backed.
-
-    Args:
-        spans: The frame, as it will be used.
-        rows: Its parent rows, int64 ``[len(spans)]``; the caller vouches for them.
-    """
-    arrays = _id_arrays(spans)
-    if arrays is not None and len(rows) == len(spans):
-        rows = np.asarray(rows, dtype=np.int64)
-        rows.flags.writeable = False
-        _remember(arrays, rows)
-
-
-# --------------------------------------------------------------------------- memo
-@dataclass(frozen=True)
-class _Memo:
-    arrays: tuple[weakref.ref, weakref.ref, weakref.ref]
-    rows: np.ndarray
-
-    def holds(self, arrays: tuple[pa.ChunkedArray, ...]) -> bool:
-        return all(ref() is array for ref, array in zip(self.arrays, arrays, strict=True))
-
-
-#: id() of the parent_id array -> memo; an entry goes when that array is freed.
-_MEMO: dict[int, _Memo] = {}
-
-
-def _remember(arrays: tuple[pa.ChunkedArray, ...], rows: np.ndarray) -> None:
-    key = id(arrays[2])
-    refs = tuple(weakref.ref(a) for a in arrays[:2]) + (
-        weakref.ref(arrays[2], lambda _, key=key: _MEMO.pop(key, None)),
-    )
-    _MEMO[key] = _Memo(refs, rows)
-
-
-def _id_arrays(spans: pd.DataFrame) -> tuple[pa.ChunkedArray, ...] | None:
-    if not all(c in spans.columns for c in ("trace_id", "span_id", "parent_id")):
-        return None
-    arrays = tuple(arrow_array(spans[c]) for c in ("trace_id", "span_id", "parent_id"))
-    return None if any(a is None for a in arrays) else arrays
 
 
 # --------------------------------------------------------------------------- packed ids

@@ -2,6 +2,7 @@
 
 from graphad.nn.adjacency import AdaptiveAdjacency, adaptive_adjacency
 from graphad.nn.conv import SpatioTemporalConv
+from graphad.nn.deviation import GraphDeviationLayer
 from graphad.nn.heads import ForecastHead, NeighbourForecast, ProjectionHead
 from graphad.nn.losses import (
     alignment_loss,
@@ -16,6 +17,7 @@ __all__ = [
     "AdaptiveAdjacency",
     "adaptive_adjacency",
     "SpatioTemporalConv",
+    "GraphDeviationLayer",
     "ProjectionHead",
     "ForecastHead",
     "NeighbourForecast",

@@ -30,7 +30,7 @@ class _MetricScaler(BaseRanker):
         pre: int | None = None,
         post: int | None = None,
         onset: str | int = "given",
-        node_rule: str = "service",
+        node_rule: str | None = None,
     ) -> None:
         super().__init__(onset, node_rule)
         self.pre = pre
@@ -44,7 +44,7 @@ class _MetricScaler(BaseRanker):
         nodes, details = metric_deviation_scores(
             view.metrics,
             view.onset_ns,
-            node_rule=self.node_rule,
+            node_rule=view.node_rule if self.node_rule is None else self.node_rule,
             scaler=self.scaler,
             pre_ns=self.pre,
             post_ns=self.post,
@@ -119,7 +119,7 @@ class RandomRanker(BaseRanker):
     name = "random"
 
     def __init__(
-        self, random_state: int | None = 0, onset: str | int = "given", node_rule: str = "service"
+        self, random_state: int | None = 0, onset: str | int = "given", node_rule: str | None = None
     ) -> None:
         super().__init__(onset, node_rule)
         self.random_state = random_state

@@ -197,7 +197,7 @@ def personalized_pagerank(
     return run(edges, w, p, n, float(alpha), float(tol), int(max_iter))
 
 
-def graph_of(view: CaseView, graph=None, node_rule: str | None = "service") -> nx.DiGraph:
+def graph_of(view: CaseView, graph=None, node_rule: str | None = None) -> nx.DiGraph:
     """The dependency graph of a view: argument > case call graph > spans > windows > none.
 
     Args:
@@ -206,8 +206,8 @@ def graph_of(view: CaseView, graph=None, node_rule: str | None = "service") -> n
             attributes are kept), an ``edge_index`` ``[2, E]`` over node ids, or a pair
             ``(edge_index, edge_weight)`` (e.g. a learned adjacency): the weights become
             the edges' ``weight`` (duplicate edges add up).
-        node_rule: The rule that named ``view.nodes``; call edges read from the spans
-            name their nodes with it.
+        node_rule: The rule that named ``view.nodes`` (``None``: the view's
+            ``node_rule``); call edges read from the spans name their nodes with it.
 
     Returns:
         Caller -> callee graph over node names.

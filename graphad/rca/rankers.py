@@ -1,6 +1,6 @@
 """Root-cause rankers: one interface, ``rank(case_or_windows, node_scores, graph)``.
 
-A ranker takes a :class:`~graphad.datasets.base.FaultCase` (frames of metrics, spans,
+A ranker takes an :class:`~graphad.ingest.telemetry.Incident` (frames of metrics, spans,
 logs and edge metrics with an onset) or a :class:`~graphad.graph.DynamicGraph` / list of
 window ``Data`` with per-node scores from a detector, and returns an
 :class:`~graphad.rca.result.RCAResult` that says how sure it is. Rankers never read
@@ -24,15 +24,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
-from graphad.datasets.base import FaultCase, TelemetryPeriod
 from graphad.graph.vocab import NodeVocab
+from graphad.ingest.telemetry import Telemetry
 from graphad.rca.evidence.multi import EvidenceScores, MultiSourceEvidence
 from graphad.rca.fusion import fuse_scores
-from graphad.rca.params import ParamsMixin
 from graphad.rca.propagation import explain_paths, graph_of, propagation_scores
 from graphad.rca.result import RCAResult
 from graphad.rca.view import CaseView
+from graphad.utils import ParamsMixin, Registry
 
 __all__ = [
     "BaseRanker",
@@ -107,16 +108,17 @@ class BaseRanker(ParamsMixin):
 
     Args:
         onset: ``"given"``, ``"estimated"`` or a time in ns (default for :meth:`rank`).
-        node_rule: Entity -> node rule for frames (default Kubernetes pod -> service).
+        node_rule: Entity -> node rule for frames; ``None`` (default): the rule of the
+            telemetry ranked (``"identity"`` unless its dataset sets one).
     """
 
     name = "base"
 
-    def __init__(self, onset: str | int = "given", node_rule: str | None = "service") -> None:
+    def __init__(self, onset: str | int = "given", node_rule: str | None = None) -> None:
         self.onset = onset
         self.node_rule = node_rule
 
-    def fit(self, reference: FaultCase | TelemetryPeriod | None = None) -> BaseRanker:
+    def fit(self, reference: Telemetry | None = None) -> BaseRanker:
         """Learn from a fault-free reference; default: keep it."""
         self.reference_ = reference
         return self
@@ -131,7 +133,7 @@ class BaseRanker(ParamsMixin):
     ) -> CaseView:
         """The :class:`CaseView` this ranker ranks (see :meth:`rank` for the arguments)."""
         onset = self.onset if onset is None else onset
-        if isinstance(case_or_windows, (FaultCase, TelemetryPeriod)):
+        if isinstance(case_or_windows, Telemetry):
             return CaseView.from_case(case_or_windows, onset, self.node_rule)
         return CaseView.from_windows(case_or_windows, node_scores, vocab=node_names, onset=onset)
 
@@ -147,7 +149,7 @@ class BaseRanker(ParamsMixin):
         """Rank the candidate root causes of one case.
 
         Args:
-            case_or_windows: A FaultCase / TelemetryPeriod, a DynamicGraph or a list of
+            case_or_windows: An Incident (or other Telemetry), a DynamicGraph or a list of
                 window ``Data``.
             node_scores: Optional node scores: ``[W, N]`` per window (windows input) or a
                 ``pd.Series`` / dict node -> score (any input; used as they are).
@@ -184,9 +186,9 @@ class BaseRanker(ParamsMixin):
         scores = scores.reindex(sorted(set(scores.index) | set(view.nodes))).fillna(0.0)
         scores = scores.sort_values(ascending=False, kind="stable")
         paths = None
-        if graph is not None or view.graph.number_of_edges() or view.has_span_table(self.node_rule):
+        if graph is not None or view.graph.number_of_edges() or view.has_span_table():
             # a graph is known (given, the case's, or the spans' already read): explain
-            dependency = graph_of(view, graph, self.node_rule)
+            dependency = graph_of(view, graph)
             paths = explain_paths(scores, dependency) if dependency.number_of_edges() else None
         confidence = scored.confidence
         if scored.evidence is not None:
@@ -227,18 +229,18 @@ class _EvidenceRanker(BaseRanker):
 
     evidence: MultiSourceEvidence | None
 
-    def fit(self, reference: FaultCase | TelemetryPeriod | None = None) -> BaseRanker:
+    def fit(self, reference: Telemetry | None = None) -> BaseRanker:
         """Fit a copy of the evidence part on a fault-free reference.
 
         Args:
-            reference: A FaultCase or TelemetryPeriod without the fault, or ``None``.
+            reference: Telemetry without the fault (e.g. ``Nezha.normal_period()``), or ``None``.
 
         Returns:
             ``self``.
         """
         super().fit(reference)
         part = self._evidence_part()
-        self.evidence_ = type(part)(**part.get_params()).fit(reference)
+        self.evidence_ = clone(part).fit(reference)
         return self
 
     def _evidence_part(self) -> MultiSourceEvidence:
@@ -289,7 +291,7 @@ class ScoreRanker(_EvidenceRanker):
         evidence: MultiSourceEvidence | None = None,
         agg: str = "max",
         onset: str | int = "given",
-        node_rule: str | None = "service",
+        node_rule: str | None = None,
     ) -> None:
         super().__init__(onset, node_rule)
         self.evidence = evidence
@@ -329,7 +331,7 @@ class PageRankRanker(_EvidenceRanker):
         agg: str = "max",
         implementation: str = "scipy",
         onset: str | int = "given",
-        node_rule: str | None = "service",
+        node_rule: str | None = None,
     ) -> None:
         super().__init__(onset, node_rule)
         self.evidence = evidence
@@ -340,7 +342,7 @@ class PageRankRanker(_EvidenceRanker):
 
     def walk(self, scores: pd.Series, view: CaseView, graph=None) -> tuple[pd.Series, dict]:
         """The random-walk ranking of ``scores`` on the view's dependency graph."""
-        g = graph_of(view, graph, self.node_rule)
+        g = graph_of(view, graph)
         ranked = propagation_scores(
             scores, g, alpha=self.alpha, rho=self.rho, implementation=self.implementation
         )
@@ -384,7 +386,7 @@ class MultiSourceRanker(_EvidenceRanker):
         evidence: MultiSourceEvidence | None = None,
         propagation: float = 0.0,
         onset: str | int = "given",
-        node_rule: str | None = "service",
+        node_rule: str | None = None,
     ) -> None:
         super().__init__(onset, node_rule)
         self.evidence = evidence
@@ -419,13 +421,12 @@ class MultiSourceRanker(_EvidenceRanker):
 
 
 # ---------------------------------------------------------------------------- registry
-RANKERS: dict[str, type[BaseRanker]] = {}
+RANKERS: Registry = Registry("ranker")
 
 
 def register_ranker(name: str, cls: type[BaseRanker]) -> type[BaseRanker]:
     """Register a ranker class under ``name`` (lower case)."""
-    RANKERS[name.lower()] = cls
-    return cls
+    return RANKERS.register(name.lower(), cls)
 
 
 def get_ranker(name: str | BaseRanker, **kwargs) -> BaseRanker:
@@ -437,9 +438,7 @@ def get_ranker(name: str | BaseRanker, **kwargs) -> BaseRanker:
     """
     if isinstance(name, BaseRanker):
         return name
-    from graphad.utils import resolve
-
-    return resolve(name, RANKERS, "ranker")(**kwargs)
+    return RANKERS.create(name, **kwargs)
 
 
 for _name, _cls in (

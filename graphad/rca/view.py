@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from graphad.datasets.base import FaultCase, TelemetryPeriod
 from graphad.exceptions import GraphadInputError
 from graphad.graph.dynamic import DynamicGraph
 from graphad.graph.rules import NodeRule, resolve_node_rule
 from graphad.graph.vocab import NodeVocab
+from graphad.ingest.telemetry import Incident, Telemetry
 from graphad.rca.evidence.spantable import span_table
 from graphad.rca.onset import estimate_onset, mean_shift_point
 
@@ -57,7 +57,7 @@ def _unrankable(obj: object) -> GraphadInputError:
     return GraphadInputError(
         "cannot rank this input",
         field="case_or_windows",
-        expected="a FaultCase, a TelemetryPeriod, a DynamicGraph or a list of window Data",
+        expected="a Telemetry (an Incident, a FaultCase), a DynamicGraph or a list of window Data",
         found=type(obj).__name__,
     )
 
@@ -87,6 +87,8 @@ class CaseView:
         graph: The dependency graph, caller -> callee, over node names (may be empty);
             edge attribute ``weight`` when the edges are weighted.
         case_id: The case's id, if any.
+        node_rule: The rule that named the nodes (the telemetry's, unless the ranker
+            set one; ``"identity"`` for windows).
     """
 
     onset_ns: int | None
@@ -99,36 +101,41 @@ class CaseView:
     window_end: np.ndarray | None = None
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     case_id: str | None = None
+    node_rule: str | NodeRule = "identity"
     _span_tables: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def span_table(self, node_rule: str | NodeRule | None = "service") -> pd.DataFrame:
+    def span_table(self, node_rule: str | NodeRule | None = None) -> pd.DataFrame:
         """:func:`graphad.rca.evidence.span_table` of :attr:`spans`, built once per rule.
 
-        The evidence and the call graph read from the spans share it.
+        The evidence and the call graph read from the spans share it. ``node_rule``:
+        ``None`` is the view's own.
         """
+        node_rule = self.node_rule if node_rule is None else node_rule
         if node_rule not in self._span_tables:
             self._span_tables[node_rule] = span_table(self.spans, node_rule)
         return self._span_tables[node_rule]
 
-    def has_span_table(self, node_rule: str | NodeRule | None = "service") -> bool:
+    def has_span_table(self, node_rule: str | NodeRule | None = None) -> bool:
         """Whether the span table of ``node_rule`` has been built (the spans were read)."""
-        return node_rule in self._span_tables
+        return (self.node_rule if node_rule is None else node_rule) in self._span_tables
 
     @classmethod
     def from_case(
         cls,
-        case: FaultCase | TelemetryPeriod,
+        case: Telemetry,
         onset: str | int = "given",
-        node_rule: str | NodeRule | None = "service",
+        node_rule: str | NodeRule | None = None,
     ) -> CaseView:
         """The view of a fault case (or of a fault-free period), onset resolved.
 
         Args:
-            case: A :class:`~graphad.datasets.base.FaultCase` or
-                :class:`~graphad.datasets.base.TelemetryPeriod`.
+            case: A :class:`~graphad.ingest.telemetry.Telemetry`: an
+                :class:`~graphad.ingest.telemetry.Incident` (with its onset) or fault-free
+                telemetry.
             onset: ``"given"`` (the case's ``onset_ns``; estimated when it is ``None``),
                 ``"estimated"`` (:func:`graphad.rca.onset.estimate_onset`), or a time in ns.
-            node_rule: Entity -> node rule for the frames.
+            node_rule: Entity -> node rule for the frames; ``None``: the telemetry's
+                ``node_rule``.
 
         Returns:
             The view; its nodes are every node named by the frames (else the call graph).
@@ -136,7 +143,7 @@ class CaseView:
         Raises:
             GraphadInputError: ``case`` is not one of those types, or the onset is unreadable.
         """
-        if not isinstance(case, (FaultCase, TelemetryPeriod)):
+        if not isinstance(case, Telemetry):
             raise _unrankable(case)
         view = cls(
             onset_ns=None,
@@ -144,9 +151,10 @@ class CaseView:
             spans=case.spans,
             logs=case.logs,
             edge_metrics=case.edge_metrics,
-            case_id=case.case_id if isinstance(case, FaultCase) else None,
+            case_id=case.case_id if isinstance(case, Incident) else None,
+            node_rule=case.node_rule if node_rule is None else node_rule,
         )
-        rule = resolve_node_rule(node_rule)
+        rule = resolve_node_rule(view.node_rule)
         names: set[str] = set()
         if len(view.metrics):
             names |= set(rule(view.metrics["node"].astype(str).unique()))
@@ -160,7 +168,7 @@ class CaseView:
             if not names:
                 names = {str(n) for n in case.call_graph.nodes}
         view.nodes = sorted(names)
-        given = case.onset_ns if isinstance(case, FaultCase) else None
+        given = case.onset_ns if isinstance(case, Incident) else None
         if onset == "given" and given is not None:
             view.onset_ns = int(given)
         elif onset in ("given", "estimated"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from graphad.detectors.gdn import GDN, GDNModel, GraphDeviationLayer, topk_embedding_graph
+from graphad.detectors.gdn import GDN, GDNModel, topk_embedding_graph
 from graphad.exceptions import GraphadInputError, NotFittedError
 
 
@@ -16,22 +16,6 @@ def test_topk_graph_exact():
     assert topk_embedding_graph(emb, 3).shape == (2, 12)
     # never a self-loop
     assert not (topk_embedding_graph(emb, 3)[0] == topk_embedding_graph(emb, 3)[1]).any()
-
-
-def test_layer_attention_is_a_convex_combination():
-    layer = GraphDeviationLayer(2, 3, embedding_dim=2)
-    assert repr(layer) == "GraphDeviationLayer(2, 3, embedding_dim=2)"
-    with torch.no_grad():
-        layer.lin.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
-        layer.att_i.zero_()
-        layer.att_j.zero_()  # equal attention: mean over neighbours and self
-    x = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-    out = layer(x, torch.zeros(3, 2), torch.tensor([[1, 2], [0, 0]]))
-    # node 0 averages itself, 1 and 2: W x = (3, 4, 7); nodes 1, 2 only themselves
-    expected = torch.tensor([[3.0, 4.0, 7.0], [3.0, 4.0, 7.0], [5.0, 6.0, 11.0]])
-    torch.testing.assert_close(out, expected)
-    layer.reset_parameters()
-    assert layer.bias.abs().sum() == 0
 
 
 def test_model_shapes():

@@ -12,6 +12,7 @@ from graphad.graph import (
     WindowSpec,
     build_dynamic_graph,
 )
+from graphad.ingest.telemetry import Telemetry
 
 SPEC = WindowSpec.of(20, stride=10, step=10)  # windows [0, 20) and [10, 30), T = 2
 
@@ -55,10 +56,10 @@ def test_spans_exact_values(tiny_spans):
     assert g.meta["start_ns"] == 0 and g.meta["end_ns"] == 30
 
 
-def test_spans_remembered_parents_give_the_same_graph(tiny_spans):
-    # validated frames carry their parent join; an object copy is joined afresh
+def test_telemetry_and_frames_give_the_same_graph(tiny_spans):
+    # a Telemetry joins its spans' parents once; an object copy of the frame is joined afresh
     plain = tiny_spans.astype({c: object for c in ("trace_id", "span_id", "parent_id")})
-    a = build_dynamic_graph(tiny_spans, spec=SPEC)
+    a = build_dynamic_graph(Telemetry(spans=tiny_spans), spec=SPEC)
     b = build_dynamic_graph(plain, spec=SPEC)
     for wa, wb in zip(a, b, strict=True):
         assert wa.edge_index.tolist() == wb.edge_index.tolist()

@@ -1,4 +1,4 @@
-"""The parent join (graphad.ingest.parents) and its memo for validated frames."""
+"""The parent join (graphad.ingest.parents) on validated frames; nothing is remembered."""
 
 import numpy as np
 import pandas as pd
@@ -88,8 +88,12 @@ def _raw(**overrides):
     return pd.DataFrame(base)
 
 
+def _rows(spans):
+    return parents.parent_rows(spans["trace_id"], spans["span_id"], spans["parent_id"])
+
+
 @pytest.mark.parametrize("dtype", [ARROW, object])
-def test_validated_frame_remembers_its_parent_rows(dtype):
+def test_validated_frame_parent_rows(dtype):
     raw = _raw()
     raw = raw.astype({c: dtype for c in ("trace_id", "span_id", "parent_id", "service")})
     spans, report = validate_spans(raw)
@@ -97,35 +101,31 @@ def test_validated_frame_remembers_its_parent_rows(dtype):
     assert spans["span_id"].tolist() == ["a1", "b2", "c3", "e5", "f6", "d4"]
     assert dict(report.counts) == {"status_unknown": 6, "orphan_span": 1, "out_of_order": 1}
     expected = [-1, 0, 1, 5, -1, -1]
-    rows = parents.parent_rows_of(spans)
-    assert rows.tolist() == expected
-    assert parents.parent_rows_of(spans) is rows  # remembered, not recomputed
-    assert not rows.flags.writeable
+    assert _rows(spans).tolist() == expected
     fresh = parents.parent_rows(*(spans[c].to_numpy(dtype=object) for c in spans.columns[:3]))
     assert fresh.tolist() == expected
 
 
-def test_memo_follows_changes_of_the_id_columns():
+def test_parent_rows_follow_changes_of_the_id_columns():
     spans, _ = validate_spans(_raw())
-    assert parents.parent_rows_of(spans).tolist() == [-1, 0, 1, 5, -1, -1]
+    assert _rows(spans).tolist() == [-1, 0, 1, 5, -1, -1]
     changed = spans.copy()
     changed.loc[4, "parent_id"] = "a1"  # f6 now claims a1, which is in another trace
     changed.loc[1, "trace_id"] = "t2"  # b2 moves to t2: c3 loses its parent
-    assert parents.parent_rows_of(changed).tolist() == [-1, -1, -1, 5, -1, -1]
-    assert parents.parent_rows_of(spans).tolist() == [-1, 0, 1, 5, -1, -1]
-    assert parents.parent_rows_of(spans.iloc[::-1]).tolist() == [-1, -1, 0, 4, 5, -1]
-    assert parents.parent_rows_of(spans.iloc[3:]).tolist() == [2, -1, -1]
+    assert _rows(changed).tolist() == [-1, -1, -1, 5, -1, -1]
+    assert _rows(spans).tolist() == [-1, 0, 1, 5, -1, -1]
+    assert _rows(spans.iloc[::-1]).tolist() == [-1, -1, 0, 4, 5, -1]
+    assert _rows(spans.iloc[3:]).tolist() == [2, -1, -1]
     swapped = spans.assign(span_id=spans["parent_id"], parent_id=spans["span_id"])
-    assert parents.parent_rows_of(swapped).tolist() == [1, 2, -1, -1, -1, 3]
+    assert _rows(swapped).tolist() == [1, 2, -1, -1, -1, 3]
 
 
-def test_memo_entry_goes_with_the_frame():
-    spans, _ = validate_spans(_raw())
-    parents.parent_rows_of(spans)
-    key = id(spans["parent_id"].array.__arrow_array__())
-    assert key in parents._MEMO
-    del spans
-    assert key not in parents._MEMO
+def test_nothing_is_remembered_at_module_level():
+    assert not [
+        name
+        for name, value in vars(parents).items()
+        if isinstance(value, (dict, list, set)) and name != "__all__" and not name.startswith("__")
+    ]
 
 
 def test_validated_ids_are_stripped_and_roots_respelled():
@@ -137,7 +137,7 @@ def test_validated_ids_are_stripped_and_roots_respelled():
     assert spans["span_id"].tolist() == ["a1", "b2", "c3", "e5", "f6", "d4"]
     assert spans["parent_id"].tolist() == ["", "a1", "b2", "d4", "", ""]
     assert "orphan_span" not in report.counts
-    assert parents.parent_rows_of(spans).tolist() == [-1, 0, 1, 5, -1, -1]
+    assert _rows(spans).tolist() == [-1, 0, 1, 5, -1, -1]
 
 
 def test_may_need_strip():

@@ -2,7 +2,6 @@
 
 import pytest
 
-from graphad.eval.bench import blind_case
 from graphad.rca import MultiSourceRanker
 
 
@@ -12,7 +11,7 @@ def test_real_cpu_fault_ranked_first(shared_data):
 
     data = Nezha(shared_data / "nezha")
     case = data.case("2022-08-23T16:31:35", sources=("metrics", "spans"))
-    result = MultiSourceRanker().rank(blind_case(case))
+    result = MultiSourceRanker().rank(case.blind())
     assert result.nodes[0] == case.root_cause
     assert result.extra["seconds"] < 10
     assert set(result.extra["sources"]) >= {"metric", "latency", "gap", "structure"}
@@ -27,7 +26,9 @@ def test_real_code_fault_of_a_callee_found_where_requests_stop(shared_data, case
     from graphad.rca.evidence import span_scores
 
     case = Nezha(shared_data / "nezha").case(case_id, sources=("spans",))
-    evidence = span_scores(case.spans, case.onset_ns, post_ns=3 * 60 * 10**9)
+    evidence = span_scores(
+        case.spans, case.onset_ns, node_rule=case.node_rule, post_ns=3 * 60 * 10**9
+    )
     assert case.root_cause == "productcatalogservice"
     assert evidence["structure"].idxmax() == "frontend"
     truncation = evidence["truncation"].sort_values(ascending=False)

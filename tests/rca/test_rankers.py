@@ -10,9 +10,8 @@ import torch
 from torch_geometric.data import Data
 
 from graphad.datasets import make_microservice_system
-from graphad.datasets.base import FaultCase, TelemetryPeriod
+from graphad.datasets.base import FaultCase, Telemetry
 from graphad.detectors import RobustZScore
-from graphad.eval.bench import blind_case
 from graphad.exceptions import GraphadInputError
 from graphad.graph import NodeVocab, build_dynamic_graph
 from graphad.graph.dynamic import DynamicGraph
@@ -172,7 +171,15 @@ def _span_case() -> FaultCase:
     )
     spans["status"] = 0
     spans["kind"] = ""
-    return FaultCase("toy", "toy", onset_ns=50 * second, root_cause="", fault_type="", spans=spans)
+    return FaultCase(
+        "toy",
+        "toy",
+        onset_ns=50 * second,
+        root_cause="",
+        fault_type="",
+        spans=spans,
+        node_rule="service",  # pod names: the data says how they map to services
+    )
 
 
 def test_multi_source_on_spans():
@@ -222,7 +229,7 @@ def test_span_table_built_once_per_case(monkeypatch):
     # the evidence and the call graph read from the spans (propagation on, no call
     # graph given) share one span table
     system = make_microservice_system(5, duration="40min", random_state=1)
-    case = blind_case(system.case)
+    case = system.case.blind()
     case.call_graph = None
     built = []
     original = CaseView.span_table
@@ -243,7 +250,7 @@ def test_multi_source_ranks_simulated_faults_first(fault_type, seed):
     system = make_microservice_system(
         5, duration="40min", fault_type=fault_type, traces_per_step=4, random_state=seed
     )
-    result = MultiSourceRanker().rank(blind_case(system.case))
+    result = MultiSourceRanker().rank(system.case.blind())
     assert result.nodes[0] == system.case.root_cause
     assert set(result.extra["chance_level"]) >= {"metric", "latency", "gap"}
 
@@ -253,7 +260,7 @@ def test_no_chance_level_from_a_one_sample_reference():
     # reference (IQR 0), so the metric source gets no chance level; the spans, with
     # many distinct times on both sides, still do
     system = make_microservice_system(5, duration="40min", fault_type="cpu", random_state=1)
-    case = blind_case(system.case)
+    case = system.case.blind()
     times = np.unique(case.metrics["ts_ns"])
     first = times[times < case.onset_ns][-2]
     metrics = case.metrics[case.metrics["ts_ns"] >= first]
@@ -281,7 +288,7 @@ def test_log_source_alone_finds_simulated_error_fault(seed):
     )
     weights = dict.fromkeys(["metric", "latency", "gap", "structure", "error"], 0.0)
     result = MultiSourceRanker(evidence=MultiSourceEvidence(weights=weights)).rank(
-        blind_case(system.case)
+        system.case.blind()
     )
     assert result.nodes[0] == system.case.root_cause
     assert result.extra["sources"]["log"][system.case.root_cause] > 0
@@ -300,13 +307,13 @@ def test_multi_source_uses_edge_metrics_where_traces_miss_the_calls():
                 rows.append((t * minute, src, dst, metric, (0.010 + 0.001 * (t % 3)) * slow))
     frame = pd.DataFrame(rows, columns=["ts_ns", "src", "dst", "metric", "value"])
     case = FaultCase("toy", "toy", 10 * minute, "cart", "network_delay", edge_metrics=frame)
-    result = MultiSourceRanker().rank(blind_case(case))
+    result = MultiSourceRanker().rank(case.blind())
     assert result.nodes[0] == "cart"
     assert sorted(result.nodes) == ["ads", "cart", "pay", "shop", "web"]
     assert set(result.extra["sources"]) == {"edge"}
     assert "edge" in result.extra["chance_level"]  # from a pseudo-onset before minute 10
     without = MultiSourceRanker(evidence=MultiSourceEvidence(weights={"edge": 0.0})).rank(
-        blind_case(case)
+        case.blind()
     )
     assert max(without.scores) == 0.0
 
@@ -316,18 +323,20 @@ def test_rankers_take_their_evidence_as_a_part():
         "evidence": None,
         "propagation": 0.0,
         "onset": "given",
-        "node_rule": "service",
+        "node_rule": None,  # the telemetry's rule
     }
     system = make_microservice_system(5, duration="40min", fault_type="cpu", random_state=1)
     only_metric = dict.fromkeys(DEFAULT_WEIGHTS, 0.0) | {"metric": 1.0}
     part = MultiSourceEvidence(weights=only_metric)
     ranker = PageRankRanker(evidence=part)
-    reference = TelemetryPeriod("sim", system.start_ns, system.case.onset_ns, spans=system.spans)
+    reference = Telemetry(
+        system="sim", start_ns=system.start_ns, end_ns=system.case.onset_ns, spans=system.spans
+    )
     assert ranker.fit(reference) is ranker
     assert ranker.evidence is part and not hasattr(part, "reference_")  # the part is copied
     assert ranker.evidence_.reference_ is reference
     assert ranker.evidence_.get_params() == part.get_params()
-    result = ranker.rank(blind_case(system.case))
+    result = ranker.rank(system.case.blind())
     assert result.nodes[0] == system.case.root_cause
     assert max(result.extra["sources"]["latency"].values()) == 0.0  # weighted out
     assert max(result.extra["sources"]["metric"].values()) > 0.0
@@ -373,7 +382,7 @@ def test_no_evidence_is_said_not_to_be_an_answer():
 
 def test_result_carries_evidence_records_and_paths():
     system = make_microservice_system(5, duration="40min", fault_type="cpu", random_state=1)
-    result = MultiSourceRanker().rank(blind_case(system.case))
+    result = MultiSourceRanker().rank(system.case.blind())
     assert result.evidence_above_chance is True and result.confidence > 1.0
     top = result.evidence[result.nodes[0]]
     assert 1 <= len(top) <= 3

@@ -5,9 +5,9 @@ import torch
 from torch_geometric.data import Data
 
 from graphad.datasets import make_microservice_system
-from graphad.datasets.base import TelemetryPeriod
 from graphad.exceptions import GraphadInputError
 from graphad.graph import NodeVocab
+from graphad.ingest.telemetry import Telemetry
 from graphad.rca import CaseView
 
 
@@ -28,7 +28,9 @@ def test_from_case_reads_the_frames_and_the_given_onset():
     assert set(view.nodes) == set(system.services)
     assert view.graph is system.case.call_graph and view.case_id == system.case.case_id
     assert CaseView.from_case(system.case, onset=123).onset_ns == 123
-    period = TelemetryPeriod("sim", system.start_ns, system.end_ns, metrics=system.metrics)
+    period = Telemetry(
+        system="sim", start_ns=system.start_ns, end_ns=system.end_ns, metrics=system.metrics
+    )
     assert CaseView.from_case(period, onset=5).nodes == sorted(set(system.services))
     with pytest.raises(GraphadInputError, match="case_or_windows"):
         CaseView.from_case(object())

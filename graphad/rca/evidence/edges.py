@@ -22,7 +22,7 @@ def edge_metric_scores(
     edge_metrics: pd.DataFrame,
     onset_ns: int,
     *,
-    node_rule: str | NodeRule | None = "service",
+    node_rule: str | NodeRule | None = "identity",
     pre_ns: int | None = None,
     post_ns: int | None = None,
     min_count: int = 2,

@@ -16,7 +16,7 @@ def log_scores(
     logs: pd.DataFrame,
     onset_ns: int,
     *,
-    node_rule: str | NodeRule | None = "service",
+    node_rule: str | NodeRule | None = "identity",
     reference: pd.DataFrame | None = None,
     pre_ns: int | None = None,
     post_ns: int | None = None,

@@ -44,7 +44,7 @@ def metric_deviation_scores(
     metrics: pd.DataFrame,
     onset_ns: int,
     *,
-    node_rule: str | NodeRule | None = "service",
+    node_rule: str | NodeRule | None = "identity",
     reference: pd.DataFrame | None = None,
     scaler: str = "robust",
     pre_ns: int | None = None,
@@ -65,7 +65,7 @@ def metric_deviation_scores(
     Args:
         metrics: Canonical metrics frame ``ts_ns, node, metric, value``.
         onset_ns: Fault onset.
-        node_rule: Entity -> node rule (default: Kubernetes pod -> service).
+        node_rule: Entity -> node rule (default: identity).
         reference: Optional fault-free metrics to scale with instead of the pre-onset
             samples.
         scaler: ``"robust"`` or ``"standard"``.

@@ -9,6 +9,7 @@ calibrates and fuses them (:func:`graphad.rca.fusion.fuse_scores`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ from graphad.rca.evidence.spans import span_scores_from_table
 from graphad.rca.evidence.spantable import span_table
 from graphad.rca.evidence.stats import split_by_onset
 from graphad.rca.fusion import fuse_scores
-from graphad.rca.params import ParamsMixin
+from graphad.utils import ParamsMixin
 
 if TYPE_CHECKING:
     from graphad.rca.view import CaseView
@@ -210,7 +211,7 @@ class MultiSourceEvidence(ParamsMixin):
     onset -- and the sources are summed with ``weights``
     (:func:`graphad.rca.fusion.fuse_scores`).
 
-    A fault-free reference (a FaultCase or TelemetryPeriod) given to :meth:`fit` is
+    A fault-free reference (a :class:`~graphad.ingest.telemetry.Telemetry`) given to :meth:`fit` is
     added to the pre-onset spans and logs as reference.
 
     Args:
@@ -229,7 +230,8 @@ class MultiSourceEvidence(ParamsMixin):
         null_split: Where the pseudo-onset splits the data before the onset.
         min_levels: Source -> lowest chance level; missing names take
             :data:`DEFAULT_MIN_LEVELS`.
-        node_rule: Entity -> node rule for the frames.
+        node_rule: Entity -> node rule for the frames; ``None`` (default): the rule of
+            the telemetry scored (the view's) or fitted on.
     """
 
     def __init__(
@@ -246,7 +248,7 @@ class MultiSourceEvidence(ParamsMixin):
         shift_margin: float = 1.0,
         null_split: float = 0.5,
         min_levels: Mapping[str, float] | None = None,
-        node_rule: str | None = "service",
+        node_rule: str | None = None,
     ) -> None:
         self.weights = weights
         self.pre = pre
@@ -266,7 +268,8 @@ class MultiSourceEvidence(ParamsMixin):
         """Keep a fault-free reference (spans, logs) and pre-compute its span table.
 
         Args:
-            reference: A FaultCase or TelemetryPeriod (e.g. ``Nezha.normal_period()``),
+            reference: Fault-free :class:`~graphad.ingest.telemetry.Telemetry` (e.g.
+                ``Nezha.normal_period()``),
                 or ``None``.
 
         Returns:
@@ -274,8 +277,15 @@ class MultiSourceEvidence(ParamsMixin):
         """
         self.reference_ = reference
         spans = reference.spans if reference is not None else pd.DataFrame()
-        self.reference_spans_ = span_table(spans, self.node_rule) if len(spans) else None
+        rule = self.node_rule
+        if rule is None:
+            rule = getattr(reference, "node_rule", "identity")
+        self.reference_spans_ = span_table(spans, rule) if len(spans) else None
         return self
+
+    def _rule(self, view: CaseView):
+        """The node rule for ``view``: this part's own, else the view's."""
+        return view.node_rule if self.node_rule is None else self.node_rule
 
     def evidence(self, view: CaseView) -> dict[str, pd.Series]:
         """Per-source node scores of a case view."""
@@ -304,10 +314,11 @@ class MultiSourceEvidence(ParamsMixin):
         chance: dict[str, pd.Series] = {}
         if onset is None:
             return out, chance
+        rule = self._rule(view)
         frames: list[tuple[str, pd.DataFrame, FrameScorer]] = [
-            ("metric", view.metrics, self._metric_scores),
-            ("log", view.logs, self._log_scores),
-            ("edge", view.edge_metrics, self._edge_scores),
+            ("metric", view.metrics, functools.partial(self._metric_scores, rule=rule)),
+            ("log", view.logs, functools.partial(self._log_scores, rule=rule)),
+            ("edge", view.edge_metrics, functools.partial(self._edge_scores, rule=rule)),
         ]
         if len(view.metrics):
             self._frame_evidence(*frames[0], onset, null, out, chance)
@@ -348,7 +359,12 @@ class MultiSourceEvidence(ParamsMixin):
         items = {}
         if "metric" in evidence and view.onset_ns is not None:
             _, details = self._metric_scores(
-                view.metrics, view.onset_ns, self.pre, self.post, return_details=True
+                view.metrics,
+                view.onset_ns,
+                self.pre,
+                self.post,
+                rule=self._rule(view),
+                return_details=True,
             )
             items["metric"] = _metric_items(view.metrics, details, view.onset_ns)
         null_max = {k: float(v.max()) for k, v in null.items() if len(v)}
@@ -369,35 +385,35 @@ class MultiSourceEvidence(ParamsMixin):
         if pseudo is not None:
             chance[name] = scorer(earlier, pseudo, None, None)
 
-    def _metric_scores(self, metrics, onset, pre, post, return_details=False):
+    def _metric_scores(self, metrics, onset, pre, post, *, rule, return_details=False):
         return metric_deviation_scores(
             metrics,
             onset,
-            node_rule=self.node_rule,
+            node_rule=rule,
             pre_ns=pre,
             post_ns=post,
             min_scale=self.metric_floor,
             return_details=return_details,
         )
 
-    def _edge_scores(self, edge_metrics, onset, pre, post) -> pd.Series:
+    def _edge_scores(self, edge_metrics, onset, pre, post, *, rule) -> pd.Series:
         return edge_metric_scores(
             edge_metrics,
             onset,
-            node_rule=self.node_rule,
+            node_rule=rule,
             pre_ns=pre,
             post_ns=post,
             margin=self.shift_margin,
             attribution=self.gap_attribution,
         )
 
-    def _log_scores(self, logs, onset, pre, post) -> pd.Series:
+    def _log_scores(self, logs, onset, pre, post, *, rule) -> pd.Series:
         ref = getattr(self, "reference_", None)
         ref_logs = ref.logs if ref is not None else None
         return log_scores(
             logs,
             onset,
-            node_rule=self.node_rule,
+            node_rule=rule,
             reference=ref_logs if ref_logs is not None and len(ref_logs) else None,
             pre_ns=pre,
             post_ns=post,
@@ -409,7 +425,8 @@ class MultiSourceEvidence(ParamsMixin):
 
     def _span_evidence(self, view, onset, null, out, chance) -> None:
         """Span evidence at the onset (into ``out``) and at the pseudo-onset."""
-        table = view.span_table(self.node_rule)
+        rule = self._rule(view)
+        table = view.span_table(rule)
         starts = table["start_ns"].to_numpy()
         reference = self._reference_spans()
         options = {
@@ -418,7 +435,7 @@ class MultiSourceEvidence(ParamsMixin):
             "shift_margin": self.shift_margin,
         }
         before, after = split_by_onset(starts, onset, self.pre, self.post)
-        full, b, a = with_reference(table, before, after, reference, self.node_rule)
+        full, b, a = with_reference(table, before, after, reference, rule)
         out.update(span_scores_from_table(full, b, a, **options))
         if not null:
             return
@@ -427,5 +444,5 @@ class MultiSourceEvidence(ParamsMixin):
         if pseudo is None:
             return
         b0, a0 = earlier & (starts < pseudo), earlier & (starts >= pseudo)
-        full, b, a = with_reference(table, b0, a0, reference, self.node_rule)
+        full, b, a = with_reference(table, b0, a0, reference, rule)
         chance.update(span_scores_from_table(full, b, a, **options))

@@ -16,7 +16,7 @@ def with_reference(
     before: np.ndarray,
     after: np.ndarray,
     reference: pd.DataFrame | None,
-    node_rule: str | NodeRule | None = "service",
+    node_rule: str | NodeRule | None = "identity",
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Append fault-free reference spans to a span table, on the "before" side.
 

@@ -69,7 +69,7 @@ def span_scores(
     spans: pd.DataFrame,
     onset_ns: int,
     *,
-    node_rule: str | NodeRule | None = "service",
+    node_rule: str | NodeRule | None = "identity",
     reference: pd.DataFrame | None = None,
     pre_ns: int | None = None,
     post_ns: int | None = None,

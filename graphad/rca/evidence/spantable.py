@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from graphad.graph.calls import span_parents
 from graphad.graph.rules import NodeRule, resolve_node_rule
-from graphad.ingest.parents import parent_rows_of
 from graphad.ingest.schema import require_columns
 
 _EPS = 1e-9
 
 
-def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service") -> pd.DataFrame:
+def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "identity") -> pd.DataFrame:
     """Spans with their node, parent node, self time and RPC network gap.
 
     Args:
@@ -61,8 +61,9 @@ def span_table(spans: pd.DataFrame, node_rule: str | NodeRule | None = "service"
             "status": (spans["status"].to_numpy(dtype=np.int64) if "status" in spans else 0),
         }
     )
-    position = parent_rows_of(spans)  # duplicate ids: the first is the parent
-    position = np.where(position == np.arange(n), -1, position)  # a span is not its parent
+    # graph/calls.py's span -> parent table: duplicate ids, the first is the parent; a
+    # span is never its own parent
+    position = span_parents(spans)
     has_parent = position >= 0
     parent_pos = np.where(has_parent, position, 0)
     for column, codes, categories in (

@@ -27,24 +27,34 @@ def test_log_changes_as_z():
     # "boom" 0 -> 0.5, pooled 6/18: the same z. Volume = share of all events:
     # a 6/16 -> 12/22, b 10/16 -> 10/22, pooled 18/38 and 20/38 (the same variance):
     # z = (12/22 - 6/16) / sqrt(18/38 * 20/38 * (1/16 + 1/22)) = 1.0390 for both.
-    scores = log_scores(_two_logs(), onset_ns=100, pre_ns=100, post_ns=100, top=1)
+    scores = log_scores(
+        _two_logs(), onset_ns=100, node_rule="service", pre_ns=100, post_ns=100, top=1
+    )
     assert scores["a"] == pytest.approx(0.5 / np.sqrt(2 / 9 * (1 / 6 + 1 / 12)))
     assert scores["b"] == pytest.approx(
         (12 / 22 - 6 / 16) / np.sqrt(18 / 38 * 20 / 38 * (1 / 16 + 1 / 22))
     )
-    mean = log_scores(_two_logs(), onset_ns=100, pre_ns=100, post_ns=100, top=3)
+    mean = log_scores(
+        _two_logs(), onset_ns=100, node_rule="service", pre_ns=100, post_ns=100, top=3
+    )
     assert mean["a"] == pytest.approx((2 * scores["a"] + scores["b"]) / 3)
 
 
 def test_log_changes_relative():
     scores = log_scores(
-        _two_logs(), onset_ns=100, pre_ns=100, post_ns=100, top=1, statistic="relative"
+        _two_logs(),
+        onset_ns=100,
+        node_rule="service",
+        pre_ns=100,
+        post_ns=100,
+        top=1,
+        statistic="relative",
     )
     # a: "ok" share 1 -> 0.5 (0.5), "boom" new (1.0); volume share 6/16 -> 12/22
     assert scores["a"] == 1.0
     assert scores["b"] == pytest.approx((10 / 16 - 10 / 22) / (10 / 16))
     with pytest.raises(GraphadInputError, match="statistic"):
-        log_scores(_two_logs(), onset_ns=100, statistic="share")
+        log_scores(_two_logs(), onset_ns=100, node_rule="service", statistic="share")
 
 
 def test_log_z_prefers_a_frequent_new_template():

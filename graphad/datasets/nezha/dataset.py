@@ -1,66 +1,43 @@
-"""The Nezha fault-injection datasets (IntelligentDDS/Nezha, FSE 2023), any system.
-
-Layout read (every CSV may be plain ``.csv`` or compressed, e.g. ``.csv.xz``)::
-
-    <root>/rca_data/<day>/<day>-fault_list.json     faults: {hour: [{inject_time, ...}]}
-    <root>/rca_data/<day>/metric/<pod>_metric.csv    one file per pod, one row per minute
-    <root>/rca_data/<day>/metric/dependency.csv      true call graph (Source, Target)
-    <root>/rca_data/<day>/metric/source_50.csv       per-edge RPC latency, one row per minute
-    <root>/rca_data/<day>/metric/destination_50.csv  (see EDGE_METRIC_FILES)
-    <root>/rca_data/<day>/trace/<HH_MM>_trace.csv    spans collected around minute HH:MM
-    <root>/rca_data/<day>/log/<HH_MM>_log.csv        container logs (docker JSON lines)
-    <root>/rca_data/<day>/traceid/<HH_MM>_traceid.csv  one file per *collected* minute
-    <root>/construct_data/<day>/...                  the same for fault-free periods
-    <root>/construct_data/root_cause_<tag>.json      finer labels per service and fault type
-
-**Systems.** Day folders are grouped into systems by the set of services their metric files
-name (pod file names mapped with :func:`graphad.graph.rules.k8s_service`). A system is
-named after the upstream tag whose ``construct_data/root_cause_<tag>.json`` shares the most
-services with it (``"hipster"`` for OnlineBoutique, ``"ts"`` for TrainTicket); without such
-a file it is called ``"system-<first day>"``. Nothing here knows any service name.
-
-**Time.** ``inject_time`` is UTC. The trace (and log) file ``HH_MM`` holds the spans of
-about the minute *ending* near ``HH:MM`` (e.g. ``03_54`` spans 03:53:19-03:54:20), so a
-case reads every file named from the minute of its start to one minute after its end and
-keeps the spans that *start* inside ``[onset - before, onset + after)``. Upstream collected
-traces only for a few minutes around each fault; the ``traceid/`` folder names the minutes
-collected, and a collected minute whose trace or log file is absent is counted as missing
-(``missing_trace_file`` / ``missing_log_file`` in the report, listed in ``meta``).
-
-**Edge metrics.** The files of :data:`EDGE_METRIC_FILES` in a day's ``metric/`` folder
-(``source_50`` / ``destination_50``: the median latency, in seconds, of the calls of one
-call-graph edge in one minute, measured at the caller and at the callee) have columns
-``time, timestamp, <caller>_<callee>, ...``. They become the ``edge_metrics`` frame
-(``ts_ns, src, dst, metric, value``; the metric is the file stem). A column name is split
-where both halves are known service names of the system (those of its metric files, its
-fault list and its ``dependency.csv``); a column with no such split or with several is
-left out and counted as ``unresolved_edge_column`` (the column named in the report). An
-empty cell means no call in that minute: it is not a sample and is counted as
-``no_calls``. A day without these files has no edge metrics.
-
-**Logs.** The ``Log`` column holds docker's JSON line; its ``"log"`` field is the message,
-itself often a JSON document whose ``"message"`` field is the text (path ``log.message``,
-followed by :func:`graphad.ingest.read_logs`; a line without it keeps its text and is
-counted as ``json_field_missing``). Templates are mined with Drain3, configured by the
-dataset's ``log_template/drain3_<tag>.ini`` when present (graphad's defaults otherwise).
-"""
+"""The :class:`Nezha` dataset: fault cases and fault-free periods as telemetry."""
 
 from __future__ import annotations
 
 import functools
-import ipaddress
 import json
 import logging
-import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from graphad.datasets.base import FaultCase, TelemetryPeriod
+from graphad.datasets.nezha.layout import (
+    CACHE_FILES,
+    MINUTE_NS,
+    NEZHA_SPAN_COLUMNS,
+    SOURCES,
+    SPAN_END,
+    SYSTEM_ALIASES,
+    Day,
+    check_sources,
+    find_file,
+    minutes_between,
+    scan_day,
+)
+from graphad.datasets.nezha.readers import (
+    FrameCache,
+    add_read_repairs,
+    concat_frames,
+    count_repairs,
+    dependency_edges,
+    drain_miner,
+    read_day_edge_metrics,
+    read_day_metrics,
+    read_log_file,
+    read_trace_file,
+    slice_report,
+)
 from graphad.exceptions import GraphadInputError, ParseError
 from graphad.graph.rules import k8s_service
 from graphad.graph.window import parse_duration
@@ -71,23 +48,11 @@ from graphad.ingest.schema import (
     empty_logs,
     empty_metrics,
     empty_spans,
-    normalize_edge_metrics,
-    normalize_metrics,
     normalize_spans,
 )
-from graphad.ingest.time import to_ns
-from graphad.utils import import_optional
+from graphad.ingest.telemetry import FaultCase, Telemetry
 
-__all__ = [
-    "Nezha",
-    "NEZHA_SPAN_COLUMNS",
-    "SYSTEM_ALIASES",
-    "CASE_BEFORE",
-    "CASE_AFTER",
-    "EDGE_METRIC_FILES",
-    "SOURCES",
-    "metric_times",
-]
+__all__ = ["Nezha", "CASE_BEFORE", "CASE_AFTER", "NODE_RULE"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,340 +61,8 @@ logger = logging.getLogger(__name__)
 CASE_BEFORE = "10min"
 CASE_AFTER = "5min"
 
-#: Canonical span field -> Nezha trace column (the end time gives the duration).
-NEZHA_SPAN_COLUMNS = {
-    "trace_id": "TraceID",
-    "span_id": "SpanID",
-    "parent_id": "ParentID",
-    "service": "PodName",
-    "operation": "OperationName",
-    "start_ns": "StartTimeUnixNano",
-}
-_SPAN_END = "EndTimeUnixNano"
-#: Stems of the per-edge metric files of a day's ``metric/`` folder (columns ``time,
-#: timestamp, <caller>_<callee>, ...``); the stem is the metric name in ``edge_metrics``.
-EDGE_METRIC_FILES = ("source_50", "destination_50")
-#: The telemetry sources a case or a normal period can read (the default: all of them).
-SOURCES = ("metrics", "spans", "logs", "edge_metrics")
-_EDGE_TIME_COLUMNS = ("time", "timestamp")
-#: Readable names accepted for the upstream tags (names only; no logic depends on them).
-SYSTEM_ALIASES = {"onlineboutique": "hipster", "trainticket": "ts"}
-_NON_METRIC = ("Time", "TimeStamp", "PodName")
-_CSV = r"\.csv(?:\.(?:xz|gz|bz2|zst))?$"
-_METRIC_FILE = re.compile(r"^(?P<pod>.+)_metric" + _CSV)
-_MINUTE_FILE = re.compile(r"^(?P<hh>\d{2})_(?P<mm>\d{2})_(?P<kind>trace|log|traceid)" + _CSV)
-_MINUTE_NS = 60 * 1_000_000_000
-_CACHE_FILES = 24
-
-
-@dataclass
-class _Day:
-    """One day folder: where its files are and which pods and services it has."""
-
-    name: str
-    path: Path
-    kind: str  # "rca" or "construct"
-    pods: list[str]
-    services: frozenset
-    minutes: dict[str, dict[str, Path]] = field(default_factory=dict)  # kind -> HH_MM -> path
-    edge_files: dict[str, Path] = field(default_factory=dict)  # EDGE_METRIC_FILES stem -> path
-
-
-def _find(folder: Path, stem: str) -> Path | None:
-    for path in sorted(folder.glob(stem + ".csv*")):
-        if re.search(_CSV, path.name):
-            return path
-    return None
-
-
-def _scan_day(path: Path, kind: str) -> _Day | None:
-    metric_dir = path / "metric"
-    pods = []
-    if metric_dir.is_dir():
-        for file in sorted(metric_dir.iterdir()):
-            match = _METRIC_FILE.match(file.name)
-            if match:
-                pods.append(match.group("pod"))
-    if not pods:
-        return None
-    minutes: dict[str, dict[str, Path]] = {"trace": {}, "log": {}, "traceid": {}}
-    for sub in ("trace", "log", "traceid"):
-        folder = path / sub
-        if not folder.is_dir():
-            continue
-        for file in sorted(folder.iterdir()):
-            match = _MINUTE_FILE.match(file.name)
-            if match and match.group("kind") == sub:
-                minutes[sub][f"{match.group('hh')}_{match.group('mm')}"] = file
-    services = frozenset(k8s_service(pods).tolist())
-    edge_files = {stem: _find(metric_dir, stem) for stem in EDGE_METRIC_FILES}
-    edge_files = {stem: file for stem, file in edge_files.items() if file is not None}
-    return _Day(path.name, path, kind, pods, services, minutes, edge_files)
-
-
-def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, **kwargs)
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
-        raise ParseError(
-            "unreadable CSV file",
-            source=str(path),
-            expected="a CSV table",
-            found=f"{type(error).__name__}: {error}",
-        ) from error
-
-
-_GO_TIME = r"^(\S+ \S+ [+-]\d{4})"
-_MAX_CLOCK_GAP_S = 3600
-
-
-def metric_times(
-    raw: pd.DataFrame,
-    source: str,
-    report: IngestReport,
-    *,
-    stamp: str = "TimeStamp",
-    clock: str = "Time",
-) -> np.ndarray:
-    """Epoch seconds of a Nezha metric file's rows, checked against its ``Time`` column.
-
-    ``TimeStamp`` (epoch seconds) is used, except where the human-readable ``Time`` column
-    (Go's ``2022-08-22 03:51:19.6 +0000 UTC m=+0.1``) disagrees with it by more than an
-    hour: there ``Time`` (floored to the second) is used and the row is counted as
-    ``timestamp_mismatch`` (upstream, one pod's file of 2022-08-22 has ``1861...`` for
-    ``1661...``).
-
-    Args:
-        raw: The metric file as read, with ``TimeStamp`` and optionally ``Time``.
-        source: File name for the report.
-        report: Where repairs are counted.
-        stamp: The epoch-seconds column (``"timestamp"`` in the edge-metric files).
-        clock: The human-readable time column (``"time"`` in the edge-metric files).
-
-    Returns:
-        ``[n]`` float epoch seconds.
-
-    Example:
-        >>> raw = pd.DataFrame({"Time": ["2022-08-22 03:51:19.6 +0000 UTC m=+0.1"] * 2,
-        ...                     "TimeStamp": [1661140279, 1861140279]})
-        >>> r = IngestReport("m.csv")
-        >>> metric_times(raw, "m.csv", r).tolist(), r.counts["timestamp_mismatch"]
-        ([1661140279.0, 1661140279.0], 1)
-        >>> r.examples["timestamp_mismatch"]
-        ['m.csv record 2: TimeStamp 1861140279 vs Time 2022-08-22 03:51:19.6 +0000; Time used']
-    """
-    stamps = pd.to_numeric(raw[stamp], errors="coerce").to_numpy(dtype=float)
-    if clock not in raw.columns:
-        return stamps
-    text = raw[clock].astype(str).str.extract(_GO_TIME)[0]
-    parsed = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S.%f %z", utc=True, errors="coerce")
-    seconds = (parsed.astype("datetime64[ns, UTC]").astype("int64") // 10**9).to_numpy(float)
-    seconds[parsed.isna().to_numpy()] = np.nan
-    mismatch = np.abs(stamps - seconds) > _MAX_CLOCK_GAP_S
-    mismatch |= np.isnan(stamps) & ~np.isnan(seconds)
-    if mismatch.any():
-        row = int(np.flatnonzero(mismatch)[0])
-        report.add(
-            "timestamp_mismatch",
-            int(mismatch.sum()),
-            f"{source} record {row + 1}: {stamp} {raw[stamp].iloc[row]} vs "
-            f"{clock} {text.iloc[row]}; {clock} used",
-        )
-        stamps = np.where(mismatch, seconds, stamps)
-    return stamps
-
-
-@functools.lru_cache(maxsize=8)
-def _day_metrics(metric_dir: str, pods: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
-    """All metric samples of a day, long and sorted by time (read once, cached).
-
-    Returns the frame and a bool array marking samples whose time was repaired.
-    """
-    frames, repaired = [], []
-    for pod in pods:
-        path = _find(Path(metric_dir), f"{pod}_metric")
-        raw = _read_csv(path)
-        if "TimeStamp" not in raw.columns:
-            raise ParseError(
-                "metric file lacks its time column",
-                source=str(path),
-                field="TimeStamp",
-                expected="a 'TimeStamp' column (epoch seconds)",
-                found=f"columns {list(raw.columns)}",
-            )
-        file_report = IngestReport(str(path))
-        stamps = metric_times(raw, str(path), file_report)
-        fixed = stamps != pd.to_numeric(raw["TimeStamp"], errors="coerce").to_numpy(float)
-        names = [c for c in raw.columns if c not in _NON_METRIC]
-        wide = raw[names].assign(TimeStamp=stamps, _fixed=fixed)
-        long = wide.melt(id_vars=["TimeStamp", "_fixed"], value_vars=names, var_name="metric")
-        long.insert(1, "node", pod)
-        metrics, _ = normalize_metrics(
-            long.drop(columns="_fixed"),
-            {"ts_ns": "TimeStamp"},
-            time_unit="s",
-            source=str(path),
-        )
-        order = np.argsort(to_ns(long["TimeStamp"], "s"), kind="stable")
-        frames.append(metrics)
-        repaired.append(long["_fixed"].to_numpy()[order])
-    if not frames:
-        return empty_metrics(), np.zeros(0, dtype=bool)
-    frame = pd.concat(frames, ignore_index=True)
-    flags = np.concatenate(repaired)
-    order = np.argsort(frame["ts_ns"].to_numpy(), kind="stable")
-    return frame.iloc[order].reset_index(drop=True), flags[order]
-
-
-def _split_edge(column: str, names: frozenset) -> list[tuple[str, str]]:
-    """Every split of ``<caller>_<callee>`` at an ``_`` where both halves are in ``names``.
-
-    Example:
-        >>> _split_edge("front_end_cart", frozenset({"front_end", "front", "end_cart", "cart"}))
-        [('front', 'end_cart'), ('front_end', 'cart')]
-        >>> _split_edge("frontend_cart", frozenset({"frontend", "cart"}))
-        [('frontend', 'cart')]
-    """
-    splits = []
-    for i, char in enumerate(column):
-        if char == "_" and column[:i] in names and column[i + 1 :] in names:
-            splits.append((column[:i], column[i + 1 :]))
-    return splits
-
-
-@dataclass(frozen=True)
-class _EdgeDay:
-    """A day's edge metrics, long and sorted by time, before the case slices it.
-
-    ``frame`` keeps a row (value NaN) for every empty cell, flagged in ``no_calls``;
-    ``fixed`` flags samples whose time was repaired; ``unresolved`` names the columns left
-    out, as ``(file name, column, number of splits into two known names)``.
-    """
-
-    frame: pd.DataFrame
-    no_calls: np.ndarray
-    fixed: np.ndarray
-    unresolved: tuple[tuple[str, str, int], ...]
-
-
-@functools.lru_cache(maxsize=8)
-def _day_edge_metrics(files: tuple[tuple[str, str], ...], names: tuple[str, ...]) -> _EdgeDay:
-    """All edge-metric samples of a day (read once, cached).
-
-    Args:
-        files: ``(metric name, path)`` of each edge-metric file of the day.
-        names: The known service names that column names are split by.
-    """
-    known = frozenset(names)
-    parts, unresolved = [], []
-    for metric, path in files:
-        raw = _read_csv(Path(path), dtype=str, keep_default_na=False)
-        if "timestamp" not in raw.columns:
-            raise ParseError(
-                "edge metric file lacks its time column",
-                source=path,
-                field="timestamp",
-                expected="a 'timestamp' column (epoch seconds)",
-                found=f"columns {list(raw.columns)}",
-            )
-        stamps = metric_times(raw, path, IngestReport(path), stamp="timestamp", clock="time")
-        if np.isnan(stamps).any():
-            row = int(np.flatnonzero(np.isnan(stamps))[0])
-            raise GraphadInputError(
-                "value is not a number",
-                source=path,
-                record=row + 1,
-                field="timestamp",
-                expected="epoch seconds",
-                found=repr(raw["timestamp"].iloc[row]),
-            )
-        fixed = stamps != pd.to_numeric(raw["timestamp"], errors="coerce").to_numpy(float)
-        edges = []
-        for column in raw.columns:
-            if column in _EDGE_TIME_COLUMNS:
-                continue
-            splits = _split_edge(str(column), known)
-            if len(splits) == 1:
-                edges.append((column, *splits[0]))
-            else:
-                unresolved.append((Path(path).name, str(column), len(splits)))
-        n, k = len(raw), len(edges)
-        text = raw[[c for c, _, _ in edges]].to_numpy(dtype=object).reshape(n * k)
-        empty = pd.Series(text, dtype=object).str.strip().eq("").to_numpy(dtype=bool)
-        long = pd.DataFrame(
-            {
-                "timestamp": np.repeat(stamps, k),
-                "src": np.tile(np.array([s for _, s, _ in edges], dtype=object), n),
-                "dst": np.tile(np.array([d for _, _, d in edges], dtype=object), n),
-                "metric": metric,
-                "value": np.where(empty, np.nan, text),
-            }
-        )
-        order = np.argsort(long["timestamp"].to_numpy(), kind="stable")
-        long = long.iloc[order].reset_index(drop=True)
-        frame, _ = normalize_edge_metrics(long, {"ts_ns": "timestamp"}, time_unit="s", source=path)
-        parts.append((frame, empty[order], np.repeat(fixed, k)[order]))
-    if not parts:
-        return _EdgeDay(empty_edge_metrics(), np.zeros(0, bool), np.zeros(0, bool), ())
-    frame = pd.concat([p[0] for p in parts], ignore_index=True)
-    order = np.argsort(frame["ts_ns"].to_numpy(), kind="stable")
-    return _EdgeDay(
-        frame.iloc[order].reset_index(drop=True),
-        np.concatenate([p[1] for p in parts])[order],
-        np.concatenate([p[2] for p in parts])[order],
-        tuple(unresolved),
-    )
-
-
-@functools.lru_cache(maxsize=_CACHE_FILES)
-def _raw_trace(path: str) -> pd.DataFrame:
-    columns = [*NEZHA_SPAN_COLUMNS.values(), _SPAN_END]
-    return _read_csv(
-        Path(path),
-        dtype={c: str for c in columns[:5]},
-        usecols=lambda c: c in columns,
-        keep_default_na=False,
-    )
-
-
-@functools.lru_cache(maxsize=_CACHE_FILES)
-def _raw_log(path: str) -> pd.DataFrame:
-    frame = _read_csv(Path(path), dtype=str, keep_default_na=False)
-    for column in ("TimeUnixNano", "PodName", "Log"):
-        if column not in frame.columns:
-            raise ParseError(
-                "log file lacks a column",
-                source=path,
-                field=column,
-                expected="columns TimeUnixNano, PodName, Log",
-                found=f"columns {list(frame.columns)}",
-            )
-    return frame[["TimeUnixNano", "PodName", "Log"]]
-
-
-def _drain_miner(config: Path | None):
-    """A Drain3 miner configured by the dataset's own ``drain3_<tag>.ini``, if any."""
-    if config is None:
-        return None  # read_logs then builds graphad's default miner
-    drain3 = import_optional("drain3", "logs")
-    from drain3.template_miner_config import TemplateMinerConfig
-
-    settings = TemplateMinerConfig()
-    settings.load(str(config))
-    settings.profiling_enabled = False
-    return drain3.TemplateMiner(config=settings)
-
-
-def _minute_name(ns: int) -> str:
-    stamp = pd.Timestamp(int(ns), unit="ns", tz="UTC")
-    return f"{stamp.hour:02d}_{stamp.minute:02d}"
-
-
-def _minutes_between(start_ns: int, end_ns: int) -> list[str]:
-    """Names of the minute files that can hold spans starting in ``[start_ns, end_ns)``."""
-    first = start_ns // _MINUTE_NS
-    last = (end_ns - 1) // _MINUTE_NS + 1
-    return [_minute_name(m * _MINUTE_NS) for m in range(first, last + 1)]
+#: How Nezha's entity names (Kubernetes pods) become nodes: their service.
+NODE_RULE = "service"
 
 
 class Nezha:
@@ -472,13 +105,16 @@ class Nezha:
         self.report.n_records = self.report.n_kept = len(self._faults)
         self._graphs: dict[tuple, nx.DiGraph] = {}
         self._edge_name_cache: dict[str, tuple[str, ...]] = {}
+        #: Frames read so far (days of metrics and edge metrics, raw minute files).
+        self._days_read = FrameCache(8)
+        self._files_read = FrameCache(CACHE_FILES)
 
     # ------------------------------------------------------------------ discovery
-    def _scan(self, folder: str, kind: str) -> list[_Day]:
+    def _scan(self, folder: str, kind: str) -> list[Day]:
         base = self.root / folder
         if not base.is_dir():
             return []
-        days = [_scan_day(path, kind) for path in sorted(base.iterdir()) if path.is_dir()]
+        days = [scan_day(path, kind) for path in sorted(base.iterdir()) if path.is_dir()]
         return [day for day in days if day is not None]
 
     def _tags(self) -> dict[str, frozenset]:
@@ -514,7 +150,7 @@ class Nezha:
                 b = days[j]
                 if len(a.services & b.services) >= 0.5 * min(len(a.services), len(b.services)):
                     parent[root(i)] = root(j)
-        groups: dict[int, list[_Day]] = {}
+        groups: dict[int, list[Day]] = {}
         for i, day in enumerate(days):
             groups.setdefault(root(i), []).append(day)
         tags, names = self._tags(), {}
@@ -532,7 +168,7 @@ class Nezha:
                 names[(day.kind, day.name)] = name
         return names
 
-    def _system(self, day: _Day) -> str:
+    def _system(self, day: Day) -> str:
         return self._system_of[(day.kind, day.name)]
 
     def _resolve_system(self, system: str) -> str:
@@ -560,11 +196,11 @@ class Nezha:
         """Day folder names of a system, ``kind`` ``"rca"`` or ``"construct"``."""
         return [d.name for d in self._days_of(system) if d.kind == kind]
 
-    def _days_of(self, system: str | None) -> list[_Day]:
+    def _days_of(self, system: str | None) -> list[Day]:
         chosen = self._resolve_system(system) if system is not None else self.system
         return [d for d in self._days if chosen is None or self._system(d) == chosen]
 
-    def _day(self, name: str, kind: str) -> _Day:
+    def _day(self, name: str, kind: str) -> Day:
         for day in self._days:
             if day.name == name and day.kind == kind:
                 return day
@@ -599,7 +235,7 @@ class Nezha:
         frame = frame.sort_values(["system", "onset_ns"], kind="stable").reset_index(drop=True)
         return frame
 
-    def _fault_rows(self, day: _Day, path: Path) -> list[dict]:
+    def _fault_rows(self, day: Day, path: Path) -> list[dict]:
         try:
             content = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
@@ -709,13 +345,13 @@ class Nezha:
         names = {self._system(d) for d in days}
         faults = self._faults[self._faults["system"].isin(names)]
         services = set().union(*(d.services for d in days)) | set(faults["root_cause"])
-        files = [p for p in (_find(d.path / "metric", "dependency") for d in days) if p]
+        files = [p for p in (find_file(d.path / "metric", "dependency") for d in days) if p]
         if not files:
             return None
         graph = nx.DiGraph()
         graph.add_nodes_from(sorted(services))
         for path in files:
-            for source, target, weight in _dependency_edges(path):
+            for source, target, weight in dependency_edges(path):
                 if source in services and target in services and source != target:
                     graph.add_edge(source, target, weight=weight)
         return graph
@@ -765,7 +401,7 @@ class Nezha:
         return self._case(next(match.itertuples(index=False)), before, after, sources)
 
     def _case(self, row, before, after, sources) -> FaultCase:
-        sources = _check_sources(sources)
+        sources = check_sources(sources)
         day = self._day(row.day, "rca")
         start = row.onset_ns - parse_duration(before)
         end = row.onset_ns + parse_duration(after)
@@ -792,6 +428,9 @@ class Nezha:
             call_graph=self.call_graph(row.system),
             root_cause_entity=row.root_cause_entity,
             report=telemetry["report"],
+            node_rule=NODE_RULE,
+            start_ns=start,
+            end_ns=end,
             meta=meta,
         )
 
@@ -816,7 +455,7 @@ class Nezha:
         sources: Iterable[str] = SOURCES,
         before: str | int = 0,
         after: str | int = 0,
-    ) -> TelemetryPeriod:
+    ) -> Telemetry:
         """The fault-free telemetry of ``construct_data`` (Nezha's normal baseline).
 
         A construct day's normal period is the span of the minutes its ``trace/``, ``log/``
@@ -836,13 +475,13 @@ class Nezha:
             after: Extra time kept after the period.
 
         Returns:
-            :class:`~graphad.datasets.base.TelemetryPeriod` (``meta["periods"]`` lists the
+            :class:`~graphad.ingest.telemetry.Telemetry` (``meta["periods"]`` lists the
             ``(day, start_ns, end_ns)`` ranges).
 
         Raises:
             GraphadInputError: Unknown day, or the system has no construct day.
         """
-        sources = _check_sources(sources)
+        sources = check_sources(sources)
         if day is not None and SYSTEM_ALIASES.get(day.lower(), day) in self.systems:
             day, system = None, day  # normal_period("hipster") names a system
         if day is not None:
@@ -876,43 +515,44 @@ class Nezha:
             },
         }
         system_name = self._system(days[0])
-        return TelemetryPeriod(
+        return Telemetry(
             system=system_name,
+            node_rule=NODE_RULE,
             start_ns=min(p[1] for p in periods),
             end_ns=max(p[2] for p in periods),
-            spans=_concat([p["spans"] for p in parts], empty_spans),
-            metrics=_concat([p["metrics"] for p in parts], empty_metrics),
-            logs=_concat([p["logs"] for p in parts], empty_logs),
-            edge_metrics=_concat([p["edge_metrics"] for p in parts], empty_edge_metrics),
+            spans=concat_frames([p["spans"] for p in parts], empty_spans),
+            metrics=concat_frames([p["metrics"] for p in parts], empty_metrics),
+            logs=concat_frames([p["logs"] for p in parts], empty_logs),
+            edge_metrics=concat_frames([p["edge_metrics"] for p in parts], empty_edge_metrics),
             call_graph=self.call_graph(system_name),
             report=report,
             meta=meta,
         )
 
-    def _normal_range(self, day: _Day, sources: tuple[str, ...]) -> tuple[int, int]:
+    def _normal_range(self, day: Day, sources: tuple[str, ...]) -> tuple[int, int]:
         names = sorted(set().union(*(day.minutes[k] for k in day.minutes)))
         date = pd.to_datetime(day.name, utc=True, errors="coerce", format="%Y-%m-%d")
         if names and pd.notna(date):
             date = date.value
-            stamps = [date + (int(n[:2]) * 60 + int(n[3:])) * _MINUTE_NS for n in names]
-            return min(stamps) - _MINUTE_NS, max(stamps) + _MINUTE_NS
-        metrics, _ = _day_metrics(str(day.path / "metric"), tuple(day.pods))
+            stamps = [date + (int(n[:2]) * 60 + int(n[3:])) * MINUTE_NS for n in names]
+            return min(stamps) - MINUTE_NS, max(stamps) + MINUTE_NS
+        metrics, _ = self._day_metrics(day)
         ts = metrics["ts_ns"]
         return int(ts.min()), int(ts.max()) + 1
 
     # ------------------------------------------------------------------ reading
-    def _telemetry(self, day: _Day, start: int, end: int, sources: tuple[str, ...]) -> dict:
+    def _telemetry(self, day: Day, start: int, end: int, sources: tuple[str, ...]) -> dict:
         report = IngestReport(str(day.path))
         files, missing = [], {"trace": [], "log": []}
         metrics, spans, logs = empty_metrics(), empty_spans(), empty_logs()
         if "metrics" in sources:
-            day_frame, fixed = _day_metrics(str(day.path / "metric"), tuple(day.pods))
+            day_frame, fixed = self._day_metrics(day)
             ts = day_frame["ts_ns"].to_numpy()
             lo, hi = np.searchsorted(ts, start, "left"), np.searchsorted(ts, end, "left")
             metrics = day_frame.iloc[lo:hi].reset_index(drop=True)
-            report.merge(_slice_report(f"{day.path}/metric", metrics, fixed[lo:hi]))
+            report.merge(slice_report(f"{day.path}/metric", metrics, fixed[lo:hi]))
             files.extend(str(day.path / "metric" / f"{p}_metric.csv") for p in day.pods)
-        minutes = _minutes_between(start, end)
+        minutes = minutes_between(start, end)
         collected = set(day.minutes["traceid"]) or None
         for kind, wanted in (("trace", "spans"), ("log", "logs")):
             if wanted not in sources:
@@ -954,6 +594,11 @@ class Nezha:
             "meta": meta,
         }
 
+    def _day_metrics(self, day: Day) -> tuple[pd.DataFrame, np.ndarray]:
+        """All metric samples of a day and their repaired-time flags (read once)."""
+        key = ("metrics", str(day.path / "metric"), tuple(day.pods))
+        return self._days_read.get(key, lambda: read_day_metrics(*key[1:]))
+
     def _edge_names(self, system: str) -> tuple[str, ...]:
         """The service names that split the edge-metric columns of a system: those of its
         metric files, its fault list and its ``dependency.csv`` files (IPs left out).
@@ -962,21 +607,26 @@ class Nezha:
             days = self._days_of(system)
             names = set().union(*(d.services for d in days))
             names |= set(self._faults.loc[self._faults["system"] == system, "root_cause"])
-            for path in (_find(d.path / "metric", "dependency") for d in days):
+            for path in (find_file(d.path / "metric", "dependency") for d in days):
                 if path is not None:
-                    names |= {n for edge in _dependency_edges(path) for n in edge[:2]}
+                    names |= {n for edge in dependency_edges(path) for n in edge[:2]}
             self._edge_name_cache[system] = tuple(sorted(names))
         return self._edge_name_cache[system]
 
-    def _edge_metrics(self, day: _Day, start: int, end: int) -> tuple[pd.DataFrame, IngestReport]:
+    def _edge_metrics(self, day: Day, start: int, end: int) -> tuple[pd.DataFrame, IngestReport]:
         """The day's edge metrics in ``[start, end)``, empty cells dropped (counted)."""
         files = tuple((stem, str(path)) for stem, path in day.edge_files.items())
-        data = _day_edge_metrics(files, self._edge_names(self._system(day)))
+        names = self._edge_names(self._system(day))
+        data = self._days_read.get(
+            ("edge_metrics", files, names), lambda: read_day_edge_metrics(files, names)
+        )
         ts = data.frame["ts_ns"].to_numpy()
         lo, hi = np.searchsorted(ts, start, "left"), np.searchsorted(ts, end, "left")
-        frame, no_calls, fixed = data.frame.iloc[lo:hi], data.no_calls[lo:hi], data.fixed[lo:hi]
+        frame, fixed = data.frame.iloc[lo:hi].reset_index(drop=True), data.fixed[lo:hi]
+        ts = data.absent["ts_ns"].to_numpy()
+        absent = data.absent.iloc[np.searchsorted(ts, start) : np.searchsorted(ts, end)]
         source = f"{day.path}/metric/{{{','.join(day.edge_files)}}}"
-        report = IngestReport(source, n_records=len(frame))
+        report = IngestReport(source, n_records=len(frame) + len(absent))
         for name, column, splits in data.unresolved:
             why = "no split" if splits == 0 else f"{splits} splits"
             report.add(
@@ -984,29 +634,23 @@ class Nezha:
                 1,
                 f"{name} column {column!r} ({why} into two known services; left out)",
             )
-        if no_calls.any():
-            row = frame.iloc[int(np.flatnonzero(no_calls)[0])]
+        if len(absent):
+            row = absent.iloc[0]
             when = pd.Timestamp(int(row["ts_ns"]), unit="ns", tz="UTC")
             report.add(
                 "no_calls",
-                int(no_calls.sum()),
+                len(absent),
                 f"{row['metric']} {row['src']}_{row['dst']} at {when:%Y-%m-%d %H:%M:%S}",
             )
-        frame = frame[~no_calls].reset_index(drop=True)
-        _count_repairs(
-            report,
-            frame,
-            fixed[~no_calls],
-            mismatch=lambda row: f"{row['metric']}: timestamp disagrees with time; time used",
-            value=lambda row: f"{row['metric']} {row['src']}_{row['dst']}",
-        )
+        count_repairs(report, frame, fixed, "edge_metrics")
         report.n_kept = len(frame)
         return frame, report
 
     def _spans(self, paths: list[Path], start: int, end: int):
         if not paths:
             return empty_spans(), None
-        raw = pd.concat([_raw_trace(str(p)) for p in paths], ignore_index=True)
+        parts = [self._files_read.get(str(p), lambda p=p: read_trace_file(str(p))) for p in paths]
+        raw = pd.concat([frame for frame, _ in parts], ignore_index=True)
         begin = pd.to_numeric(raw[NEZHA_SPAN_COLUMNS["start_ns"]], errors="coerce")
         keep = ((begin >= start) & (begin < end)).to_numpy()
         source = f"{paths[0].parent}/{{{','.join(p.name.split('_trace')[0] for p in paths)}}}"
@@ -1014,122 +658,40 @@ class Nezha:
             raw.loc[keep],
             NEZHA_SPAN_COLUMNS,
             time_unit="ns",
-            end_column=_SPAN_END,
+            end_column=SPAN_END,
             source=source,
         )
         report.n_records = len(raw)
         report.add("outside_time_range", int((~keep).sum()), "spans of neighbouring minutes")
+        add_read_repairs(report, parts)
         return spans, report
 
-    def _logs(self, paths: list[Path], start: int, end: int, day: _Day):
+    def _logs(self, paths: list[Path], start: int, end: int, day: Day):
         if not paths:
             return empty_logs(), None
-        raw = pd.concat([_raw_log(str(p)) for p in paths], ignore_index=True)
+        parts = [self._files_read.get(str(p), lambda p=p: read_log_file(str(p))) for p in paths]
+        raw = pd.concat([frame for frame, _ in parts], ignore_index=True)
         ts = pd.to_numeric(raw["TimeUnixNano"], errors="coerce")
         keep = ((ts >= start) & (ts < end)).to_numpy()
         source = f"{paths[0].parent}/{{{','.join(p.name.split('_log')[0] for p in paths)}}}"
         if not keep.any():
             report = IngestReport(source, n_records=len(raw))
             report.add("outside_time_range", len(raw), "lines of neighbouring minutes")
-            return empty_logs(), report
+            return empty_logs(), add_read_repairs(report, parts)
         logs, report = read_logs(
             raw.loc[keep].reset_index(drop=True),
             "table",
             columns={"ts_ns": "TimeUnixNano", "node": "PodName", "message": "Log"},
             time_unit="ns",
             json_field="log.message",
-            miner=_drain_miner(self._drain_config(day)),
+            miner=drain_miner(self._drain_config(day)),
         )
         report.source = source
         report.n_records = len(raw)
         report.add("outside_time_range", int((~keep).sum()), "lines of neighbouring minutes")
-        return logs, report
+        return logs, add_read_repairs(report, parts)
 
-    def _drain_config(self, day: _Day) -> Path | None:
+    def _drain_config(self, day: Day) -> Path | None:
         system = self._system(day)
         path = self.root / "log_template" / f"drain3_{system}.ini"
         return path if path.is_file() else None
-
-
-def _dependency_edges(path: Path) -> list[tuple[str, str, float]]:
-    frame = _read_csv(path, dtype=str, keep_default_na=False)
-    if frame.shape[1] < 2:
-        raise ParseError(
-            "dependency file has fewer than two columns",
-            source=str(path),
-            expected="Source,Target[,Weight]",
-            found=f"columns {list(frame.columns)}",
-        )
-    source, target = frame.columns[0], frame.columns[1]
-    weights = (
-        pd.to_numeric(frame["Weight"], errors="coerce").fillna(1.0)
-        if "Weight" in frame.columns
-        else pd.Series(1.0, index=frame.index)
-    )
-    edges = []
-    for s, t, w in zip(frame[source].str.strip(), frame[target].str.strip(), weights, strict=False):
-        if _is_ip(t) or _is_ip(s):
-            continue
-        edges.append((s, t, float(w)))
-    return edges
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text.split(":")[0] if text.count(":") == 1 else text)
-    except ValueError:
-        return False
-    return True
-
-
-def _slice_report(source: str, metrics: pd.DataFrame, fixed: np.ndarray) -> IngestReport:
-    """The report of a slice of a day's metrics: non-finite values and repaired times."""
-    report = IngestReport(source, n_records=len(metrics), n_kept=len(metrics))
-    _count_repairs(
-        report,
-        metrics,
-        fixed,
-        mismatch=lambda row: f"{row['node']}: TimeStamp disagrees with Time; Time used",
-        value=lambda row: f"{row['node']} {row['metric']}",
-    )
-    return report
-
-
-def _count_repairs(
-    report: IngestReport,
-    samples: pd.DataFrame,
-    fixed: np.ndarray,
-    *,
-    mismatch: Callable[[pd.Series], str],
-    value: Callable[[pd.Series], str],
-) -> None:
-    """Count a slice's repaired times and non-finite values in ``report``.
-
-    The example of each names its first row, through ``mismatch(row)`` / ``value(row)``.
-    """
-    if fixed.any():
-        row = samples.iloc[int(np.flatnonzero(fixed)[0])]
-        report.add("timestamp_mismatch", int(fixed.sum()), mismatch(row))
-    missing = samples["value"].isna().to_numpy()
-    if missing.any():
-        row = samples.iloc[int(np.flatnonzero(missing)[0])]
-        report.add("non_finite_value", int(missing.sum()), value(row))
-
-
-def _check_sources(sources: Iterable[str]) -> tuple[str, ...]:
-    sources = (sources,) if isinstance(sources, str) else tuple(sources)
-    allowed = SOURCES
-    for item in sources:
-        if item not in allowed:
-            raise GraphadInputError(
-                "unknown telemetry source",
-                field="sources",
-                expected=f"some of {list(allowed)}",
-                found=repr(item),
-            )
-    return sources
-
-
-def _concat(frames: list[pd.DataFrame], empty) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else empty()

@@ -249,7 +249,7 @@ def _no_answer(
     if result is None:
         return None
     confident = getattr(result, "evidence_above_chance", None)
-    if confident is False and not _unassessed(result):
+    if confident is False:
         confidence = getattr(result, "confidence", None)
         strongest = (
             f" (the strongest is {confidence:.2g} x its chance level)"
@@ -261,28 +261,6 @@ def _no_answer(
     if scores.size == 0 or not np.any(np.nan_to_num(scores) > 0):
         return "no node shows any evidence (every score is 0)"
     return None
-
-
-def _unassessed(result: RCAResult) -> bool:
-    """Whether the top node's evidence includes a source with no chance level to
-    compare with (too little data before the onset for a null): then "not above
-    chance" is not known.
-
-    Example:
-        >>> from graphad.rca import RCAResult
-        >>> r = RCAResult(["db"], [2.0], evidence_above_chance=False)
-        >>> r.evidence = {"db": [{"source": "latency", "calibrated": 2.4,
-        ...                       "chance_level": None}]}
-        >>> _unassessed(r)
-        True
-    """
-    if not result.nodes:
-        return False
-    records = (getattr(result, "evidence", None) or {}).get(result.nodes[0]) or []
-    return any(
-        isinstance(r, dict) and (r.get("calibrated") or 0) > 0 and r.get("chance_level") is None
-        for r in records
-    )
 
 
 def _evidence_lines(result: RCAResult, node: str, limit: int = 3) -> list[str]:

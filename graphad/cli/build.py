@@ -152,8 +152,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
     add_input_options(
         parser,
         edge_help="per-edge metric files (caller -> callee samples): their edges join "
-        "the graph's call edges (long tables ts_ns, src, dst, metric, value, or wide "
-        "ones read with --edge-separator)",
+        "the graph's call edges and each metric becomes an edge feature "
+        "(edge_metric:<name>, its mean in the window); long tables ts_ns, src, dst, "
+        "metric, value, or wide ones read with --edge-separator",
     )
     parser.add_argument(
         "--window",
@@ -641,6 +642,7 @@ def run(args: argparse.Namespace) -> int:
     graph = build_dynamic_graph(
         *frames,
         spec=spec,
+        edge_metrics=data.edge_metrics,
         node_rule=args.node_rule,
         granularity=args.granularity,
         start_ns=start_ns,

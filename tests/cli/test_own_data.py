@@ -291,3 +291,22 @@ def test_status_rule_reads_http_codes(rule, errors, tmp_path):
     errors_column = graph.edge_feature_names.index("errors")
     calls = [w.edge_attr[:, errors_column] for w in graph if w.edge_attr.numel()]
     assert calls and max(float(c.max()) for c in calls) == errors
+
+
+def test_build_edge_metrics_become_edge_features(tmp_path, capsys):
+    start_s = 1_704_067_200
+    metrics = _pandas_wide(tmp_path / "cpu.csv", start_s)
+    edges = tmp_path / "edges.csv"
+    rows = [(start_s + 60 * m, "orders", "carts", "rpc_ms", 5.0 + m) for m in range(40)]
+    pd.DataFrame(rows, columns=["timestamp", "src", "dst", "metric", "value"]).to_csv(
+        edges, index=False
+    )
+    out = tmp_path / "g.pt"
+    args = ["build", "--metrics", str(metrics), "--wide-file-is", "metric"]
+    args += ["--metric-exclude", "region", "--edge-metrics", str(edges), "-o", str(out)]
+    assert main(args) == 0
+    graph = DynamicGraph.load(out)
+    assert graph.edge_feature_names[-1] == "edge_metric:rpc_ms"
+    window = graph[len(graph) - 1]
+    assert window.edge_index.tolist() == [[1], [0]]  # orders -> carts
+    assert float(window.edge_attr[0, -1]) > 5.0  # the edge's mean rpc_ms in the window

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,6 +20,7 @@ from graphad.cli._common import (
     output_path,
     read_windows,
     scores_frame,
+    show_progress,
     write_frame,
 )
 
@@ -90,10 +92,34 @@ def load_detector(path: str) -> Any:
         ) from error
 
 
-def score_input(detector: Any, data: WindowInput) -> pd.DataFrame:
-    """Node and window scores of the input as a scores table."""
-    node_scores = detector.decision_function(data.windows)
-    window_scores = detector.score_windows(data.windows)
+#: Windows of a saved graph scored at a time (one progress step each).
+SCORE_CHUNK = 256
+
+
+def score_input(detector: Any, data: WindowInput, progress: bool = False) -> pd.DataFrame:
+    """Node and window scores of the input as a scores table.
+
+    A saved graph is scored ``SCORE_CHUNK`` windows at a time, with a progress bar when
+    ``progress`` (each window is scored on its own, so the chunks give the same scores);
+    a table is scored in one go (its windows overlap across rows).
+    """
+    if data.is_graph:
+        from tqdm.auto import tqdm
+
+        graph = data.windows
+        starts = range(0, max(len(graph), 1), SCORE_CHUNK)
+        parts = [
+            (
+                detector.decision_function(graph[i : i + SCORE_CHUNK]),
+                detector.score_windows(graph[i : i + SCORE_CHUNK]),
+            )
+            for i in tqdm(starts, desc="score", unit="chunk", disable=not progress)
+        ]
+        node_scores = torch.cat([p[0] for p in parts])
+        window_scores = torch.cat([p[1] for p in parts])
+    else:
+        node_scores = detector.decision_function(data.windows)
+        window_scores = detector.score_windows(data.windows)
     if data.is_graph:
         ends = data.windows.window_end
         names = data.windows.vocab.names
@@ -113,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         output_path(args.out, [args.model, args.data], special=True)
     detector = load_detector(args.model)
     data = read_windows(args.data, args.time_column)
-    frame = score_input(detector, data)
+    frame = score_input(detector, data, progress=show_progress(args.quiet))
     alarms = int((frame["window_score"] > detector.threshold_).sum())
     where = write_frame(frame, args.out, args.format, console, times=data.is_graph)
     if where != "stdout":

@@ -13,8 +13,12 @@ from graphad.cli._common import (
     add_common,
     add_plugins,
     load_plugins,
+    output_path,
     parse_list,
     parse_params,
+    positive_int,
+    show_progress,
+    write_atomic,
 )
 from graphad.exceptions import GraphadInputError
 
@@ -67,7 +71,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     rca.add_argument(
         "--node-rule", default=None, help="map ranked names before matching, e.g. service"
     )
-    rca.add_argument("--limit", type=int, default=None, help="only the first N cases")
+    rca.add_argument("--limit", type=positive_int, default=None, help="only the first N cases")
     rca.add_argument("--sources", default=None, help="read only these, e.g. metrics (default: all)")
     _outputs(rca)
 
@@ -109,7 +113,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
         metavar="DETECTOR:NAME=VALUE",
         help="detector argument (repeatable)",
     )
-    logs.add_argument("--max-test", type=int, default=None, help="subsample the test sessions")
+    logs.add_argument(
+        "--max-test", type=positive_int, default=None, help="subsample the test sessions"
+    )
     _outputs(logs)
     parser.set_defaults(func=run, quiet=False, debug=False)
 
@@ -178,7 +184,7 @@ def _run_rca(args: argparse.Namespace) -> Any:
         fit_data=normal or None,
         errors="record",
         sources=read.get("sources"),
-        verbose=not args.quiet,
+        verbose=show_progress(args.quiet),
     )
 
 
@@ -192,7 +198,7 @@ def _run_mts(args: argparse.Namespace) -> Any:
         entities=entities,
         params=parse_method_params(args.param),
         point_adjust=args.point_adjust,
-        verbose=not args.quiet,
+        verbose=show_progress(args.quiet),
     )
 
 
@@ -204,7 +210,7 @@ def _run_logs(args: argparse.Namespace) -> Any:
         parse_list(args.detectors),
         params=parse_method_params(args.param),
         max_test=args.max_test,
-        verbose=not args.quiet,
+        verbose=show_progress(args.quiet),
     )
 
 
@@ -212,11 +218,12 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``graphad bench <benchmark>``."""
     load_plugins(args.plugin)
     console = Console(args.quiet)
+    if args.json:
+        output_path(args.json, special=True)
     runner = {"rca": _run_rca, "mts": _run_mts, "logs": _run_logs}[args.benchmark]
     result = runner(args)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        result.to_json(args.json)
+        write_atomic(args.json, lambda target: result.to_json(target))
     if args.format == "json":
         console.result(json.dumps(result.to_dict(), indent=2))
     else:

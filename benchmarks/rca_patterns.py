@@ -10,10 +10,11 @@ against its chance level like them; the span-linked log lines handed over as the
 case's logs, the ``log`` source weighted 0 as in the default run, which has no logs);
 per fault type; and the seconds per case.
 
-The canonical log frame keeps no span id, so this script reads the raw Nezha log files
-itself (``TraceID``/``SpanID`` columns); a line pandas cannot split into the header's
-fields is dropped and counted (one TrainTicket file holds a record cut short with the
-next record on the same line).
+Written when the canonical log frame kept no span id, this script reads the raw Nezha log
+files itself (``TraceID``/``SpanID`` columns; since 2026-12-04 the frame keeps them and
+``benchmarks/rca_sources.py`` measures the same source through ``Telemetry.logs``); a
+line pandas cannot split into the header's fields is dropped and counted (one
+TrainTicket file holds a record cut short with the next record on the same line).
 
     PYTHONPATH=. python benchmarks/rca_patterns.py --root ../shared/data/nezha
 """

@@ -52,8 +52,9 @@ DEFAULT_WEIGHTS = {
     "truncation": 1.0,
     "log": 1.0,
     "edge": 1.0,
-    # off by default: on the Nezha faults it lifts TrainTicket's AC@3 but costs
-    # OnlineBoutique two first places when summed with the others (RESULTS_rca.md)
+    # off by default: on the Nezha faults (span-linked log lines read through
+    # Telemetry.logs) it lifts TrainTicket's AC@3 / AC@5 but costs a first place there
+    # and two on OnlineBoutique when summed with the others (RESULTS_rca.md)
     "pattern": 0.0,
 }
 

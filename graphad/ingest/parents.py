@@ -209,27 +209,28 @@ def coded_parent_rows(span_code: np.ndarray, parent_code: np.ndarray) -> np.ndar
         return np.zeros(0, dtype=np.int64)
     span_code = np.asarray(span_code, dtype=np.int64)
     parent_code = np.asarray(parent_code, dtype=np.int64)
-    tag = int(span_code[0]) >> _TAG_SHIFT
-    lo, hi = tag << _TAG_SHIFT, (tag << _TAG_SHIFT) + _ROW_MASK
-    linked = parent_code >= 0
-    if span_code.min() < lo or span_code.max() > hi:
-        return None
-    if linked.any() and (parent_code[linked].min() < lo or parent_code[linked].max() > hi):
-        return None
+    lo = (int(span_code[0]) >> _TAG_SHIFT) << _TAG_SHIFT
     local = span_code - lo
+    if local.min() < 0 or local.max() > _ROW_MASK:  # more than one tag
+        return None
+    wanted = parent_code - lo
+    linked = parent_code >= 0
+    if wanted.max() > _ROW_MASK or (linked & (wanted < 0)).any():  # a parent of another tag
+        return None
+    if local[0] == 0 and (np.diff(local) == 1).all():  # rows as validated (or a head of them)
+        return np.where(linked & (wanted < n), wanted, -1)
     size = int(local.max()) + 1
     if size <= 4 * n + 1024:  # a table indexed by code
-        counts = np.bincount(local, minlength=size)
-        if counts.max() > 1:
+        if np.bincount(local, minlength=size).max() > 1:
             return None
         row_of = np.full(size + 1, -1, dtype=np.int64)
         row_of[local] = np.arange(n)
-        return row_of[np.where(linked, np.minimum(parent_code - lo, size), size)]
+        return row_of[np.where(linked, np.minimum(wanted, size), size)]
     order = np.argsort(local, kind="stable")  # few rows left of a large frame
     sorted_codes = local[order]
     if (sorted_codes[1:] == sorted_codes[:-1]).any():
         return None
-    wanted = np.where(linked, parent_code - lo, -1)
+    wanted = np.where(linked, wanted, -1)
     pos = np.minimum(np.searchsorted(sorted_codes, wanted), n - 1)
     return np.where(linked & (sorted_codes[pos] == wanted), order[pos], -1).astype(np.int64)
 

@@ -25,7 +25,10 @@ scores with an explicit rule (METHODS.md, "the scoring rule"):
 5. **Normalisation and fusion.** Each part is divided by the mean of its training
    values (``normalize="global"``: one scale per part, keeping the nodes' relative
    deviations; ``"node"``: centred and scaled by each node's training median / IQR). The
-   node score is the sum over the parts in ``scoring``. The window score is the sum
+   node score is the sum over the parts in ``scoring``, normalised by ``node_normalize``
+   (``None``: as the window score); a separate rule because detection and localisation
+   want different ones (per-node scaling ranks windows better, one scale per part keeps
+   which node deviates most; ``benchmarks/RESULTS_asd.md``). The window score is the sum
    (``window_reduce="sum"``) or the maximum over nodes of the node scores restricted to
    the parts in ``window_scoring`` (default: the neighbour part alone, which ranks
    windows best on ASD, while the forecast part improves which nodes are blamed;
@@ -174,6 +177,11 @@ class ContrastiveDetector(BaseDetector):
             raise GraphadInputError(
                 f"Could not resolve '{self.normalize}' among choices ['global', 'node']",
                 field="normalize",
+            )
+        if getattr(self, "node_normalize", None) not in (None, "global", "node"):
+            raise GraphadInputError(
+                f"Could not resolve '{self.node_normalize}' among choices [None, 'global', 'node']",
+                field="node_normalize",
             )
         if self.scaler not in ("minmax", "robust"):
             raise GraphadInputError(
@@ -393,29 +401,24 @@ class ContrastiveDetector(BaseDetector):
         self.memory_ = self._states(x[self.memory_pos_], z)
         # statistics of every part, so that ``scoring`` can be narrowed after fitting
         parts = self._raw_parts(x, device, torch.arange(num_windows), _PARTS)
-        centers, scales = [], []
-        for name in _PARTS:
-            values = parts.get(name)
-            if values is None:
-                centers.append(torch.zeros(x.shape[1]))
-                scales.append(torch.ones(x.shape[1]))
-                continue
-            if self.normalize == "node":
-                q = torch.quantile(values, torch.tensor([0.25, 0.5, 0.75]), dim=0)
-                centers.append(q[1])
-                scales.append((q[2] - q[0]).clamp_min(1e-6))
-            else:
-                centers.append(torch.zeros(x.shape[1]))
-                scales.append(values.mean().clamp_min(1e-6).expand(x.shape[1]).clone())
-        self.part_center_ = torch.stack(centers)
-        self.part_scale_ = torch.stack(scales)
+        self.part_center_, self.part_scale_ = _part_stats(parts, self.normalize, x.shape[1])
+        self.node_center_, self.node_scale_ = _part_stats(
+            parts, getattr(self, "node_normalize", None) or self.normalize, x.shape[1]
+        )
         self._train_parts = parts  # scored with the exclusion zone, used by fit
 
-    def _combine(self, parts: dict[str, Tensor], names: Sequence[str]) -> Tensor:
+    def _combine(
+        self, parts: dict[str, Tensor], names: Sequence[str], nodes: bool = False
+    ) -> Tensor:
+        center, scale = (
+            (self.node_center_, self.node_scale_)
+            if nodes
+            else (self.part_center_, self.part_scale_)
+        )
         total = None
         for p, name in enumerate(_PARTS):
             if name in names:
-                value = (parts[name] - self.part_center_[p]) / self.part_scale_[p]
+                value = (parts[name] - center[p]) / scale[p]
                 total = value if total is None else total + value
         return total
 
@@ -443,7 +446,7 @@ class ContrastiveDetector(BaseDetector):
             with num_threads(self.num_threads):
                 x = self._prepare(batch.x)
                 parts = self._raw_parts(x, self._device(), None, tuple(names))
-        nodes = self._combine(parts, self._parts())
+        nodes = self._combine(parts, self._parts(), nodes=True)
         windows = self._reduce(self._combine(parts, self._window_parts()), batch.node_mask)
         return nodes, windows
 
@@ -467,6 +470,8 @@ class ContrastiveDetector(BaseDetector):
             memory_pos=self.memory_pos_,
             part_center=self.part_center_,
             part_scale=self.part_scale_,
+            node_center=self.node_center_,
+            node_scale=self.node_scale_,
             edge_index=self.edge_index_,
             z_rms=self.z_rms_,
         )
@@ -479,10 +484,35 @@ class ContrastiveDetector(BaseDetector):
         self.center_, self.scale_ = state["center"], state["scale"]
         self.memory_, self.memory_pos_ = state["memory"], state["memory_pos"]
         self.part_center_, self.part_scale_ = state["part_center"], state["part_scale"]
+        # files saved before node scores had their own normalisation used the window one
+        self.node_center_ = state.get("node_center", self.part_center_)
+        self.node_scale_ = state.get("node_scale", self.part_scale_)
         self.edge_index_, self.z_rms_ = state["edge_index"], state["z_rms"]
 
     def _build_model(self) -> nn.Module:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _part_stats(parts: dict[str, Tensor], normalize: str, num_nodes: int) -> tuple[Tensor, Tensor]:
+    """Centres and scales ``[len(_PARTS), N]`` of the training parts (``[W, N]`` each).
+
+    ``"node"``: each node's median and IQR (floored at ``1e-6``); ``"global"``: centre 0
+    and the part's mean over all windows and nodes. A missing part gets ``(0, 1)``.
+    """
+    centers, scales = [], []
+    for name in _PARTS:
+        values = parts.get(name)
+        if values is None:
+            centers.append(torch.zeros(num_nodes))
+            scales.append(torch.ones(num_nodes))
+        elif normalize == "node":
+            q = torch.quantile(values, torch.tensor([0.25, 0.5, 0.75]), dim=0)
+            centers.append(q[1])
+            scales.append((q[2] - q[0]).clamp_min(1e-6))
+        else:
+            centers.append(torch.zeros(num_nodes))
+            scales.append(values.mean().clamp_min(1e-6).expand(num_nodes).clone())
+    return torch.stack(centers), torch.stack(scales)
 
 
 def subset(

@@ -8,6 +8,9 @@ errors, per window and node, for the training windows, scored with the temporal 
 zone, and for the test windows), or the baselines' training and test scores, plus the fit
 and score seconds.
 
+``localise``: node-score rules (parts x normalisation) for localisation, chosen on one
+half by HitRate@150 and reported on the other.
+
 ``report``: every scoring rule (parts x per-node / global normalisation x sum / max over
 nodes) is recombined from the cache; the rule with the best mean (AUC-PR + VUS-PR) / 2 on
 one half of the servers is reported on the other half, beside KNNDetector and PCADetector
@@ -22,6 +25,7 @@ Usage::
     python benchmarks/asd_protocol.py fit --configs full,no-contrastive --servers 1-12
     python benchmarks/asd_protocol.py fit --configs KNNDetector,PCADetector
     python benchmarks/asd_protocol.py report
+    python benchmarks/asd_protocol.py localise
 """
 
 from __future__ import annotations
@@ -74,6 +78,9 @@ RULE_PARTS = [
     ("forecast", "graph"),
 ]
 RULES = list(itertools.product(RULE_PARTS, ("global", "node"), ("sum", "max")))
+#: The node-score rule of CRLBSAD's defaults (``scoring``, ``node_normalize``), for
+#: Hit@150 of the rows below; ``localise`` compares node rules.
+NODE_RULE = (("forecast", "knn"), "global", "sum")
 
 
 def _context(entity, window: int) -> pd.DataFrame:
@@ -228,7 +235,7 @@ def _evaluate(cache: Cache, config: str, rule, servers: list[str]) -> dict[str, 
         if rule is None:
             window, nodes = blob["test_window"], blob["test_nodes"]
         else:
-            window, nodes = combine(blob, rule, "test")
+            window, nodes = combine(blob, rule, "test")[0], combine(blob, NODE_RULE, "test")[1]
         row = _metrics(entity.test_labels, window)
         row["Hit@150"] = hit_rate_at_p(nodes, entity.node_labels, 1.5)
         row["fit s"] = float(blob["fit_s"])
@@ -239,6 +246,55 @@ def _evaluate(cache: Cache, config: str, rule, servers: list[str]) -> dict[str, 
 
 def _fmt(m: dict[str, float], keys) -> str:
     return " | ".join(f"{m[k]:.1f}" if k.endswith(" s") else f"{m[k]:.3f}" for k in keys)
+
+
+# -- localisation: node scores with their own rule ----------------------------------------
+#: Node-score rules recombined from the cached parts: (node parts, normalisation).
+NODE_RULES = list(itertools.product(RULE_PARTS + [("forecast",)], ("global", "node")))
+
+
+def node_rule_table(cache: Cache, config: str, servers: list[str]) -> dict:
+    """Mean Hit@100 / Hit@150 over ``servers`` of every node-score rule."""
+    table = {}
+    for parts, normalize in NODE_RULES:
+        rows = []
+        for server in servers:
+            blob, entity = cache.blob(config, server), cache.entity(server)
+            nodes = combine(blob, (parts, normalize, "sum"), "test")[1]
+            rows.append(
+                {
+                    "Hit@100": hit_rate_at_p(nodes, entity.node_labels, 1.0),
+                    "Hit@150": hit_rate_at_p(nodes, entity.node_labels, 1.5),
+                }
+            )
+        table[(parts, normalize)] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    return table
+
+
+def cmd_localise(args: argparse.Namespace) -> int:
+    """Node-score rule chosen on one half by mean Hit@150, reported on the other."""
+    cache = Cache(args.cache, args.root)
+    stamp = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    print(f"ASD node-score rules; {stamp}; {platform.machine()}; cache {args.cache}\n")
+    keys = ["Hit@100", "Hit@150"]
+    tables = {half: node_rule_table(cache, args.main, servers) for half, servers in HALVES.items()}
+    halves = " | ".join(f"{k} 1-6 | {k} 7-12" for k in keys)
+    print(f"| node parts | normalisation | {halves} |")
+    print("|---|---|" + "---|---|" * len(keys))
+    for rule in NODE_RULES:
+        cells = " | ".join(f"{tables[h][rule][k]:.3f}" for k in keys for h in HALVES)
+        print(f"| {'+'.join(rule[0])} | {rule[1]} | {cells} |")
+    print("\n| chosen on | reported on | node rule | Hit@100 | Hit@150 |")
+    print("|---|---|---|---|---|")
+    for pick, report in (("1-6", "7-12"), ("7-12", "1-6")):
+        rule = max(NODE_RULES, key=lambda r: tables[pick][r]["Hit@150"])
+        m = tables[report][rule]
+        print(f"| {pick} | {report} | {'+'.join(rule[0])}, {rule[1]} norm | {_fmt(m, keys)} |")
+    for base in [b for b in BASELINES if all(cache.has(b, s) for s in sum(HALVES.values(), []))]:
+        for report in HALVES:
+            m = _evaluate(cache, base, None, HALVES[report])
+            print(f"| – | {report} | {base} (its defaults) | – | {m['Hit@150']:.3f} |")
+    return 0
 
 
 # -- thresholds ----------------------------------------------------------------------------
@@ -398,8 +454,11 @@ def main(argv: list[str] | None = None) -> int:
     report = sub.add_parser("report")
     report.add_argument("--main", default="full", help="trained configuration of the main rows")
     report.add_argument("--json", type=Path)
+    localise = sub.add_parser("localise", help="node-score rules for localisation")
+    localise.add_argument("--main", default="full", help="trained configuration")
     args = parser.parse_args(argv)
-    return cmd_fit(args) if args.command == "fit" else cmd_report(args)
+    commands = {"fit": cmd_fit, "report": cmd_report, "localise": cmd_localise}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

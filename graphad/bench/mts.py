@@ -1,8 +1,9 @@
 """Detectors over a multivariate-series dataset (the ASD layout): :func:`run_mts_benchmark`.
 
 A detector receives the training frame and the test frame without its labels; only the
-scoring code, after the detector has returned, reads them. Thresholds come from the
-detectors' ``threshold_``, fitted on training scores.
+scoring code, after the detector has returned, reads them. Alarms are those the
+detector's ``predict`` raises (its ``alarms(scores)``: ``threshold_`` fitted on training
+scores, or a streaming threshold such as DSPOT that follows the scored test stream).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from graphad.eval.localization import hit_rate_at_p
 from graphad.eval.vus import vus
 from graphad.exceptions import GraphadInputError
 
-__all__ = ["run_mts_benchmark", "to_numpy"]
+__all__ = ["alarm_runs", "run_mts_benchmark", "to_numpy"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,21 +72,26 @@ def _mts_metrics(
     scores: np.ndarray,
     node_scores: np.ndarray | None,
     node_labels: np.ndarray | None,
-    threshold: float | None,
+    alarms: np.ndarray | None,
     vus_buffer: int,
     point_adjust: bool,
     random_state: int,
+    steps_per_day: float | None = None,
 ) -> dict:
-    """Everything the MTS table reports; the only place that reads test labels."""
+    """Everything the MTS table reports; the only place that reads test labels.
+
+    ``F1@thr`` / ``P@thr`` / ``R@thr`` / ``FPR@thr`` / ``ADR`` are per step at ``alarms``
+    (``[T]`` 0/1, as the detector's ``predict`` raises them); ``alarms/day`` counts alarm
+    runs (consecutive alarmed steps) per ``steps_per_day`` test steps.
+    """
     out: dict[str, float] = {}
     out["AUC-ROC"] = auc_roc(labels, scores)
     out["AUC-PR"] = auc_pr(labels, scores)
     volume = vus(labels, scores, vus_buffer)
     out["VUS-ROC"], out["VUS-PR"] = volume.roc, volume.pr
     out["best F1"] = best_f1(labels, scores).f1
-    if threshold is not None and math.isfinite(threshold):
-        at = f1_at_threshold(labels, scores, threshold)
-        alarms = (scores > threshold).astype(np.int64)
+    if alarms is not None:
+        at = f1_at_threshold(labels, alarms, 0.5)
         rates = tpr_fpr(labels, alarms)
         out.update(
             {
@@ -98,6 +104,10 @@ def _mts_metrics(
         )
     else:
         out.update(dict.fromkeys(("F1@thr", "P@thr", "R@thr", "FPR@thr", "ADR"), math.nan))
+    if steps_per_day is not None:
+        out["alarms/day"] = (
+            alarm_runs(alarms) * steps_per_day / len(labels) if alarms is not None else math.nan
+        )
     usable = (
         node_scores is not None
         and node_labels is not None
@@ -143,24 +153,45 @@ def _score_entity(
             found=scores.shape[0],
         )
     node_scores = to_numpy(detector.decision_function(series))
-    threshold = getattr(detector, "threshold_", None)
     return {
         "scores": scores,
         "node_scores": node_scores,
-        "threshold": None if threshold is None else float(threshold),
+        "alarms": _alarms(detector, scores),
         "fit s": fit_seconds,
         "score s": score_seconds,
     }
 
 
+def alarm_runs(alarms: np.ndarray) -> int:
+    """Number of alarm runs (maximal stretches of consecutive alarmed steps).
+
+    Example:
+        >>> alarm_runs(np.array([1, 1, 0, 1, 0, 0, 1]))
+        3
+    """
+    on = np.asarray(alarms).astype(bool)
+    return int(on[0]) + int((on[1:] & ~on[:-1]).sum()) if on.size else 0
+
+
+def _alarms(detector: Any, scores: np.ndarray) -> np.ndarray | None:
+    """The alarms ``predict`` would raise on the scored stream (``None``: no threshold)."""
+    if callable(getattr(detector, "alarms", None)):
+        return np.asarray(detector.alarms(scores), dtype=np.int64).ravel()
+    threshold = getattr(detector, "threshold_", None)
+    if threshold is None or not math.isfinite(float(threshold)):
+        return None
+    return (scores > float(threshold)).astype(np.int64)
+
+
 def _random_entity(num_train: int, test_shape: tuple[int, int], random_state: int) -> dict:
     """Seeded uniform scores: the floor every detector must clear."""
     rng = np.random.default_rng(random_state)
-    train_scores = rng.random(num_train)
+    threshold = fit_threshold(rng.random(num_train))
+    scores = rng.random(test_shape[0])
     return {
-        "scores": rng.random(test_shape[0]),
+        "scores": scores,
         "node_scores": rng.random(test_shape),
-        "threshold": fit_threshold(train_scores),
+        "alarms": (scores > threshold).astype(np.int64),
         "fit s": math.nan,
         "score s": math.nan,
     }
@@ -176,14 +207,17 @@ def run_mts_benchmark(
     point_adjust: bool = False,
     random_baseline: bool = True,
     random_state: int = 0,
+    steps_per_day: float | None = None,
     verbose: bool = False,
 ) -> BenchResult:
     """Detectors on a folder in the multivariate-CSV (ASD) layout, entity by entity.
 
     For each entity a fresh detector is fitted on the training frame; the test frame is
     scored with the last ``window_size - 1`` training steps prepended as context, so that
-    every test step gets the window that ends there (no labels are involved). Alarms use
-    the detector's ``threshold_``, fitted on training scores only. Node scores
+    every test step gets the window that ends there (no labels are involved). Alarms are
+    those ``predict`` raises over the test stream (the detector's ``alarms(scores)``;
+    ``scores > threshold_`` for a detector without it), fitted on training scores only:
+    F1 / precision / recall / FPR (``F1@thr`` ...) are per step at them. Node scores
     (``decision_function``) give HitRate@100%/150% against the interpretation labels
     when there is one score per metric.
 
@@ -199,6 +233,8 @@ def run_mts_benchmark(
         point_adjust: Also report point-adjusted F1 beside that of random scores.
         random_baseline: Add a ``random`` row (seeded uniform scores).
         random_state: Seed of the random row and of the point-adjustment baseline.
+        steps_per_day: Test steps per day (e.g. 288 for 5-minute steps); when given,
+            an ``alarms/day`` column counts alarm runs per day.
         verbose: Show a progress bar.
 
     Returns:
@@ -227,10 +263,11 @@ def run_mts_benchmark(
                 output["scores"],
                 output["node_scores"],
                 node_labels,
-                output["threshold"],
+                output["alarms"],
                 vus_buffer,
                 point_adjust,
                 random_state,
+                steps_per_day,
             )
             records.append(
                 {
@@ -266,6 +303,7 @@ def run_mts_benchmark(
         "vus_buffer": vus_buffer,
         "point_adjust": point_adjust,
         "random_state": random_state,
+        "steps_per_day": steps_per_day,
         "params": params,
     }
     return BenchResult("mts", records, {"per_entity": per_entity, "mean": mean}, config)

@@ -96,6 +96,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also report point-adjusted F1 (beside random scores)",
     )
+    mts.add_argument(
+        "--steps-per-day",
+        type=float,
+        default=None,
+        help="test steps per day (ASD: 288), to report alarms per day",
+    )
     _outputs(mts)
 
     logs = kinds.add_parser(
@@ -198,6 +204,7 @@ def _run_mts(args: argparse.Namespace) -> Any:
         entities=entities,
         params=parse_method_params(args.param),
         point_adjust=args.point_adjust,
+        steps_per_day=args.steps_per_day,
         verbose=show_progress(args.quiet),
     )
 

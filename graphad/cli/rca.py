@@ -164,9 +164,12 @@ def telemetry_case(args: argparse.Namespace, console: Console) -> Any:
     return case, data.time_range()
 
 
-def _graph_scores(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, float | None]:
-    """The graph, its ``[W, N]`` node and ``[W]`` window scores, and the detector's
-    threshold (``None`` for a scores table).
+def _graph_scores(
+    args: argparse.Namespace,
+) -> tuple[Any, np.ndarray, np.ndarray, float | None, np.ndarray | None]:
+    """The graph, its ``[W, N]`` node and ``[W]`` window scores, the detector's
+    threshold and the ``[W]`` 0/1 alarms its ``predict`` raises (both ``None`` for a
+    scores table).
     """
     from graphad.cli.score import load_detector, score_input
 
@@ -174,11 +177,12 @@ def _graph_scores(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray
     if not data.is_graph:
         raise GraphadInputError("rca needs a saved graph (.pt)", source=args.graph)
     graph = data.windows
-    threshold = None
+    threshold = alarms = None
     if args.model:
         detector = load_detector(args.model)
         table = score_input(detector, data)
         threshold = float(detector.threshold_)
+        alarms = detector.alarms(table["window_score"].to_numpy(dtype=np.float64))
     elif args.scores:
         table = read_scores(args.scores)
     else:
@@ -196,7 +200,7 @@ def _graph_scores(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray
             found=f"{len(table)} rows, missing {missing[:3]}",
         )
     node_scores = table[graph.vocab.names].to_numpy(dtype=np.float64)
-    return graph, node_scores, table["window_score"].to_numpy(dtype=np.float64), threshold
+    return graph, node_scores, table["window_score"].to_numpy(dtype=np.float64), threshold, alarms
 
 
 def rank_graph(ranker: Any, graph: Any, node_scores: np.ndarray, onset: int | str) -> RCAResult:
@@ -391,20 +395,19 @@ def run(args: argparse.Namespace) -> int:
             raise NoAnswer(f"{why}; --force ranks anyway")
         result = ranker.rank(case, onset=onset)
     else:
-        graph, node_scores, window_scores, threshold = _graph_scores(args)
+        graph, node_scores, window_scores, threshold, raised = _graph_scores(args)
         span = _graph_span(graph)
         if given is not None and not span[0] < given < span[1] and not args.force:
             raise NoAnswer(f"{_no_answer(None, given, span, None)}; --force ranks anyway")
         ends = graph.window_end.numpy()
-        if threshold is not None:
+        if raised is not None:
             late = ends > given if given is not None else np.ones(len(ends), dtype=bool)
-            above = int((window_scores[late] > threshold).sum())
-            if above == 0:
+            if int(raised[late].sum()) == 0:
                 top = float(np.nanmax(window_scores[late])) if late.any() else float("nan")
                 alarms = (
                     f"the detector raised no alarm: 0 of {int(late.sum())} windows"
-                    f"{' after the onset' if given is not None else ''} score above its "
-                    f"threshold {threshold:.4g} (highest {top:.4g})"
+                    f"{' after the onset' if given is not None else ''} raise an alarm "
+                    f"(threshold {threshold:.4g} at fit; highest score {top:.4g})"
                 )
         result = rank_graph(ranker, graph, node_scores, given if given is not None else "estimated")
         if args.detect and result.onset_ns is not None:

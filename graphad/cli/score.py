@@ -140,11 +140,12 @@ def run(args: argparse.Namespace) -> int:
     detector = load_detector(args.model)
     data = read_windows(args.data, args.time_column)
     frame = score_input(detector, data, progress=show_progress(args.quiet))
-    alarms = int((frame["window_score"] > detector.threshold_).sum())
+    alarms = int(detector.alarms(frame["window_score"].to_numpy(dtype=np.float64)).sum())
     where = write_frame(frame, args.out, args.format, console, times=data.is_graph)
     if where != "stdout":
         console.info(
-            f"{len(frame)} windows scored, {alarms} above the threshold {detector.threshold_:.4g}"
+            f"{len(frame)} windows scored, {alarms} raise an alarm "
+            f"(threshold {detector.threshold_:.4g} at fit)"
         )
         console.result(f"wrote {where}")
     return 0

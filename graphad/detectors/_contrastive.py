@@ -25,7 +25,10 @@ scores with an explicit rule (METHODS.md, "the scoring rule"):
 5. **Normalisation and fusion.** Each part is divided by the mean of its training
    values (``normalize="global"``: one scale per part, keeping the nodes' relative
    deviations; ``"node"``: centred and scaled by each node's training median / IQR). The
-   node score is the sum over the parts in ``scoring``. The window score is the sum
+   node score is the sum over the parts in ``scoring``, normalised by ``node_normalize``
+   (``None``: as the window score); a separate rule because detection and localisation
+   want different ones (per-node scaling ranks windows better, one scale per part keeps
+   which node deviates most; ``benchmarks/RESULTS_asd.md``). The window score is the sum
    (``window_reduce="sum"``) or the maximum over nodes of the node scores restricted to
    the parts in ``window_scoring`` (default: the neighbour part alone, which ranks
    windows best on ASD, while the forecast part improves which nodes are blamed;
@@ -118,7 +121,10 @@ def knn_deviation(
     for start in range(0, query.shape[0], chunk_size):
         q = query[start : start + chunk_size]
         flat_q = q.reshape(q.shape[0], -1)
-        dist = (flat_q**2).sum(1, keepdim=True) + norm_m - 2 * flat_q @ flat_m.T
+        # ‖q‖² + ‖m‖² − 2 q·m in one fused matrix product (no [q, M] temporaries)
+        dist = torch.addmm(norm_m, flat_q, flat_m.T, alpha=-2.0).add_(
+            (flat_q**2).sum(1, keepdim=True)
+        )
         if exclusion > 0 and query_pos is not None and memory_pos is not None:
             near = (
                 query_pos[start : start + chunk_size, None] - memory_pos[None]
@@ -174,6 +180,11 @@ class ContrastiveDetector(BaseDetector):
             raise GraphadInputError(
                 f"Could not resolve '{self.normalize}' among choices ['global', 'node']",
                 field="normalize",
+            )
+        if getattr(self, "node_normalize", None) not in (None, "global", "node"):
+            raise GraphadInputError(
+                f"Could not resolve '{self.node_normalize}' among choices [None, 'global', 'node']",
+                field="node_normalize",
             )
         if self.scaler not in ("minmax", "robust"):
             raise GraphadInputError(
@@ -326,16 +337,19 @@ class ContrastiveDetector(BaseDetector):
 
     # -- scoring -------------------------------------------------------------------------
     @torch.no_grad()
-    def _encode(self, x: Tensor, device: torch.device) -> tuple[Tensor, Tensor, Tensor | None]:
+    def _encode(
+        self, x: Tensor, device: torch.device, with_graph: bool = True
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
         """Embeddings ``[W, N, d]``, forecast errors ``[W, N]`` and neighbour-forecast errors
-        ``[W, N]`` (``None`` for a network without an adjacency) of prepared windows.
+        ``[W, N]`` (``None`` for a network without an adjacency, or when ``with_graph`` is
+        false: the neighbour forecast is then not computed) of prepared windows.
 
         Scoring runs in float32 even on CUDA (training uses bfloat16 autocast there):
         the kNN part picks neighbours by distance, and bfloat16 embeddings moved scores
         of the same window by up to 19 % between two calls on an H100.
         """
         edge_index = self.edge_index_.to(device)
-        graph = type(self)._dense_adjacency
+        graph = type(self)._dense_adjacency and with_graph
         zs, errs, gerrs = [], [], []
         for xb in x.split(1024):
             xb = xb.to(device)
@@ -366,7 +380,7 @@ class ContrastiveDetector(BaseDetector):
         positions: Tensor | None,
         names: Sequence[str],
     ) -> dict[str, Tensor]:
-        z, err, graph_err = self._encode(x, device)
+        z, err, graph_err = self._encode(x, device, with_graph="graph" in names)
         parts = {}
         if "forecast" in names:
             parts["forecast"] = err
@@ -388,34 +402,29 @@ class ContrastiveDetector(BaseDetector):
         num_windows = x.shape[0]
         size = min(int(self.memory_size), num_windows)
         self.memory_pos_ = torch.linspace(0, num_windows - 1, size).round().long().unique()
-        z = self._encode(x[self.memory_pos_], device)[0]
+        z = self._encode(x[self.memory_pos_], device, with_graph=False)[0]
         self.z_rms_ = z.pow(2).mean().sqrt().clamp_min(1e-6)
         self.memory_ = self._states(x[self.memory_pos_], z)
         # statistics of every part, so that ``scoring`` can be narrowed after fitting
         parts = self._raw_parts(x, device, torch.arange(num_windows), _PARTS)
-        centers, scales = [], []
-        for name in _PARTS:
-            values = parts.get(name)
-            if values is None:
-                centers.append(torch.zeros(x.shape[1]))
-                scales.append(torch.ones(x.shape[1]))
-                continue
-            if self.normalize == "node":
-                q = torch.quantile(values, torch.tensor([0.25, 0.5, 0.75]), dim=0)
-                centers.append(q[1])
-                scales.append((q[2] - q[0]).clamp_min(1e-6))
-            else:
-                centers.append(torch.zeros(x.shape[1]))
-                scales.append(values.mean().clamp_min(1e-6).expand(x.shape[1]).clone())
-        self.part_center_ = torch.stack(centers)
-        self.part_scale_ = torch.stack(scales)
+        self.part_center_, self.part_scale_ = _part_stats(parts, self.normalize, x.shape[1])
+        self.node_center_, self.node_scale_ = _part_stats(
+            parts, getattr(self, "node_normalize", None) or self.normalize, x.shape[1]
+        )
         self._train_parts = parts  # scored with the exclusion zone, used by fit
 
-    def _combine(self, parts: dict[str, Tensor], names: Sequence[str]) -> Tensor:
+    def _combine(
+        self, parts: dict[str, Tensor], names: Sequence[str], nodes: bool = False
+    ) -> Tensor:
+        center, scale = (
+            (self.node_center_, self.node_scale_)
+            if nodes
+            else (self.part_center_, self.part_scale_)
+        )
         total = None
         for p, name in enumerate(_PARTS):
             if name in names:
-                value = (parts[name] - self.part_center_[p]) / self.part_scale_[p]
+                value = (parts[name] - center[p]) / scale[p]
                 total = value if total is None else total + value
         return total
 
@@ -443,7 +452,7 @@ class ContrastiveDetector(BaseDetector):
             with num_threads(self.num_threads):
                 x = self._prepare(batch.x)
                 parts = self._raw_parts(x, self._device(), None, tuple(names))
-        nodes = self._combine(parts, self._parts())
+        nodes = self._combine(parts, self._parts(), nodes=True)
         windows = self._reduce(self._combine(parts, self._window_parts()), batch.node_mask)
         return nodes, windows
 
@@ -467,6 +476,8 @@ class ContrastiveDetector(BaseDetector):
             memory_pos=self.memory_pos_,
             part_center=self.part_center_,
             part_scale=self.part_scale_,
+            node_center=self.node_center_,
+            node_scale=self.node_scale_,
             edge_index=self.edge_index_,
             z_rms=self.z_rms_,
         )
@@ -479,10 +490,35 @@ class ContrastiveDetector(BaseDetector):
         self.center_, self.scale_ = state["center"], state["scale"]
         self.memory_, self.memory_pos_ = state["memory"], state["memory_pos"]
         self.part_center_, self.part_scale_ = state["part_center"], state["part_scale"]
+        # files saved before node scores had their own normalisation used the window one
+        self.node_center_ = state.get("node_center", self.part_center_)
+        self.node_scale_ = state.get("node_scale", self.part_scale_)
         self.edge_index_, self.z_rms_ = state["edge_index"], state["z_rms"]
 
     def _build_model(self) -> nn.Module:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _part_stats(parts: dict[str, Tensor], normalize: str, num_nodes: int) -> tuple[Tensor, Tensor]:
+    """Centres and scales ``[len(_PARTS), N]`` of the training parts (``[W, N]`` each).
+
+    ``"node"``: each node's median and IQR (floored at ``1e-6``); ``"global"``: centre 0
+    and the part's mean over all windows and nodes. A missing part gets ``(0, 1)``.
+    """
+    centers, scales = [], []
+    for name in _PARTS:
+        values = parts.get(name)
+        if values is None:
+            centers.append(torch.zeros(num_nodes))
+            scales.append(torch.ones(num_nodes))
+        elif normalize == "node":
+            q = torch.quantile(values, torch.tensor([0.25, 0.5, 0.75]), dim=0)
+            centers.append(q[1])
+            scales.append((q[2] - q[0]).clamp_min(1e-6))
+        else:
+            centers.append(torch.zeros(num_nodes))
+            scales.append(values.mean().clamp_min(1e-6).expand(num_nodes).clone())
+    return torch.stack(centers), torch.stack(scales)
 
 
 def subset(

@@ -630,6 +630,22 @@ class BaseDetector(ParamsMixin):
             return spot.run(scores)[0].astype(np.int64)
         return (scores > self.threshold_).astype(np.int64)
 
+    def alarms(self, scores: np.ndarray | torch.Tensor) -> np.ndarray:
+        """The alarms :meth:`predict` raises, from window scores already computed.
+
+        For a caller that needs the scores too (a benchmark), so nothing is scored twice.
+
+        Args:
+            scores: ``[W]`` window scores of :meth:`score_windows`, in stream order.
+
+        Returns:
+            ``[W]`` int64 0/1.
+
+        """
+        check_is_fitted(self)
+        values = scores.detach().cpu().numpy() if torch.is_tensor(scores) else np.asarray(scores)
+        return self._alarms(values.astype(np.float64).ravel())
+
     def predict(self, windows: Any) -> torch.Tensor:
         """1 where the window score exceeds ``threshold_`` (fitted on training data).
 

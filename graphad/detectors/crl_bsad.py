@@ -192,7 +192,11 @@ class CRLBSAD(ContrastiveDetector):
         memory_size: Training windows kept for the neighbour part.
         normalize: ``"node"`` (each part centred and scaled by each node's training
             median / IQR; the default, chosen on ASD servers 1-6, see
-            ``benchmarks/RESULTS_asd.md``) or ``"global"`` (one scale per part).
+            ``benchmarks/RESULTS_asd.md``) or ``"global"`` (one scale per part), for
+            the window scores.
+        node_normalize: The same choice for the node scores (:meth:`decision_function`,
+            used for localisation); ``None``: as ``normalize``. Default ``"global"``,
+            chosen on ASD servers 1-6 by HitRate@150 (``benchmarks/RESULTS_asd.md``).
         window_reduce: ``"sum"`` or ``"max"`` of node scores.
         scaler: Input scaling, ``"minmax"`` or ``"robust"``.
         clip: Clip scaled inputs to ``±clip``.
@@ -252,6 +256,7 @@ class CRLBSAD(ContrastiveDetector):
         n_neighbors: int = 5,
         memory_size: int = 4096,
         normalize: str = "node",
+        node_normalize: str | None = "global",
         window_reduce: str = "sum",
         scaler: str = "minmax",
         clip: float = 10.0,
@@ -290,6 +295,7 @@ class CRLBSAD(ContrastiveDetector):
         self.n_neighbors = n_neighbors
         self.memory_size = memory_size
         self.normalize = normalize
+        self.node_normalize = node_normalize
         self.window_reduce = window_reduce
         self.scaler = scaler
         self.clip = clip

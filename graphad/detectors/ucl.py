@@ -177,6 +177,7 @@ class UCL(ContrastiveDetector):
         n_neighbors: ``k`` of the neighbour part.
         memory_size: Training windows kept for the neighbour part.
         normalize: ``"global"`` or ``"node"`` normalisation of the parts.
+        node_normalize: The same for the node scores (``None``: as ``normalize``).
         window_reduce: ``"sum"`` or ``"max"`` of node scores.
         scaler: Input scaling, ``"minmax"`` or ``"robust"``.
         clip: Clip scaled inputs to ``±clip``.
@@ -222,6 +223,7 @@ class UCL(ContrastiveDetector):
         n_neighbors: int = 5,
         memory_size: int = 4096,
         normalize: str = "global",
+        node_normalize: str | None = None,
         window_reduce: str = "sum",
         scaler: str = "minmax",
         clip: float = 10.0,
@@ -257,6 +259,7 @@ class UCL(ContrastiveDetector):
         self.n_neighbors = n_neighbors
         self.memory_size = memory_size
         self.normalize = normalize
+        self.node_normalize = node_normalize
         self.window_reduce = window_reduce
         self.scaler = scaler
         self.clip = clip

@@ -307,6 +307,65 @@ def test_mts_detector_sees_no_label_and_gets_training_context():
     )
 
 
+class LastValue(BaseDetector):
+    """The newest value of each node is its score (a test-only detector)."""
+
+    def __init__(self, window_size=1, contamination=0.01, threshold="quantile", risk=0.01):
+        self.window_size = window_size
+        self.contamination = contamination
+        self.threshold = threshold
+        self.risk = risk
+
+    def _fit(self, batch):
+        self.fitted_ = True
+
+    def _score_nodes(self, batch):
+        return batch.x[:, :, -1, 0]
+
+
+def test_mts_alarm_metrics_hand_computed():
+    train = pd.DataFrame({"m": np.arange(100.0)})  # threshold: 0.99 quantile = 98.01
+    test = pd.DataFrame({"m": [0.0, 0.0, 99.0, 99.0, 0.0, 0.0, 200.0, 0.0, 0.0, 99.0]})
+    labels = np.array([0, 0, 1, 1, 1, 0, 0, 0, 0, 0])
+    entity = MTSEntity("tiny", train, test, labels, [(2, 4, ["m"])])
+    result = run_mts_benchmark(
+        [entity], {"last": LastValue()}, vus_buffer=2, random_baseline=False, steps_per_day=5
+    )
+    row = result.tables["per_entity"].iloc[0]
+    # alarms at steps 2, 3, 6, 9: TP 2, FP 2, FN 1; 7 normal steps; 3 alarm runs in 2 days
+    assert row["P@thr"] == pytest.approx(0.5)
+    assert row["R@thr"] == pytest.approx(2 / 3)
+    assert row["F1@thr"] == pytest.approx(4 / 7)
+    assert row["FPR@thr"] == pytest.approx(2 / 7)
+    assert row["ADR"] == 1.0
+    assert row["alarms/day"] == pytest.approx(1.5)
+    assert result.config["steps_per_day"] == 5
+    no_day = run_mts_benchmark([entity], {"last": LastValue()}, vus_buffer=2)
+    assert "alarms/day" not in no_day.tables["per_entity"].columns
+
+
+def test_mts_alarms_are_those_predict_raises_with_dspot():
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"m": rng.normal(0.0, 1.0, 2000)})
+    values = rng.normal(0.0, 1.0, 600) + np.linspace(0.0, 4.0, 600)  # the level drifts up
+    labels = np.zeros(600, dtype=np.int64)
+    labels[500:505] = 1
+    values[500:505] += 30.0
+    entity = MTSEntity("drift", train, pd.DataFrame({"m": values}), labels)
+    spec = {"threshold": "dspot", "risk": 0.01}
+    result = run_mts_benchmark([entity], {"last": LastValue(**spec)}, random_baseline=False)
+    row = result.tables["per_entity"].iloc[0]
+    detector = LastValue(**spec).fit(train)
+    predicted = detector.predict(entity.test).numpy()
+    y = labels.astype(bool)
+    fp = int((predicted.astype(bool) & ~y).sum())
+    assert row["FPR@thr"] == pytest.approx(fp / int((~y).sum()))
+    assert row["R@thr"] == pytest.approx(predicted[y].mean())
+    # the static training threshold would fire on far more of the drifted normal steps
+    static = detector.score_windows(entity.test).numpy() > detector.threshold_
+    assert fp < int((static & ~y).sum())
+
+
 def test_mts_bad_detector():
     with pytest.raises(GraphadInputError, match="not a detector"):
         run_mts_benchmark(ENTITIES, [42])

@@ -112,7 +112,7 @@ def test_a_detector_without_alarms_gives_no_answer(tmp_path, capsys):
     assert main(rca) == 3
     assert _one_line(capsys) == (
         "graphad: no answer: the detector raised no alarm: 0 of 3 windows after the onset "
-        "score above its threshold 2.668 (highest 1.552); --force ranks anyway"
+        "raise an alarm (threshold 2.668 at fit; highest score 1.552); --force ranks anyway"
     )
     assert main([*rca, "--force", "-q"]) == 0
     out = capsys.readouterr().out

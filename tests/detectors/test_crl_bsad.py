@@ -66,6 +66,23 @@ def test_seeded_and_save_load(tmp_path):
     assert loaded.threshold_ == det.threshold_
 
 
+def test_node_scores_have_their_own_normalisation():
+    train, test = make_series(), make_series(150, seed=3)
+    det = CRLBSAD(**{**FAST, "normalize": "node", "node_normalize": "global"}).fit(train)
+    same = CRLBSAD(**{**FAST, "normalize": "node", "node_normalize": None}).fit(train)
+    # the window scores (and so the threshold) follow ``normalize`` alone
+    assert torch.equal(det.score_windows(test), same.score_windows(test))
+    assert det.threshold_ == same.threshold_
+    # node scores: one scale per part (its training mean), no centring
+    x = det._prepare(det._batch(test).x)
+    parts = det._raw_parts(x, det._device(), None, ("forecast", "knn"))
+    expected = sum(parts[name] / det.node_scale_[p] for p, name in enumerate(("forecast", "knn")))
+    assert torch.allclose(det.decision_function(test), expected)
+    assert torch.equal(det.node_center_, torch.zeros_like(det.node_center_))
+    assert (det.node_scale_ == det.node_scale_[:, :1]).all()
+    assert not torch.allclose(det.decision_function(test), same.decision_function(test))
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -87,6 +104,7 @@ def test_scoring_variants_run(params):
         (dict(scoring=("magic",)), "Could not resolve"),
         (dict(knn_space="pixels"), "knn_space"),
         (dict(normalize="zscore"), "normalize"),
+        (dict(node_normalize="zscore"), "node_normalize"),
         (dict(window_reduce="mean"), "window_reduce"),
         (dict(scaler="log"), "scaler"),
         (dict(window_size=1), "at least 2 steps"),

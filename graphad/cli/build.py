@@ -89,6 +89,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--start", default=None, help="start time (ISO or ns)")
     parser.add_argument("--end", default=None, help="end time (ISO or ns)")
     parser.add_argument("-o", "--out", required=True, help="output graph file (.pt)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="build spans on this Dask cluster")
+    parser.add_argument("--workers", type=int, metavar="N", help="... on N local Dask workers")
     add_common(parser)
     parser.set_defaults(func=run)
 
@@ -142,6 +144,10 @@ def run(args: argparse.Namespace) -> int:
             expected="at least one telemetry file",
         )
     spec = WindowSpec.of(args.window, stride=args.stride, step=args.step)
+    if args.scheduler or args.workers:  # graphad[dask], docs/scale.md
+        from graphad.scale.cli import run_dask
+
+        return run_dask(args, spec, _mapping(args.trace_columns), console)
     console.info("ingestion:")
     spans, _ = read_all(
         args.traces,

@@ -235,3 +235,16 @@ def test_options_it_cannot_do_are_refused():
 
     with dask.config.set(scheduler="synchronous"), pytest.raises(UnknownNodeError):
         build_dynamic_graph_dask(spans, spec=WindowSpec.of(10), vocab=NodeVocab(["y"]))
+
+
+def test_cli_build_on_a_scheduler(client, tmp_path):
+    from graphad.cli.main import main
+    from graphad.graph import DynamicGraph
+
+    files = _write_cross_file(tmp_path)
+    out = tmp_path / "g.pt"
+    argv = ["build", "--traces", *files, "--window", "20s", "--step", "5s", "-o", str(out), "-q"]
+    assert main([*argv, "--scheduler", client.scheduler.address]) == 0
+    _, _, ref = _single(files, {}, spec=WindowSpec.of("20s", step="5s"))
+    _assert_same_graph(ref, DynamicGraph.load(out))
+    assert main([*argv, "--metrics", files[0], "--scheduler", client.scheduler.address]) == 2

@@ -64,9 +64,7 @@ def narrow_spans(spans: pd.DataFrame, rule, partition: int) -> pd.DataFrame:
     kind = spans["kind"] if "kind" in spans.columns else None
     return pd.DataFrame(
         {
-            "trace_id": spans["trace_id"].astype(str).to_numpy(),
-            "span_id": spans["span_id"].astype(str).to_numpy(),
-            "parent_id": spans["parent_id"].astype(str).to_numpy(),
+            **{c: _text(spans[c]) for c in ("trace_id", "span_id", "parent_id")},
             "node": pd.array(node, dtype="str"),
             "start_ns": spans["start_ns"].to_numpy().astype(np.int64, copy=False),
             "duration_ns": spans["duration_ns"].to_numpy().astype(np.int64, copy=False),
@@ -76,6 +74,11 @@ def narrow_spans(spans: pd.DataFrame, rule, partition: int) -> pd.DataFrame:
         },
         columns=list(NARROW_COLUMNS),
     )
+
+
+def _text(column: pd.Series) -> np.ndarray:
+    """Ids as a (pyarrow-backed, where pandas has it) string array, without Python objects."""
+    return column.astype("str").array
 
 
 def empty_partials() -> pd.DataFrame:

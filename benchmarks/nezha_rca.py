@@ -35,6 +35,7 @@ from graphad.bench import format_table, run_rca_benchmark
 from graphad.ingest import sample_traces
 from graphad.rca import (
     BaroRanker,
+    MultiSourceEvidence,
     MultiSourceRanker,
     NSigmaRanker,
     PageRankRanker,
@@ -58,11 +59,11 @@ _MIN = 60_000_000_000
 _EVIDENCE: dict = {}
 
 
-#: MultiSourceRanker arguments that act only after the evidence (fusion, re-ranking).
-_FUSION_PARAMS = ("weights", "propagation", "fusion", "normalize", "min_levels")
+#: MultiSourceEvidence arguments that act only after the evidence (fusion).
+_FUSION_PARAMS = ("weights", "fusion", "normalize", "min_levels")
 
 
-class _SharedEvidence(MultiSourceRanker):
+class _SharedEvidenceSources(MultiSourceEvidence):
     """Rows that differ only in fusion share each case's evidence (computed once).
 
     (Their seconds per case are therefore not meaningful; the main table times the real
@@ -75,6 +76,11 @@ class _SharedEvidence(MultiSourceRanker):
         if key not in _EVIDENCE:
             _EVIDENCE[key] = super().evidence_and_null(view, null)
         return _EVIDENCE[key]
+
+
+def _SharedEvidence(propagation: float = 0.0, **evidence) -> MultiSourceRanker:  # noqa: N802
+    """The graphad ranker whose evidence part shares each case's evidence."""
+    return MultiSourceRanker(evidence=_SharedEvidenceSources(**evidence), propagation=propagation)
 
 
 def ablations() -> dict:

@@ -20,7 +20,7 @@ import logging
 
 from graphad.bench import format_table, run_rca_benchmark
 from graphad.datasets import make_microservice_system
-from graphad.rca import BaroRanker, MultiSourceRanker, NSigmaRanker
+from graphad.rca import BaroRanker, MultiSourceEvidence, MultiSourceRanker, NSigmaRanker
 
 KINDS = ("cpu", "latency", "errors", "memory")
 SOURCES = ("metric", "latency", "gap", "structure", "error", "truncation", "log")
@@ -29,7 +29,7 @@ SOURCES = ("metric", "latency", "gap", "structure", "error", "truncation", "log"
 def only(source: str, **options) -> MultiSourceRanker:
     """graphad with every source but ``source`` weighted 0."""
     weights = {name: float(name == source) for name in SOURCES}
-    return MultiSourceRanker(weights=weights, **options)
+    return MultiSourceRanker(evidence=MultiSourceEvidence(weights=weights, **options))
 
 
 RANKERS = {
@@ -37,7 +37,7 @@ RANKERS = {
     "baro": BaroRanker,
     "graphad": MultiSourceRanker,
     "graphad, log change as relative (first release)": lambda: MultiSourceRanker(
-        log_statistic="relative"
+        evidence=MultiSourceEvidence(log_statistic="relative")
     ),
     **{f"only {s}": (lambda s=s: only(s)) for s in SOURCES},
     "only log, relative change": lambda: only("log", log_statistic="relative"),

@@ -363,7 +363,7 @@ def run_demo(
         case.metrics if len(case.metrics) else None,
         case.logs if len(case.logs) else None,
         spec=spec,
-        node_rule="service",
+        node_rule=case.node_rule,  # pods -> services for Nezha and the pod-named simulator
     )
     ends = graph.window_end.numpy()
     train = int(np.searchsorted(ends, case.onset_ns, side="right"))

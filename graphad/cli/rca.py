@@ -75,6 +75,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "metric files, e.g. _ (default: none, the files are long tables)",
     )
     parser.add_argument("--logs", nargs="+", default=[], metavar="FILE", help="log files")
+    parser.add_argument(
+        "--node-rule",
+        default="identity",
+        help="entity -> node for telemetry files: identity, service (k8s pod -> service)",
+    )
     when = parser.add_mutually_exclusive_group(required=True)
     when.add_argument("--onset", default=None, help="when it broke (ISO or ns)")
     when.add_argument(
@@ -145,7 +150,7 @@ def telemetry_case(args: argparse.Namespace, console: Console) -> Any:
             report.merge(part)
     read = (("spans", spans), ("metrics", metrics), ("logs", logs), ("edge_metrics", edge_metrics))
     frames = {k: v for k, v in read if v is not None}
-    return Incident(case_id="cli", report=report, **frames)
+    return Incident(case_id="cli", report=report, node_rule=args.node_rule, **frames)
 
 
 def _graph_scores(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graphad.rca import sources
-from graphad.rca.rankers import BaseRanker, CaseView, register_ranker
+from graphad.rca.evidence.metrics import metric_deviation_scores
+from graphad.rca.rankers import BaseRanker, register_ranker
+from graphad.rca.view import CaseView
 
 __all__ = ["BaroRanker", "NSigmaRanker", "RandomRanker"]
 
@@ -29,7 +30,7 @@ class _MetricScaler(BaseRanker):
         pre: int | None = None,
         post: int | None = None,
         onset: str | int = "given",
-        node_rule: str = "service",
+        node_rule: str | None = None,
     ) -> None:
         super().__init__(onset, node_rule)
         self.pre = pre
@@ -40,10 +41,10 @@ class _MetricScaler(BaseRanker):
             return self._windows(view), {}
         if not len(view.metrics) or view.onset_ns is None:
             return pd.Series(0.0, index=view.nodes), {}
-        nodes, details = sources.metric_deviation_scores(
+        nodes, details = metric_deviation_scores(
             view.metrics,
             view.onset_ns,
-            node_rule=self.node_rule,
+            node_rule=view.node_rule if self.node_rule is None else self.node_rule,
             scaler=self.scaler,
             pre_ns=self.pre,
             post_ns=self.post,
@@ -118,7 +119,7 @@ class RandomRanker(BaseRanker):
     name = "random"
 
     def __init__(
-        self, random_state: int | None = 0, onset: str | int = "given", node_rule: str = "service"
+        self, random_state: int | None = 0, onset: str | int = "given", node_rule: str | None = None
     ) -> None:
         super().__init__(onset, node_rule)
         self.random_state = random_state

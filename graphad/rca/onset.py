@@ -178,7 +178,7 @@ def span_latency_series(spans: pd.DataFrame, step_ns: int = 10_000_000_000) -> p
 def case_score_series(
     metrics: pd.DataFrame,
     *,
-    node_rule: str | NodeRule | None = "service",
+    node_rule: str | NodeRule | None = "identity",
     reference: float = 0.3,
     top: int = 3,
 ) -> pd.Series:

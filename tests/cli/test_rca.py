@@ -72,6 +72,8 @@ def test_rca_from_telemetry_ranks_every_service(sim_files, capsys):
                 str(sim_files["metrics"]),
                 "--onset",
                 str(sim_files["onset"]),
+                "--node-rule",
+                "service",
                 "--format",
                 "json",
                 "-q",
@@ -101,6 +103,7 @@ def test_rca_from_telemetry_ranks_every_service(sim_files, capsys):
         fault_type="",
         spans=spans,
         metrics=metrics,
+        node_rule="service",
     )
     library = MultiSourceRanker().rank(case)
     assert ranking == library.nodes

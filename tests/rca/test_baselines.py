@@ -20,7 +20,9 @@ def _case() -> FaultCase:
             "value": [1.0, 2, 3, 9, 5, 5, 6, 6],
         }
     )
-    return FaultCase("c", "toy", onset_ns=3, root_cause="", fault_type="", metrics=metrics)
+    return FaultCase(
+        "c", "toy", onset_ns=3, root_cause="", fault_type="", metrics=metrics, node_rule="service"
+    )
 
 
 def test_baro_exact():

@@ -23,10 +23,12 @@ def test_real_code_fault_of_a_callee_found_where_requests_stop(shared_data, case
     right after calling it (no status in these spans). The structure source charges the
     caller whose calls vanished; the truncation source charges the callee."""
     from graphad.datasets import Nezha
-    from graphad.rca.sources import span_scores
+    from graphad.rca.evidence import span_scores
 
     case = Nezha(shared_data / "nezha").case(case_id, sources=("spans",))
-    evidence = span_scores(case.spans, case.onset_ns, post_ns=3 * 60 * 10**9)
+    evidence = span_scores(
+        case.spans, case.onset_ns, node_rule=case.node_rule, post_ns=3 * 60 * 10**9
+    )
     assert case.root_cause == "productcatalogservice"
     assert evidence["structure"].idxmax() == "frontend"
     truncation = evidence["truncation"].sort_values(ascending=False)

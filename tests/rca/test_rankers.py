@@ -1,5 +1,7 @@
 """Score, propagation-aware and multi-source rankers."""
 
+import json
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -8,18 +10,25 @@ import torch
 from torch_geometric.data import Data
 
 from graphad.datasets import make_microservice_system
-from graphad.datasets.base import FaultCase
+from graphad.datasets.base import FaultCase, Telemetry
+from graphad.detectors import RobustZScore
 from graphad.exceptions import GraphadInputError
-from graphad.graph import NodeVocab
+from graphad.graph import NodeVocab, build_dynamic_graph
 from graphad.graph.dynamic import DynamicGraph
+from graphad.graph.window import WindowSpec
 from graphad.rca import (
+    DEFAULT_WEIGHTS,
+    CaseView,
+    MultiSourceEvidence,
     MultiSourceRanker,
     PageRankRanker,
     RCAResult,
     ScoreRanker,
+    get_ranker,
     propagation_scores,
 )
-from graphad.rca.rankers import _graph_of, as_case_view, pseudo_onset
+from graphad.rca.evidence import pseudo_onset
+from graphad.rca.propagation import graph_of
 
 
 def _planted_scores(system):
@@ -99,7 +108,9 @@ def test_windows_without_scores_use_feature_deviation():
         windows.append(
             Data(x=x, edge_index=torch.zeros(2, 0, dtype=torch.long), window_end=torch.tensor([i]))
         )
-    assert ScoreRanker().rank(windows, onset=3).nodes == ["1", "0"]
+    assert ScoreRanker().rank(windows, onset=3, node_names=["a", "b"]).nodes == ["b", "a"]
+    with pytest.raises(GraphadInputError, match="node names"):
+        ScoreRanker().rank(windows, onset=3)  # never '0', '1' silently
 
 
 def test_bad_inputs():
@@ -160,7 +171,15 @@ def _span_case() -> FaultCase:
     )
     spans["status"] = 0
     spans["kind"] = ""
-    return FaultCase("toy", "toy", onset_ns=50 * second, root_cause="", fault_type="", spans=spans)
+    return FaultCase(
+        "toy",
+        "toy",
+        onset_ns=50 * second,
+        root_cause="",
+        fault_type="",
+        spans=spans,
+        node_rule="service",  # pod names: the data says how they map to services
+    )
 
 
 def test_multi_source_on_spans():
@@ -199,8 +218,8 @@ def test_call_graph_from_spans_uses_the_rankers_node_rule():
         metrics=system.metrics,
     )
     pods = set(system.spans["service"])
-    view = as_case_view(case, node_rule=None)
-    graph = _graph_of(view, None, node_rule=None)
+    view = CaseView.from_case(case, node_rule=None)
+    graph = graph_of(view, None, node_rule=None)
     assert set(view.nodes) == pods
     assert graph.number_of_edges() and set(graph.nodes) <= pods
     assert set(PageRankRanker(node_rule=None).rank(case).nodes) == pods
@@ -209,14 +228,18 @@ def test_call_graph_from_spans_uses_the_rankers_node_rule():
 def test_span_table_built_once_per_case(monkeypatch):
     # the evidence and the call graph read from the spans (propagation on, no call
     # graph given) share one span table
-    from graphad.rca import sources
-
     system = make_microservice_system(5, duration="40min", random_state=1)
     case = system.case.blind()
     case.call_graph = None
     built = []
-    original = sources.span_table
-    monkeypatch.setattr(sources, "span_table", lambda *a, **k: built.append(1) or original(*a, **k))
+    original = CaseView.span_table
+
+    def counted(self, rule="service"):
+        if not self.has_span_table(rule):
+            built.append(1)
+        return original(self, rule)
+
+    monkeypatch.setattr(CaseView, "span_table", counted)
     result = MultiSourceRanker(propagation=0.3).rank(case)
     assert len(built) == 1 and result.nodes
 
@@ -264,7 +287,9 @@ def test_log_source_alone_finds_simulated_error_fault(seed):
         5, duration="40min", fault_type="errors", traces_per_step=4, random_state=seed
     )
     weights = dict.fromkeys(["metric", "latency", "gap", "structure", "error"], 0.0)
-    result = MultiSourceRanker(weights=weights).rank(system.case.blind())
+    result = MultiSourceRanker(evidence=MultiSourceEvidence(weights=weights)).rank(
+        system.case.blind()
+    )
     assert result.nodes[0] == system.case.root_cause
     assert result.extra["sources"]["log"][system.case.root_cause] > 0
 
@@ -287,5 +312,85 @@ def test_multi_source_uses_edge_metrics_where_traces_miss_the_calls():
     assert sorted(result.nodes) == ["ads", "cart", "pay", "shop", "web"]
     assert set(result.extra["sources"]) == {"edge"}
     assert "edge" in result.extra["chance_level"]  # from a pseudo-onset before minute 10
-    without = MultiSourceRanker(weights={"edge": 0.0}).rank(case.blind())
+    without = MultiSourceRanker(evidence=MultiSourceEvidence(weights={"edge": 0.0})).rank(
+        case.blind()
+    )
     assert max(without.scores) == 0.0
+
+
+def test_rankers_take_their_evidence_as_a_part():
+    assert get_ranker("graphad").get_params() == {
+        "evidence": None,
+        "propagation": 0.0,
+        "onset": "given",
+        "node_rule": None,  # the telemetry's rule
+    }
+    system = make_microservice_system(5, duration="40min", fault_type="cpu", random_state=1)
+    only_metric = dict.fromkeys(DEFAULT_WEIGHTS, 0.0) | {"metric": 1.0}
+    part = MultiSourceEvidence(weights=only_metric)
+    ranker = PageRankRanker(evidence=part)
+    reference = Telemetry(
+        system="sim", start_ns=system.start_ns, end_ns=system.case.onset_ns, spans=system.spans
+    )
+    assert ranker.fit(reference) is ranker
+    assert ranker.evidence is part and not hasattr(part, "reference_")  # the part is copied
+    assert ranker.evidence_.reference_ is reference
+    assert ranker.evidence_.get_params() == part.get_params()
+    result = ranker.rank(system.case.blind())
+    assert result.nodes[0] == system.case.root_cause
+    assert max(result.extra["sources"]["latency"].values()) == 0.0  # weighted out
+    assert max(result.extra["sources"]["metric"].values()) > 0.0
+
+
+@pytest.mark.parametrize("fault_type", ["cpu", "errors"])
+@pytest.mark.parametrize("seed", [1, 4])
+def test_graph_path_ranks_a_simulated_fault_by_name(fault_type, seed):
+    # telemetry -> dynamic graph -> detector node scores -> ranker -> the true cause by name
+    system = make_microservice_system(5, duration="40min", fault_type=fault_type, random_state=seed)
+    graph = build_dynamic_graph(
+        system.spans, system.metrics, spec=WindowSpec.of("2min", stride="1min", step="1min")
+    )
+    onset = system.case.onset_ns
+    train = [w for w in graph.windows if int(w.window_end) <= onset]
+    scores = RobustZScore().fit(train).decision_function(list(graph.windows))
+    result = PageRankRanker().rank(graph, scores, onset=onset)
+    assert result.nodes[0] == system.case.root_cause
+    assert result.onset_ns == onset  # the given onset, not an estimate
+    assert result.evidence_above_chance is True and result.confidence > 1.0
+    assert result.evidence[result.nodes[0]][0]["source"] == "node_scores"
+    windows = list(graph.windows)  # a plain list: names from node_names=
+    again = PageRankRanker().rank(windows, scores, onset=onset, node_names=graph.vocab)
+    assert again.nodes == result.nodes
+
+
+def test_no_evidence_is_said_not_to_be_an_answer():
+    # every node repeats the same cycle before and after the onset: nothing changed
+    minute = 60 * 10**9
+    rows = [
+        (t * minute, node, "cpu", float(t % 3)) for t in range(40) for node in ("web", "api", "db")
+    ]
+    metrics = pd.DataFrame(rows, columns=["ts_ns", "node", "metric", "value"])
+    case = FaultCase("flat", "toy", 30 * minute, "", "", metrics=metrics)
+    result = MultiSourceRanker(node_rule=None).rank(case)
+    assert result.evidence_above_chance is False and result.confidence <= 1.0
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["evidence_above_chance"] is False
+    windows = torch.tensor([[1.0, 2.0, 0.5]] * 8)  # same scores before and after
+    flat = ScoreRanker().rank(_windows(windows), windows, onset=40)
+    assert flat.evidence_above_chance is False and flat.confidence == pytest.approx(1.0)
+
+
+def test_result_carries_evidence_records_and_paths():
+    system = make_microservice_system(5, duration="40min", fault_type="cpu", random_state=1)
+    result = MultiSourceRanker().rank(system.case.blind())
+    assert result.evidence_above_chance is True and result.confidence > 1.0
+    top = result.evidence[result.nodes[0]]
+    assert 1 <= len(top) <= 3
+    assert {"source", "item", "before", "after", "score", "calibrated", "chance_level"} <= set(
+        top[0]
+    )
+    metric = [r for r in top if r["source"] == "metric"]
+    assert metric and metric[0]["item"] and metric[0]["after"] != metric[0]["before"]
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["paths"] is not None  # the case has a call graph
+    assert data["ranking"][0]["evidence"] == top

@@ -641,13 +641,7 @@ class Nezha:
                 len(absent),
                 f"{row['metric']} {row['src']}_{row['dst']} at {when:%Y-%m-%d %H:%M:%S}",
             )
-        count_repairs(
-            report,
-            frame,
-            fixed,
-            mismatch=lambda row: f"{row['metric']}: timestamp disagrees with time; time used",
-            value=lambda row: f"{row['metric']} {row['src']}_{row['dst']}",
-        )
+        count_repairs(report, frame, fixed, "edge_metrics")
         report.n_kept = len(frame)
         return frame, report
 

@@ -386,28 +386,37 @@ def drain_miner(config: Path | None):
 def slice_report(source: str, metrics: pd.DataFrame, fixed: np.ndarray) -> IngestReport:
     """The report of a slice of a day's metrics: non-finite values and repaired times."""
     report = IngestReport(source, n_records=len(metrics), n_kept=len(metrics))
-    count_repairs(
-        report,
-        metrics,
-        fixed,
-        mismatch=lambda row: f"{row['node']}: TimeStamp disagrees with Time; Time used",
-        value=lambda row: f"{row['node']} {row['metric']}",
-    )
+    count_repairs(report, metrics, fixed, "metrics")
     return report
 
 
+#: How a repaired sample is named in the report, per kind of samples:
+#: ``(timestamp mismatch example, non-finite value example)`` from the sample's row.
+_REPAIR_EXAMPLES: dict[str, tuple[Callable[[pd.Series], str], Callable[[pd.Series], str]]] = {
+    "metrics": (
+        lambda row: f"{row['node']}: TimeStamp disagrees with Time; Time used",
+        lambda row: f"{row['node']} {row['metric']}",
+    ),
+    "edge_metrics": (
+        lambda row: f"{row['metric']}: timestamp disagrees with time; time used",
+        lambda row: f"{row['metric']} {row['src']}_{row['dst']}",
+    ),
+}
+
+
 def count_repairs(
-    report: IngestReport,
-    samples: pd.DataFrame,
-    fixed: np.ndarray,
-    *,
-    mismatch: Callable[[pd.Series], str],
-    value: Callable[[pd.Series], str],
+    report: IngestReport, samples: pd.DataFrame, fixed: np.ndarray, kind: str
 ) -> None:
     """Count a slice's repaired times and non-finite values in ``report``.
 
-    The example of each names its first row, through ``mismatch(row)`` / ``value(row)``.
+    Args:
+        report: Where to count.
+        samples: The slice (``metrics`` or ``edge_metrics``, canonical).
+        fixed: ``[len(samples)]`` bool, the samples whose time was repaired.
+        kind: ``"metrics"`` or ``"edge_metrics"``: how the example of each names its
+            first row.
     """
+    mismatch, value = _REPAIR_EXAMPLES[kind]
     if fixed.any():
         row = samples.iloc[int(np.flatnonzero(fixed)[0])]
         report.add("timestamp_mismatch", int(fixed.sum()), mismatch(row))

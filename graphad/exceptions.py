@@ -12,6 +12,7 @@ __all__ = [
     "GraphadInputError",
     "SchemaError",
     "ParseError",
+    "ResourceLimitError",
     "UnknownNodeError",
     "NotFittedError",
     "ConvergenceError",
@@ -106,6 +107,52 @@ class SchemaError(GraphadInputError):
 
 class ParseError(GraphadInputError):
     """A file could not be parsed in the requested or detected format."""
+
+
+class ResourceLimitError(ParseError):
+    """An input exceeds one of graphad's documented resource limits (``docs/limits.md``).
+
+    The message says which limit was reached, its value, and how to raise it.
+
+    Args:
+        problem: What is too large, as a sentence fragment.
+        limit: The limit's name, e.g. ``"graphad.ingest.io.MAX_JSON_DEPTH"``.
+        value: The limit's value.
+        how: How to raise the limit (or work around it).
+        **location: ``source``, ``record``, ``field``, ``found`` as in
+            :class:`GraphadInputError`.
+
+    Example:
+        >>> err = ResourceLimitError("too many columns", limit="MAX_COLUMNS",
+        ...     value=9, how="set MAX_COLUMNS", source="a.csv")
+        >>> str(err)
+        'a.csv: too many columns (expected at most MAX_COLUMNS = 9; raise it: set MAX_COLUMNS)'
+
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        limit: str,
+        value: object,
+        how: str,
+        source: str | None = None,
+        record: int | str | None = None,
+        field: str | None = None,
+        found: object = None,
+    ) -> None:
+        self.limit = limit
+        self.value = value
+        self.how = how
+        super().__init__(
+            problem,
+            source=source,
+            record=record,
+            field=field,
+            expected=f"at most {limit} = {value}; raise it: {how}",
+            found=found,
+        )
 
 
 class UnknownNodeError(GraphadInputError, KeyError):

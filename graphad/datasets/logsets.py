@@ -21,6 +21,7 @@ from torch_geometric.data import Data
 
 from graphad.datasets.mts import binary_labels
 from graphad.exceptions import GraphadInputError, ParseError
+from graphad.ingest.io import read_csv_checked
 from graphad.ingest.logs import read_event_sequences
 from graphad.ingest.schema import require_columns
 
@@ -133,7 +134,7 @@ def load_hdfs_labelled(
         )
     name = f"robust_log_{split}.csv"
     path = _hdfs_dir(root, name) / name
-    frame = pd.read_csv(path, dtype={"Sequence": str})
+    frame = read_csv_checked(path, dtype={"Sequence": str})
     require_columns(frame, ("Sequence", "label"), str(path))
     sequences = [
         _parse_sequence(str(text).split(), str(path), i + 2)
@@ -276,7 +277,7 @@ def load_bgl(path: str | Path) -> pd.DataFrame:
         ParseError: A line has fewer than the nine header fields or an unreadable epoch.
     """
     path = Path(path)
-    frame = pd.read_csv(
+    frame = read_csv_checked(
         path,
         sep="\x01",
         header=None,

@@ -21,6 +21,7 @@ import pandas as pd
 
 from graphad.datasets.base import MTSEntity
 from graphad.exceptions import GraphadInputError, ParseError, SchemaError
+from graphad.ingest.io import read_csv_checked
 
 __all__ = ["MultivariateCSV", "read_interpretation", "natural_key", "binary_labels"]
 
@@ -206,7 +207,7 @@ class MultivariateCSV:
                 found="no such file",
             )
         train = _read_numeric(train_path)
-        test_raw = pd.read_csv(test_path)
+        test_raw = read_csv_checked(test_path)
         if self.label_column not in test_raw.columns:
             raise SchemaError(
                 "label column missing",
@@ -232,7 +233,7 @@ class MultivariateCSV:
 
 
 def _read_numeric(path: Path, frame: pd.DataFrame | None = None) -> pd.DataFrame:
-    frame = pd.read_csv(path) if frame is None else frame
+    frame = read_csv_checked(path) if frame is None else frame
     frame.columns = [str(c) for c in frame.columns]
     values = frame.apply(pd.to_numeric, errors="coerce")
     bad = values.isna().to_numpy() & frame.notna().to_numpy()

@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data
 
+from graphad._persist import atomic_torch_save, is_str_list, read_blob, require
 from graphad.detectors.threshold import fit_threshold
 from graphad.exceptions import GraphadInputError, NotFittedError
 from graphad.graph.dynamic import DynamicGraph
@@ -464,7 +465,15 @@ class BaseDetector(ParamsMixin):
 
     # -- persistence -------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        """Write config (JSON) and fitted tensors to one file; no code is pickled."""
+        """Write config (JSON) and fitted tensors to one file; no code is pickled.
+
+        The file is written next to ``path`` and moved over it (:func:`os.replace`), so
+        that a reader or a concurrent save never sees a partial file.
+
+        Raises:
+            NotFittedError: The detector is not fitted.
+            GraphadInputError: ``path`` cannot be written.
+        """
         check_is_fitted(self)
         fitted = {
             name: getattr(self, name)
@@ -487,42 +496,99 @@ class BaseDetector(ParamsMixin):
         }
         state = {k: v.detach().cpu() for k, v in self._get_state().items()}
         state["train_scores_"] = self.train_scores_
-        torch.save({"header": json.dumps(header), "state": state}, Path(path))
+        atomic_torch_save({"header": json.dumps(header), "state": state}, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> BaseDetector:
+    def load(cls, path: str | Path) -> BaseDetector:  # noqa: C901 - one check per field
         """Read a detector written by :meth:`save` (``torch.load(weights_only=True)``).
 
         Raises:
             GraphadInputError: The file is not a saved detector, or of another class.
 
         """
-        path = Path(path)
-        try:
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-            header = json.loads(blob["header"])
-        except Exception as error:
-            raise GraphadInputError(
-                f"not a saved graphad detector ({type(error).__name__}: {error})",
-                source=str(path),
-            ) from error
-        name = header["class"]
+        source = str(path)
+        header, state = read_blob(path, "graphad detector", "state")
+        name = require(header, "class", lambda v: isinstance(v, str), "a class name", source)
         target = DETECTORS.get(name)
         if target is None or (cls is not BaseDetector and not issubclass(target, cls)):
             raise GraphadInputError(
                 "saved detector is of another class",
-                source=str(path),
+                source=source,
                 field="class",
-                expected=cls.__name__,
-                found=name,
+                expected=cls.__name__ if cls is not BaseDetector else "a registered detector",
+                found=name[:60],
             )
-        params = dict(header["params"])
-        for key in header.get("tuple_params", ()):
+        params = dict(require(header, "params", lambda v: isinstance(v, dict), "an object", source))
+        fitted = require(header, "fitted", lambda v: isinstance(v, dict), "an object", source)
+        _check_fitted_header(fitted, source)
+        tuples = require(
+            header,
+            "tuple_params",
+            lambda v: is_str_list(v) and all(k in params for k in v),
+            "a list of parameter names",
+            source,
+            optional=True,
+        )
+        for key in tuples or ():
+            if not isinstance(params[key], list):
+                raise GraphadInputError(
+                    "malformed field in the saved file",
+                    source=source,
+                    field=f"params.{key}",
+                    expected="a list",
+                    found=type(params[key]).__name__,
+                )
             params[key] = tuple(params[key])
-        detector = target(**params)
-        for key, value in header["fitted"].items():
-            setattr(detector, key, value)
-        state = dict(blob["state"])
-        detector.train_scores_ = state.pop("train_scores_")
-        detector._set_state(state)
+        state = dict(state)
+        scores = state.pop("train_scores_", None)
+        if not torch.is_tensor(scores) or not all(torch.is_tensor(v) for v in state.values()):
+            raise GraphadInputError(
+                "malformed field in the saved file",
+                source=source,
+                field="state",
+                expected="tensors, with 'train_scores_'",
+                found=sorted(state)[:8],
+            )
+        try:
+            detector = target(**params)
+            for key, value in fitted.items():
+                setattr(detector, key, value)
+            detector.train_scores_ = scores
+            detector._set_state(state)
+        except GraphadInputError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, RuntimeError) as error:
+            text = str(error).splitlines()[0][:120] if str(error) else ""
+            raise GraphadInputError(
+                "saved detector does not fit its class",
+                source=source,
+                field="params / state",
+                expected=f"the parameters and tensors of a fitted {name}",
+                found=f"{type(error).__name__}: {text}",
+            ) from None
         return detector
+
+
+def _check_fitted_header(fitted: dict, source: str) -> None:
+    """The fitted attributes every saved detector has, checked before use."""
+
+    def positive(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+    n_nodes = require(fitted, "n_nodes_", positive, "a positive integer", source)
+    require(fitted, "n_steps_", positive, "a positive integer", source)
+    require(fitted, "n_features_", positive, "a positive integer", source)
+    require(
+        fitted,
+        "node_names_",
+        lambda v: is_str_list(v) and len(v) == n_nodes and len(set(v)) == len(v),
+        f"{n_nodes} distinct node names",
+        source,
+    )
+    require(
+        fitted,
+        "threshold_",
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "a number",
+        source,
+    )

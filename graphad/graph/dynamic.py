@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from torch_geometric.data import Data
 
+from graphad._persist import atomic_torch_save, is_str_list, read_blob, require
 from graphad.exceptions import GraphadInputError
 from graphad.graph.vocab import NodeVocab
 from graphad.graph.window import WindowSpec
@@ -170,8 +171,16 @@ class DynamicGraph(Sequence):
     def save(self, path: str | Path) -> None:
         """Write the graph as tensors + JSON in one ``torch.save`` file (no pickled code).
 
+        The file is written to a temporary file next to ``path`` and then moved over it,
+        so that a reader (or another process saving to the same path) never sees a
+        partial file.
+
         Args:
             path: Output file, conventionally ``*.pt``.
+
+        Raises:
+            GraphadInputError: A window attribute is not a tensor, or ``path`` cannot be
+                written.
 
         """
         keys = sorted({k for w in self.windows for k in w.keys()} - {"node_names"})
@@ -193,42 +202,147 @@ class DynamicGraph(Sequence):
             "spec": self.spec.to_dict() if self.spec else None,
             "meta": self.meta,
         }
-        torch.save({"header": json.dumps(header), "tensors": tensors}, Path(path))
+        atomic_torch_save({"header": json.dumps(header), "tensors": tensors}, path)
 
     @classmethod
     def load(cls, path: str | Path) -> DynamicGraph:
         """Read a graph written by :meth:`save`; never executes code from the file.
 
+        The header and every tensor are checked before use: the format name, the
+        vocabulary, the feature names, the window spec, and for every window that ``x``
+        is ``[num_nodes, T, num_features]`` (one ``T`` for all), ``edge_index`` is
+        ``[2, E]`` of node indices and ``edge_attr`` has one row per edge.
+
         Raises:
-            GraphadInputError: The file is not a saved dynamic graph.
+            GraphadInputError: The file is not a saved dynamic graph, or a field of it is
+                missing or malformed (the message names the field).
 
         """
-        path = Path(path)
-        try:
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-            header = json.loads(blob["header"])
-            tensors = blob["tensors"]
-        except Exception as error:  # any unreadable file is a user input problem
-            raise GraphadInputError(
-                f"not a saved graphad dynamic graph ({type(error).__name__}: {error})",
-                source=str(path),
-            ) from error
+        source = str(path)
+        header, tensors = read_blob(path, "graphad dynamic graph", "tensors")
         if header.get("format") != _FORMAT:
             raise GraphadInputError(
                 "not a saved graphad dynamic graph",
-                source=str(path),
+                source=source,
                 field="format",
                 expected=_FORMAT,
-                found=header.get("format"),
+                found=repr(header.get("format"))[:60],
             )
-        count = len(next(iter(tensors.values()))) if tensors else 0
-        windows = [Data(**{k: v[i] for k, v in tensors.items()}) for i in range(count)]
-        spec = WindowSpec.from_dict(header["spec"]) if header.get("spec") else None
-        return cls(
-            NodeVocab.from_dict(header["vocab"]),
-            windows,
-            header["feature_names"],
-            header["edge_feature_names"],
-            spec,
-            header.get("meta"),
+        require(header, "version", lambda v: v == _VERSION, f"version {_VERSION}", source)
+        vocab_state = require(
+            header,
+            "vocab",
+            lambda v: isinstance(v, dict) and is_str_list(v.get("names")),
+            "an object with a list of node names",
+            source,
         )
+        try:
+            vocab = NodeVocab.from_dict(vocab_state)
+        except (GraphadInputError, TypeError, ValueError, KeyError) as error:
+            raise GraphadInputError(
+                "malformed field in the saved file",
+                source=source,
+                field="vocab",
+                expected="a node vocabulary",
+                found=str(error)[:120],
+            ) from None
+        features = require(header, "feature_names", is_str_list, "a list of names", source)
+        edge_features = (
+            require(
+                header, "edge_feature_names", is_str_list, "a list of names", source, optional=True
+            )
+            or []
+        )
+        spec_state = require(
+            header,
+            "spec",
+            lambda v: (
+                isinstance(v, dict)
+                and all(isinstance(v.get(k), int) and v[k] > 0 for k in ("size", "stride", "step"))
+            ),
+            "an object with positive integers size, stride, step",
+            source,
+            optional=True,
+        )
+        meta = require(
+            header, "meta", lambda v: isinstance(v, dict), "an object", source, optional=True
+        )
+        windows = _checked_windows(tensors, len(vocab), len(features), len(edge_features), source)
+        spec = WindowSpec.from_dict(spec_state) if spec_state else None
+        return cls(vocab, windows, features, edge_features, spec, meta)
+
+
+def _checked_windows(
+    tensors: dict, n_nodes: int, n_features: int, n_edge_features: int, source: str
+) -> list[Data]:
+    """The windows of a saved graph, every tensor's type and shape checked."""
+    lengths = set()
+    for key, values in tensors.items():
+        if not isinstance(values, list) or not all(torch.is_tensor(v) for v in values):
+            raise GraphadInputError(
+                "malformed field in the saved file",
+                source=source,
+                field=f"tensors.{key}",
+                expected="a list of tensors, one per window",
+                found=type(values).__name__,
+            )
+        lengths.add(len(values))
+    if len(lengths) > 1:
+        raise GraphadInputError(
+            "ragged windows in the saved file",
+            source=source,
+            field="tensors",
+            expected="as many tensors of each kind as windows",
+            found=f"lists of lengths {sorted(lengths)}",
+        )
+    count = lengths.pop() if lengths else 0
+    steps = set()
+    windows = []
+    for i in range(count):
+        window = {k: v[i] for k, v in tensors.items()}
+        x, edge_index = window.get("x"), window.get("edge_index")
+
+        def bad(field: str, expected: str, found: object, i: int = i) -> GraphadInputError:
+            return GraphadInputError(
+                "malformed tensor in the saved file",
+                source=source,
+                record=f"window {i}",
+                field=field,
+                expected=expected,
+                found=found,
+            )
+
+        if x is not None:
+            if x.dim() != 3 or x.shape[0] != n_nodes or x.shape[2] != n_features:
+                raise bad("x", f"shape [{n_nodes}, T, {n_features}]", list(x.shape))
+            steps.add(x.shape[1])
+        if edge_index is not None:
+            if (
+                edge_index.dim() != 2
+                or edge_index.shape[0] != 2
+                or edge_index.dtype not in (torch.int64, torch.int32)
+            ):
+                raise bad("edge_index", "an integer tensor [2, E]", list(edge_index.shape))
+            if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= n_nodes):
+                raise bad("edge_index", f"node indices in [0, {n_nodes})", "others")
+            attr = window.get("edge_attr")
+            if attr is not None and (
+                attr.dim() != 2
+                or attr.shape[0] != edge_index.shape[1]
+                or (n_edge_features and attr.shape[1] != n_edge_features)
+            ):
+                raise bad(
+                    "edge_attr",
+                    f"shape [{edge_index.shape[1]}, {n_edge_features}]",
+                    list(attr.shape),
+                )
+        windows.append(Data(**window))
+    if len(steps) > 1:
+        raise GraphadInputError(
+            "ragged windows in the saved file",
+            source=source,
+            field="x",
+            expected="the same number of time steps in every window",
+            found=sorted(steps),
+        )
+    return windows

@@ -42,8 +42,13 @@ from graphad.ingest.io import (
     read_table,
 )
 from graphad.ingest.report import IngestReport
-from graphad.ingest.schema import check_mapped_columns, validate_logs
-from graphad.ingest.time import TimeUnit, to_ns
+from graphad.ingest.schema import (
+    check_mapped_columns,
+    columns_text,
+    drop_implausible,
+    validate_logs,
+)
+from graphad.ingest.time import TimeUnit, infer_unit, to_ns
 from graphad.utils import import_optional
 
 __all__ = [
@@ -244,6 +249,11 @@ def _coerce_times(
         )
         if unit != "auto" or numeric_ok.all():
             if numeric_ok.any():
+                floats = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+                unit = infer_unit(floats[numeric_ok]) if unit == "auto" else unit
+                # A time outside int64 nanoseconds (after 2262) is unreadable too.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    numeric_ok &= np.abs(floats * to_ns([1], unit)[0]) < 9.2e18
                 chosen = numeric[numeric_ok]
                 if chosen.dtype.kind not in "iu":
                     chosen = chosen.astype(np.float64)
@@ -258,7 +268,11 @@ def _coerce_times(
     if time_format is None:
         text = text.str.replace(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}),", r"\1.", regex=True)
     parsed = pd.to_datetime(text, utc=True, errors="coerce", format=time_format or "ISO8601")
-    ok = (parsed.notna() & values.notna()).to_numpy()
+    # A time outside int64 nanoseconds (before 1677, after 2262) is unreadable too.
+    inside = (parsed >= pd.Timestamp.min.tz_localize("UTC")) & (
+        parsed <= pd.Timestamp.max.tz_localize("UTC")
+    )
+    ok = (parsed.notna() & values.notna() & inside).to_numpy()
     if ok.any():
         ns[ok] = parsed[ok].astype("datetime64[ns, UTC]").astype("int64").to_numpy()
     return ns, ok
@@ -369,12 +383,12 @@ def read_logs(
         }
     )
     if bin_ns is not None:
-        frame = _bin_events(frame, bin_ns, name)
+        # Implausible events go before binning, so that they are counted as events.
+        kept = drop_implausible({c: frame[c].to_numpy() for c in frame.columns}, "ts_ns", report)
+        frame = _bin_events(pd.DataFrame(kept), bin_ns, name)
     out, checked = validate_logs(frame, name)
-    report.n_kept = checked.n_kept
-    report.counts.update(checked.counts)
-    for kind, items in checked.examples.items():
-        report.examples.setdefault(kind, []).extend(items[:3])
+    report.n_kept = int(out["count"].sum()) if bin_ns is not None else checked.n_kept
+    report.absorb(checked)
     return out, report
 
 
@@ -497,7 +511,7 @@ def _find_column(frame: pd.DataFrame, canonical: str, candidates: Sequence[str],
         source=source,
         field=canonical,
         expected=f"a column named one of {list(candidates)} or columns={{'{canonical}': ...}}",
-        found=f"columns {list(map(str, frame.columns))}",
+        found=columns_text(frame),
     )
 
 

@@ -44,6 +44,7 @@ from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import (
     EDGE_METRIC_COLUMNS,
     METRIC_COLUMNS,
+    columns_text,
     rename_columns,
     require_column,
     validate_edge_metrics,
@@ -69,6 +70,7 @@ EDGE_METRIC_FORMATS = ("auto", "long", "wide")
 TIME_COLUMN_NAMES = ("ts_ns", "timestamp", "time", "ts", "datetime", "date")
 
 ColumnRule = Callable[[str], "tuple[str, str] | None"]
+_MAX_EPOCH_S = 9.2e9  # int64 nanoseconds reach 2262-04-11
 
 
 def read_metrics(
@@ -151,14 +153,50 @@ def read_metrics(
                 expected="'long' or 'wide' for a DataFrame",
                 found=repr(format),
             )
-        return parse_prometheus(
-            read_json_documents(source),
+        read = IngestReport(name)
+        metrics, report = parse_prometheus(
+            read_json_documents(source, read),
             source=name,
             node_label=node_label,
             metric_name=metric_name,
             metric_labels=metric_labels,
         )
-    frame = source if isinstance(source, pd.DataFrame) else read_table(source)
+        return metrics, read.merge(report)
+    read = IngestReport(name)
+    frame = source if isinstance(source, pd.DataFrame) else read_table(source, report=read)
+    metrics, report = _read_metric_table(
+        frame,
+        source,
+        name,
+        format,
+        columns,
+        time_unit,
+        time_format,
+        time_column,
+        node,
+        node_column,
+        separator,
+        column_rule,
+        exclude,
+    )
+    return metrics, read.merge(report)
+
+
+def _read_metric_table(
+    frame,
+    source,
+    name,
+    format,
+    columns,
+    time_unit,
+    time_format,
+    time_column,
+    node,
+    node_column,
+    separator,
+    column_rule,
+    exclude,
+) -> tuple[pd.DataFrame, IngestReport]:
     renamed = rename_columns(frame, columns, name)
     if format == "auto":
         format = "long" if {"node", "metric", "value"} <= set(renamed.columns) else "wide"
@@ -203,7 +241,7 @@ def _find_time_column(frame: pd.DataFrame, given: str | None, source: str) -> st
         source=source,
         field="ts_ns",
         expected=f"a column named one of {list(TIME_COLUMN_NAMES)} or time_column=...",
-        found=f"columns {list(map(str, frame.columns))}",
+        found=columns_text(frame),
     )
 
 
@@ -226,7 +264,7 @@ def _require_long(
                 source=source,
                 field=(columns or {}).get(name, name),
                 expected=f"columns {list(canonical)} (or mapped through columns=)",
-                found=f"columns {list(map(str, frame.columns))}",
+                found=columns_text(frame),
             )
 
 
@@ -294,6 +332,12 @@ def _column_owner(
     return (node, column) if node is not None else ("", column)
 
 
+def _unnamed(column: object) -> bool:
+    """A column without a name in its file (pandas calls it ``"Unnamed: <i>"``)."""
+    text = str(column).strip()
+    return text == "" or (text.startswith("Unnamed: ") and text[9:].isdigit())
+
+
 def _require_excluded(frame: pd.DataFrame, exclude: Sequence[str], source: str) -> None:
     """Every column named in ``exclude=`` must exist (a typo would exclude nothing)."""
     missing = [c for c in exclude if c not in frame.columns]
@@ -303,7 +347,7 @@ def _require_excluded(frame: pd.DataFrame, exclude: Sequence[str], source: str) 
             source=source,
             field=missing[0],
             expected="existing column names in exclude=",
-            found=f"columns {list(map(str, frame.columns))}",
+            found=columns_text(frame),
         )
 
 
@@ -371,6 +415,9 @@ def wide_to_long(
     for column in frame.columns:
         if column in skip:
             continue
+        if _unnamed(column):
+            report.add("unnamed_column", 1, f"column {str(column)!r} (no name; left out)")
+            continue
         owner = _column_owner(str(column), node, separator, column_rule, source)
         if owner is None:
             continue
@@ -404,9 +451,7 @@ def wide_to_long(
     out, checked = validate_metrics(long, source)
     report.n_records = n_rows * n_cols
     report.n_kept = checked.n_kept
-    report.counts.update(checked.counts)
-    for kind, items in checked.examples.items():
-        report.examples.setdefault(kind, []).extend(items[:3])
+    report.absorb(checked)
     return out, report
 
 
@@ -500,7 +545,37 @@ def read_edge_metrics(
         ["column 'web_x_y' ('_' occurs 2 times, not once; left out)"]
     """
     name = check_source(source, format, EDGE_METRIC_FORMATS, "edge metrics")
-    frame = source if isinstance(source, pd.DataFrame) else read_table(source)
+    read = IngestReport(name)
+    frame = source if isinstance(source, pd.DataFrame) else read_table(source, report=read)
+    edges, report = _read_edge_table(
+        frame,
+        source,
+        name,
+        format,
+        columns,
+        time_unit,
+        time_format,
+        time_column,
+        separator,
+        metric,
+        exclude,
+    )
+    return edges, read.merge(report)
+
+
+def _read_edge_table(
+    frame,
+    source,
+    name,
+    format,
+    columns,
+    time_unit,
+    time_format,
+    time_column,
+    separator,
+    metric,
+    exclude,
+) -> tuple[pd.DataFrame, IngestReport]:
     renamed = rename_columns(frame, columns, name)
     if format == "auto":
         format = "long" if {"src", "dst", "value"} <= set(renamed.columns) else "wide"
@@ -516,7 +591,7 @@ def read_edge_metrics(
                 f"column names, or a long table with columns {list(EDGE_METRIC_COLUMNS)} "
                 "(mapped through columns=)"
             ),
-            found=f"columns {list(map(str, frame.columns))[:8]}",
+            found=columns_text(frame),
         )
     if metric is None:
         if isinstance(source, pd.DataFrame):
@@ -596,6 +671,9 @@ def _wide_edges(
     for column in frame.columns:
         if column in skip:
             continue
+        if _unnamed(column):
+            report.add("unnamed_column", 1, f"column {str(column)!r} (no name; left out)")
+            continue
         text = str(column)
         if text.strip().lower() in TIME_COLUMN_NAMES:
             report.add("extra_time_column", 1, f"column {text!r} (not an edge; left out)")
@@ -648,9 +726,9 @@ def _wide_edges(
     out, checked = validate_edge_metrics(long, source)
     report.n_records = n_rows * n_edges
     report.n_kept = checked.n_kept
-    report.counts.update(checked.counts)
-    for kind, items in checked.examples.items():
-        report.examples.setdefault(kind, items[:3])
+    for kind in report.examples:  # located in the wide table already
+        checked.examples.pop(kind, None)
+    report.absorb(checked)
     return out, report
 
 
@@ -790,6 +868,17 @@ def parse_prometheus(
             field="values",
             expected="epoch seconds",
             found=repr(stamps[row]),
+        )
+    outside = np.abs(seconds) >= _MAX_EPOCH_S
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise GraphadInputError(
+            "sample timestamp out of range",
+            source=source,
+            record=f"sample {row + 1}",
+            field="values",
+            expected="epoch seconds between the years 1677 and 2262",
+            found=repr(stamps[row])[:60],
         )
     ts = np.round(seconds * 1e3).astype(np.int64) * 1_000_000
     counts = np.array(lengths, dtype=np.int64)

@@ -9,7 +9,7 @@ columns). The fast path declines, and the caller falls back to ``parse_otlp``, f
 anything outside the OTLP/JSON encoding the collector writes: a pretty-printed document,
 kinds or status codes as strings, times as numbers, base64 or odd-length ids, a missing
 required field, the legacy ``instrumentationLibrarySpans``, a ``service.name`` that is not
-a string, and xz files. The fallback then raises its precise errors or does its repairs.
+a string. The fallback then raises its precise errors or does its repairs.
 
 **OTLP protobuf** (the collector's default wire format): a file holding one serialised
 ``ExportTraceServiceRequest`` (an OTLP/HTTP payload), or the file exporter's ``proto``
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from graphad.exceptions import ParseError
-from graphad.ingest.io import PathLike, compression_of, source_name
+from graphad.ingest.io import PathLike, source_name
 from graphad.ingest.report import IngestReport
 
 __all__ = [
@@ -91,22 +91,28 @@ def read_otlp_json_arrow(
         import pyarrow.json as pa_json
     except ImportError:  # pragma: no cover - pyarrow is optional
         return None
-    if not isinstance(path, (str, os.PathLike)) or compression_of(path) == "xz":
+    if not isinstance(path, (str, os.PathLike)):
         return None
-    from graphad.ingest.io import _open_binary
+    import io
+
+    from graphad.exceptions import GraphadError
+    from graphad.ingest.io import read_bytes
 
     source = source_name(path)
-    with _open_binary(path) as handle:
-        if b'"resourceSpans"' not in handle.read(1 << 16):
-            return None  # another JSON format: no need to parse it twice
+    try:
+        data = read_bytes(path)
+    except GraphadError:  # a damaged file: the reference reader names the problem
+        return None
+    if b'"resourceSpans"' not in data[: 1 << 16]:
+        return None  # another JSON format: no need to parse it twice
     options = pa_json.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="ignore")
     try:
-        with _open_binary(path) as handle:
-            table = pa_json.read_json(
-                handle,
-                read_options=pa_json.ReadOptions(use_threads=use_threads, block_size=1 << 24),
-                parse_options=options,
-            )
+        table = pa_json.read_json(
+            io.BytesIO(data),
+            read_options=pa_json.ReadOptions(use_threads=use_threads, block_size=1 << 24),
+            parse_options=options,
+        )
+        del data
         return _spans(table, source, pa)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, _Declined):
         return None
@@ -122,7 +128,7 @@ def _flat(array):
 def _spans(table, source: str, pa) -> tuple[pd.DataFrame, IngestReport]:
     import pyarrow.compute as pc
 
-    from graphad.ingest.traces import _finish
+    from graphad.ingest.schema import validate_spans
 
     documents = table.column("resourceSpans").combine_chunks()
     if documents.null_count or len(documents) == 0:
@@ -178,17 +184,11 @@ def _spans(table, source: str, pa) -> tuple[pd.DataFrame, IngestReport]:
             "kind": pd.array(_KINDS[kind], dtype="str"),
         }
     )
-    return _finish(_Frame(frame), report, source)
-
-
-class _Frame:
-    """What :func:`graphad.ingest.traces._finish` reads: an object with ``frame()``."""
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self._frame = frame
-
-    def frame(self) -> pd.DataFrame:
-        return self._frame
+    spans_out, checked = validate_spans(frame, source)  # as parse_otlp's _finish
+    report.n_records += len(frame)
+    report.n_kept = checked.n_kept
+    report.absorb(checked)
+    return spans_out, report
 
 
 def _hex(ids, width: int, pc):
@@ -313,11 +313,9 @@ def parse_otlp_proto(
 
 def read_otlp_proto(path: PathLike) -> tuple[pd.DataFrame, IngestReport]:
     """Read an OTLP protobuf file (plain or compressed); see :func:`parse_otlp_proto`."""
-    from graphad.ingest.io import _open_binary
+    from graphad.ingest.io import read_bytes
 
-    with _open_binary(path) as handle:
-        data = handle.read()
-    return parse_otlp_proto(data, source=source_name(path))
+    return parse_otlp_proto(read_bytes(path), source=source_name(path))
 
 
 # --------------------------------------------------------------------------- writers

@@ -5,9 +5,24 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-__all__ = ["IngestReport"]
+__all__ = ["IngestReport", "DROPPED_KINDS"]
 
 _MAX_EXAMPLES = 3
+
+#: Problems whose records are left out of the returned frame (one record per count):
+#: ``n_records == n_kept + n_dropped`` holds for every reader (``docs/limits.md``).
+DROPPED_KINDS = frozenset(
+    {
+        "malformed_row",
+        "duplicate_span_id",
+        "implausible_time",
+        "blank_line",
+        "continuation_line",
+        "unparsed_log_line",
+        "no_calls",
+        "outside_time_range",
+    }
+)
 
 
 @dataclass
@@ -64,6 +79,23 @@ class IngestReport:
             )
         return self
 
+    def absorb(self, other: IngestReport) -> IngestReport:
+        """Add the counts and examples of ``other`` (not its totals) and return ``self``."""
+        self.counts.update(other.counts)
+        for kind, items in other.examples.items():
+            seen = self.examples.setdefault(kind, [])
+            seen.extend(items[: max(0, _MAX_EXAMPLES - len(seen))])
+        return self
+
+    @property
+    def n_dropped(self) -> int:
+        """Records left out of the frame: the counts of :data:`DROPPED_KINDS`.
+
+        Every reader keeps ``n_records == n_kept + n_dropped`` (log events binned with
+        ``bin_ns`` count the events, not the bins).
+        """
+        return int(sum(n for kind, n in self.counts.items() if kind in DROPPED_KINDS))
+
     @property
     def n_problems(self) -> int:
         """Total number of recoverable problems counted."""
@@ -75,6 +107,7 @@ class IngestReport:
             "source": self.source,
             "n_records": self.n_records,
             "n_kept": self.n_kept,
+            "n_dropped": self.n_dropped,
             "counts": dict(self.counts),
             "examples": {k: list(v) for k, v in self.examples.items()},
         }

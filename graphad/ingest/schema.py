@@ -39,7 +39,7 @@ import pandas as pd
 
 from graphad.exceptions import GraphadInputError, SchemaError
 from graphad.ingest._arrow import may_need_strip
-from graphad.ingest.parents import id_codes
+from graphad.ingest.parents import id_codes, join_codes
 from graphad.ingest.report import IngestReport
 from graphad.ingest.time import TimeUnit, infer_unit, to_ns
 
@@ -96,6 +96,95 @@ _ROOT_SPELLINGS = frozenset(
 
 _REQUIRED_SPAN = ("trace_id", "span_id", "service", "start_ns", "duration_ns")
 
+#: Earliest plausible record time of an input in epoch time: 1990-01-01 UTC, in ns.
+PLAUSIBLE_START_NS = 631_152_000 * 10**9
+#: A record more than this after its input's median time is implausible (at least; see
+#: :func:`implausible_times`).
+PLAUSIBLE_AFTER_MEDIAN_NS = 86_400 * 10**9
+#: Span status rules (see :func:`normalize_spans`).
+STATUS_RULES = ("nonzero", "http", "otel")
+_OTEL_ERROR_NAMES = frozenset({"2", "error", "status_code_error"})
+
+
+def columns_text(frame: pd.DataFrame, limit: int = 20) -> str:
+    """The columns of ``frame`` for a message: ``"columns ['a', 'b']"``, at most ``limit``.
+
+    Example:
+        >>> columns_text(pd.DataFrame(columns=list("abc")), limit=2)
+        "columns ['a', 'b', ...] (3 in all)"
+    """
+    names = [str(c)[:40] for c in frame.columns[:limit]]
+    if len(frame.columns) <= limit:
+        return f"columns {names}"
+    shown = ", ".join(repr(n) for n in names)
+    return f"columns [{shown}, ...] ({len(frame.columns)} in all)"
+
+
+def implausible_times(ts: np.ndarray) -> np.ndarray:
+    """Which times lie outside the plausible range of their input.
+
+    A time is implausible when it is before 1990-01-01 (:data:`PLAUSIBLE_START_NS`; for an
+    input whose median time is before 1990, i.e. relative times, before 0), or later than
+    the median time plus the larger of one day (:data:`PLAUSIBLE_AFTER_MEDIAN_NS`) and
+    twice the distance from the 1st percentile to the median (so that a capture of many
+    days keeps its last days).
+
+    Args:
+        ts: Times in ns, int64 ``[n]``.
+
+    Returns:
+        bool ``[n]``.
+
+    Example:
+        >>> day = 86_400 * 10**9
+        >>> t0 = 1_700_000_000 * 10**9
+        >>> implausible_times(np.array([t0, t0 + 1, t0 + 2 * day, 5])).tolist()
+        [False, False, True, True]
+    """
+    ts = np.asarray(ts, dtype=np.int64)
+    if len(ts) == 0:
+        return np.zeros(0, dtype=bool)
+    median = float(np.median(ts))
+    lower = PLAUSIBLE_START_NS if median >= PLAUSIBLE_START_NS else 0
+    early = ts < lower
+    low = float(np.percentile(ts[~early], 1)) if (~early).any() else median
+    upper = median + max(PLAUSIBLE_AFTER_MEDIAN_NS, 2.0 * (median - low))
+    return early | (ts.astype(np.float64) > upper)
+
+
+def drop_implausible(
+    columns: dict[str, np.ndarray | pd.Series], ts: str, report: IngestReport
+) -> dict[str, np.ndarray | pd.Series]:
+    """``columns`` without the rows whose ``ts`` column is implausible.
+
+    They are counted as ``implausible_time`` (see :func:`implausible_times`).
+    """
+    bad = implausible_times(np.asarray(columns[ts]))
+    if not bad.any():
+        return columns
+    first = int(np.flatnonzero(bad)[0])
+    report.add(
+        "implausible_time",
+        int(bad.sum()),
+        f"record {first + 1} ({_iso(np.asarray(columns[ts])[first])}; dropped)",
+    )
+    keep = np.flatnonzero(~bad)
+    return {
+        name: (
+            values.iloc[keep].reset_index(drop=True)
+            if isinstance(values, pd.Series)
+            else np.asarray(values)[keep]
+        )
+        for name, values in columns.items()
+    }
+
+
+def _iso(ns: int) -> str:
+    try:
+        return pd.Timestamp(int(ns), unit="ns", tz="UTC").isoformat()
+    except (ValueError, OverflowError):  # pragma: no cover - int64 always fits
+        return f"{int(ns)} ns"
+
 
 def empty_spans() -> pd.DataFrame:
     """An empty, correctly typed spans frame."""
@@ -151,20 +240,26 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], source: str) ->
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise SchemaError(
-            "required field missing",
+            "required field missing"
+            + (f" (all missing: {', '.join(missing)})" if len(missing) > 1 else ""),
             source=source,
             field=missing[0],
             expected=f"columns {list(columns)}",
-            found=f"columns {list(map(str, frame.columns))}",
+            found=columns_text(frame),
         )
 
 
 def _as_int64(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
     series = frame[column]
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
-        return series.to_numpy().astype(np.int64, copy=False)  # nothing to check
+        array = series.to_numpy()
+        if array.dtype.kind == "u" and len(array) and array.max() > _INT64_MAX:
+            row = int(np.argmax(array))
+            raise _out_of_range(series, row, column, source)
+        return array.astype(np.int64, copy=False)  # nothing to check
     values = pd.to_numeric(series, errors="coerce")
-    bad = values.isna().to_numpy() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+    floats = values.to_numpy(dtype=float, na_value=np.nan)
+    bad = values.isna().to_numpy() | ~np.isfinite(floats)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise GraphadInputError(
@@ -175,7 +270,27 @@ def _as_int64(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
             expected="an integer",
             found=repr(series.iloc[row]),
         )
-    return values.to_numpy().astype(np.int64)
+    wide = np.abs(floats) >= 2.0**63
+    if wide.any():
+        raise _out_of_range(series, int(np.flatnonzero(wide)[0]), column, source)
+    array = values.to_numpy()
+    if array.dtype == object:  # Python ints (exact) that did not fit a numpy type
+        return np.array([int(v) for v in array], dtype=np.int64)
+    return array.astype(np.int64)
+
+
+_INT64_MAX = 2**63 - 1
+
+
+def _out_of_range(series: pd.Series, row: int, column: str, source: str) -> GraphadInputError:
+    return GraphadInputError(
+        "value out of range",
+        source=source,
+        record=row + 1,
+        field=column,
+        expected="an integer of at most 19 digits (int64; times between 1677 and 2262)",
+        found=repr(series.iloc[row])[:40],
+    )
 
 
 def _as_str(frame: pd.DataFrame, column: str, source: str, allow_empty: bool) -> pd.Series:
@@ -227,7 +342,7 @@ def _typed_spans(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_spans(
-    frame: pd.DataFrame, source: str = "<frame>"
+    frame: pd.DataFrame, source: str = "<frame>", *, status_rule: str = "nonzero"
 ) -> tuple[pd.DataFrame, IngestReport]:
     """Check a spans frame and return it in canonical form with a report.
 
@@ -236,10 +351,17 @@ def validate_spans(
     * no ``status`` column: status 0 for every span (``status_unknown``);
     * no ``operation`` / ``kind`` column: ``""`` (not counted, both are optional);
     * a parent id spelled as one of :data:`ROOT_PARENT_IDS`: ``""`` (a root);
+    * a start time outside the plausible range (:func:`implausible_times`): the span is
+      dropped (``implausible_time``);
     * negative ``duration_ns``: set to 0 (``negative_duration``);
+    * a span that is its own parent: made a root (``self_parent``);
     * the same ``(trace_id, span_id)`` twice: the first is kept (``duplicate_span_id``);
+    * a span id used in more than one trace: kept, parents being matched within their
+      trace (``span_id_across_traces``);
     * a parent id that is no span's id: kept as it is (``orphan_span``);
-    * spans not sorted by ``start_ns``: sorted, stable (``out_of_order``).
+    * spans not sorted by ``start_ns``: sorted, stable (``out_of_order``);
+    * parent links that go round in a cycle: the cycle's earliest span is made a root
+      (``parent_cycle``, one per cycle).
 
     Text columns come back in pandas' string dtype (``str``, Arrow-backed, with pandas >= 3
     and pyarrow).
@@ -248,6 +370,9 @@ def validate_spans(
         frame: Spans with at least ``trace_id, span_id, service, start_ns, duration_ns``
             (times already in ns; use :func:`normalize_spans` to map and convert).
         source: Name of the input for messages and the report.
+        status_rule: How the ``status`` column tells an error: ``"nonzero"`` (any value
+            but 0), ``"http"`` (an HTTP status >= 500) or ``"otel"`` (an OpenTelemetry
+            status code 2, or ``"ERROR"`` / ``"STATUS_CODE_ERROR"``).
 
     Returns:
         ``(spans, report)``: the canonical frame with columns :data:`SPAN_COLUMNS`, and the
@@ -269,12 +394,28 @@ def validate_spans(
 
     """
     require_columns(frame, _REQUIRED_SPAN, source)
+    if status_rule not in STATUS_RULES:
+        raise GraphadInputError(
+            f"Could not resolve '{status_rule}' among choices {list(STATUS_RULES)}",
+            source=source,
+            field="status_rule",
+        )
     report = IngestReport(source, n_records=len(frame))
+    start_ns = _as_int64(frame, "start_ns", source)
+    implausible = implausible_times(start_ns)
+    if implausible.any():
+        first = int(np.flatnonzero(implausible)[0])
+        report.add(
+            "implausible_time",
+            int(implausible.sum()),
+            f"record {first + 1} (start {_iso(start_ns[first])}; dropped)",
+        )
+        frame = frame.iloc[np.flatnonzero(~implausible)]
+        start_ns = start_ns[~implausible]
     n = len(frame)
     trace_id = _as_str(frame, "trace_id", source, allow_empty=False)
     span_id = _as_str(frame, "span_id", source, allow_empty=False)
     service = _as_str(frame, "service", source, allow_empty=False)
-    start_ns = _as_int64(frame, "start_ns", source)
     duration_ns = _as_int64(frame, "duration_ns", source)
     parent = _parent_ids(frame, source) if "parent_id" in frame.columns else _empty_text(n)
     operation = (
@@ -283,7 +424,7 @@ def validate_spans(
         else _empty_text(n)
     )
     if "status" in frame.columns:
-        status = (_as_int64(frame, "status", source) != 0).astype(np.int8)
+        status = _span_status(frame, status_rule, source)
     else:
         status = np.zeros(n, dtype=np.int8)
         report.add("status_unknown", n, "no status field")
@@ -295,6 +436,13 @@ def validate_spans(
         report.add("negative_duration", int(negative.sum()), f"record {first}")
         duration_ns = np.where(negative, 0, duration_ns)
 
+    own = ((parent == span_id) & (parent != "")).to_numpy()
+    if own.any():
+        report.add(
+            "self_parent", int(own.sum()), f"record {np.flatnonzero(own)[0] + 1} (made a root)"
+        )
+        parent = parent.where(~own, "")
+
     # Ids are compared through integer codes: hashing each string once is much faster
     # than set membership on 10^6 strings.
     span_codes, parent_codes, num_codes = id_codes(span_id, parent)
@@ -304,6 +452,14 @@ def validate_spans(
         first = np.flatnonzero(duplicated)[0] + 1
         report.add("duplicate_span_id", int(duplicated.sum()), f"record {first}")
     keep = ~duplicated if duplicated is not None else np.ones(n, dtype=bool)
+    uses = np.bincount(span_codes[keep & (span_codes >= 0)], minlength=num_codes)
+    if n and uses.max(initial=0) > 1:
+        shared = keep & (span_codes >= 0) & (uses[np.maximum(span_codes, 0)] > 1)
+        report.add(
+            "span_id_across_traces",
+            int(shared.sum()),
+            f"record {np.flatnonzero(shared)[0] + 1} (kept; parents are matched per trace)",
+        )
 
     # A parent id is an orphan's when no span has it (code -1 or a code no span uses).
     present = np.zeros(num_codes + 1, dtype=bool)
@@ -321,6 +477,23 @@ def validate_spans(
         report.add("out_of_order", descents, "spans re-sorted by start_ns")
         order = np.argsort(starts, kind="stable")
         rows = order if rows is None else rows[order]
+    if rows is not None:
+        trace_codes, span_codes, parent_codes = (
+            trace_codes[rows],
+            span_codes[rows],
+            parent_codes[rows],
+        )
+    parents = join_codes(trace_codes, span_codes, parent_codes, num_codes)
+    cut = _cycle_cuts(parents, starts if rows is None else start_ns[rows])
+    if len(cut):
+        report.add(
+            "parent_cycle",
+            len(cut),
+            f"record {int(cut[0] if rows is None else rows[cut[0]]) + 1} (made a root)",
+        )
+        parent = parent.copy()
+        parent.iloc[cut if rows is None else rows[cut]] = ""
+        parents[cut] = -1
 
     spans = _frame(
         {
@@ -345,6 +518,53 @@ def _parent_ids(frame: pd.DataFrame, source: str) -> pd.Series:
     parent = _as_str(frame, "parent_id", source, allow_empty=True)
     is_root = parent.isin(_ROOT_SPELLINGS).to_numpy()
     return parent.where(~is_root, "") if is_root.any() else parent
+
+
+def _span_status(frame: pd.DataFrame, rule: str, source: str) -> np.ndarray:
+    """The ``status`` column as 1 (error) / 0 under ``rule`` (see :func:`validate_spans`)."""
+    if rule == "otel":
+        text = (
+            frame["status"].astype(str).str.strip().str.lower().str.replace(r"\.0$", "", regex=True)
+        )
+        return text.isin(_OTEL_ERROR_NAMES).to_numpy().astype(np.int8)
+    codes = _as_int64(frame, "status", source)
+    if rule == "http":
+        return (codes >= 500).astype(np.int8)
+    return (codes != 0).astype(np.int8)
+
+
+def _cycle_cuts(parents: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Rows whose parent link to cut so that no parent chain goes round in a cycle.
+
+    Pointer doubling finds, in ``O(n log n)``, the rows whose chain never reaches a root;
+    each cycle among them then loses the link of its earliest span.
+
+    Args:
+        parents: Row of each row's parent, ``-1`` for none, int64 ``[n]``.
+        starts: Start times, int64 ``[n]``.
+
+    Returns:
+        Sorted rows, int64 ``[c]`` (one per cycle).
+    """
+    n = len(parents)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    ancestor = parents.copy()
+    for _ in range(int(np.ceil(np.log2(n + 1))) + 1):
+        live = ancestor >= 0
+        if not live.any():
+            return np.zeros(0, dtype=np.int64)
+        ancestor = np.where(live, ancestor[np.maximum(ancestor, 0)], -1)
+    import networkx as nx
+
+    stuck = np.flatnonzero(ancestor >= 0)
+    graph = nx.DiGraph()
+    graph.add_edges_from(zip(stuck.tolist(), parents[stuck].tolist(), strict=True))
+    cuts = []
+    for component in nx.weakly_connected_components(graph):
+        cycle = [u for u, _ in nx.find_cycle(graph.subgraph(component))]
+        cuts.append(min(cycle, key=lambda row: (starts[row], row)))
+    return np.array(sorted(cuts), dtype=np.int64)
 
 
 def _span_kinds(frame: pd.DataFrame, source: str) -> pd.Series:
@@ -395,7 +615,9 @@ def validate_metrics(
     """Check a long metrics frame and return it in canonical form with a report.
 
     Repairs: a value that is not a finite number (NaN, inf, text) becomes NaN and is kept
-    (``non_finite_value``); rows not sorted by time are sorted (``out_of_order``).
+    (``non_finite_value``); a time outside the plausible range (:func:`implausible_times`)
+    drops its row (``implausible_time``); rows not sorted by time are sorted
+    (``out_of_order``).
 
     Args:
         frame: Columns ``ts_ns, node, metric, value`` (``ts_ns`` already in ns).
@@ -472,6 +694,7 @@ def _validate_samples(
     for name in (*entities, "metric"):
         columns[name] = _as_str(frame, name, source, allow_empty=False).to_numpy(dtype=object)
     columns["value"] = values
+    columns = drop_implausible(columns, "ts_ns", report)
     out = _sort_by_time(pd.DataFrame(columns), report)
     report.n_kept = len(out)
     return out, report
@@ -482,8 +705,9 @@ def validate_logs(
 ) -> tuple[pd.DataFrame, IngestReport]:
     """Check a log-events frame and return it in canonical form with a report.
 
-    Repairs: rows not sorted by time are sorted (``out_of_order``). A missing ``count``
-    column means one event per row.
+    Repairs: a time outside the plausible range (:func:`implausible_times`) drops its row
+    (``implausible_time``); rows not sorted by time are sorted (``out_of_order``). A
+    missing ``count`` column means one event per row.
 
     Args:
         frame: Columns ``ts_ns, node, template`` and optionally ``count``.
@@ -520,17 +744,13 @@ def validate_logs(
             expected="a count >= 0",
             found=int(count[row]),
         )
-    out = pd.DataFrame(
-        {
-            "ts_ns": _as_int64(frame, "ts_ns", source),
-            "node": _as_str(frame, "node", source, allow_empty=False).to_numpy(dtype=object),
-            "template": _as_str(frame, "template", source, allow_empty=False).to_numpy(
-                dtype=object
-            ),
-            "count": count,
-        }
-    )
-    out = _sort_by_time(out, report)
+    columns = {
+        "ts_ns": _as_int64(frame, "ts_ns", source),
+        "node": _as_str(frame, "node", source, allow_empty=False).to_numpy(dtype=object),
+        "template": _as_str(frame, "template", source, allow_empty=False).to_numpy(dtype=object),
+        "count": count,
+    }
+    out = _sort_by_time(pd.DataFrame(drop_implausible(columns, "ts_ns", report)), report)
     report.n_kept = len(out)
     return out, report
 
@@ -573,7 +793,7 @@ def require_column(frame: pd.DataFrame, column: str, description: str, source: s
             source=source,
             field=column,
             expected=f"a column named '{column}'",
-            found=f"columns {list(map(str, frame.columns))}",
+            found=columns_text(frame),
         )
 
 
@@ -599,6 +819,7 @@ def normalize_spans(
     time_unit: TimeUnit = "auto",
     end_column: str | None = None,
     source: str = "<frame>",
+    status_rule: str = "nonzero",
 ) -> tuple[pd.DataFrame, IngestReport]:
     """Map a user's span table onto the canonical schema, convert times, validate.
 
@@ -615,9 +836,14 @@ def normalize_spans(
         end_column: Canonical ``"end_ns"`` may be mapped instead of ``duration_ns``; then
             the duration is ``end - start``. Given here as the *user's* column name.
         source: Name of the input for messages and the report.
+        status_rule: See :func:`validate_spans`.
 
     Returns:
         ``(spans, report)`` as :func:`validate_spans`.
+
+    Raises:
+        SchemaError: Columns are missing; the message lists every missing column at
+            once (mapped and unmapped) and how to map them.
 
     Example:
         >>> raw = pd.DataFrame({"TraceID": ["t"], "SpanID": ["a"], "ParentID": ["root"],
@@ -632,8 +858,8 @@ def normalize_spans(
     columns = dict(columns or {})
     if end_column is not None:
         columns["end_ns"] = end_column
+    _require_span_columns(frame, columns, source)
     work = rename_columns(frame, columns, source)
-    require_columns(work, ("start_ns",), source)
     if time_unit == "auto" and pd.api.types.is_numeric_dtype(work["start_ns"]):
         # One unit for start, end and duration: the one the start times show.
         time_unit = infer_unit(work["start_ns"].to_numpy())
@@ -651,7 +877,32 @@ def normalize_spans(
         factor = to_ns(np.array([1]), time_unit)[0]
         duration = pd.to_numeric(work["duration_ns"], errors="coerce") * factor
         work = work.assign(duration_ns=duration)
-    return validate_spans(work, source)
+    return validate_spans(work, source, status_rule=status_rule)
+
+
+def _require_span_columns(frame: pd.DataFrame, columns: Mapping[str, str], source: str) -> None:
+    """Raise one :class:`SchemaError` naming every column a span table lacks."""
+    present = set(frame.columns)
+    missing = [
+        f"'{user}' (mapped for '{canonical}')"
+        for canonical, user in columns.items()
+        if user not in present
+    ]
+    needed = [c for c in _REQUIRED_SPAN if not (c == "duration_ns" and "end_ns" in columns)]
+    missing += [f"'{c}'" for c in needed if c not in columns and c not in present]
+    if missing:
+        raise SchemaError(
+            f"span table lacks {len(missing)} column{'s' if len(missing) > 1 else ''}: "
+            + ", ".join(missing),
+            source=source,
+            field=missing[0].split("'")[1],
+            expected=(
+                f"columns {list(_REQUIRED_SPAN)} (or 'end_ns' for 'duration_ns'), each "
+                "mapped to the table's name with columns={'trace_id': 'TraceID', ...} "
+                "(CLI: --trace-columns trace_id=TraceID,...)"
+            ),
+            found=columns_text(frame),
+        )
 
 
 def _with_ns_times(

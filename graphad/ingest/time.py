@@ -99,9 +99,20 @@ def to_ns(
     ):
         return _numeric_to_ns(series, unit, source, field)
     if pd.api.types.is_datetime64_any_dtype(series):
+        missing = series.isna().to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise GraphadInputError(
+                "missing timestamp",
+                source=source,
+                record=row + 1,
+                field=field,
+                expected="a time in every record",
+                found="an empty value",
+            )
         if series.dt.tz is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        return series.astype("datetime64[ns]").astype("int64").to_numpy()
+        return _datetimes_to_ns(series, series, source, field)
     if unit in _FACTORS:  # numbers written as text
         numeric = pd.to_numeric(series, errors="coerce")
         bad = numeric.isna().to_numpy()
@@ -159,7 +170,30 @@ def _strings_to_ns(
             ),
             found=repr(series.iloc[row]),
         )
-    return parsed.dt.tz_localize(None).astype("datetime64[ns]").astype("int64").to_numpy()
+    return _datetimes_to_ns(parsed.dt.tz_localize(None), series, source, field)
+
+
+# Earliest / latest datetime64[ns]: pandas.Timestamp.min / max.
+_NS_MIN, _NS_MAX = pd.Timestamp.min, pd.Timestamp.max
+
+
+def _datetimes_to_ns(
+    times: pd.Series, original: pd.Series, source: str | None, field: str | None
+) -> np.ndarray:
+    """Naive datetimes (any resolution) -> int64 ns; a time outside 1677-2262 is an error."""
+    try:
+        return times.astype("datetime64[ns]").astype("int64").to_numpy()
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        outside = ((times < _NS_MIN) | (times > _NS_MAX)).to_numpy()
+        row = int(np.flatnonzero(outside)[0]) if outside.any() else 0
+        raise GraphadInputError(
+            "timestamp out of range",
+            source=source,
+            record=row + 1,
+            field=field,
+            expected="a time between 1677-09-22 and 2262-04-11 (int64 nanoseconds)",
+            found=repr(original.iloc[row])[:60],
+        ) from None
 
 
 def _numeric_to_ns(
@@ -187,6 +221,19 @@ def _numeric_to_ns(
             field=field,
         )
     factor = _FACTORS[unit]
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = array.astype(np.float64) * factor
+    outside = np.abs(scaled) >= 2.0**63 - 1024  # int64 ns, with float rounding room
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise GraphadInputError(
+            "timestamp out of range",
+            source=source,
+            record=row + 1,
+            field=field,
+            expected=f"an epoch time in unit '{unit}' between the years 1677 and 2262",
+            found=repr(series.iloc[row])[:60],
+        )
     if array.dtype.kind in "iu":
         return array.astype(np.int64) * factor
-    return np.round(array.astype(np.float64) * factor).astype(np.int64)
+    return np.round(scaled).astype(np.int64)

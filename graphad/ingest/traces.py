@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphad.exceptions import GraphadInputError, ParseError, SchemaError
+from graphad.exceptions import GraphadError, GraphadInputError, ParseError, SchemaError
 from graphad.ingest import otlp_fast
 from graphad.ingest.io import (
     PathLike,
@@ -122,17 +122,49 @@ class _Columns:
         d["status"].append(status)
         d["kind"].append(kind)
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self, report: IngestReport) -> pd.DataFrame:
+        """The spans as a frame; a time beyond int64 nanoseconds drops its span
+        (``implausible_time``, which it is: past the year 2262).
+        """
         d = self.data
+        start, duration = _int64_or_none(d["start_ns"]), _int64_or_none(d["duration_ns"])
+        keep = None
+        if start is None or duration is None:
+            wide = np.array(
+                [
+                    _INT64_MIN <= a <= _INT64_MAX and _INT64_MIN <= b <= _INT64_MAX
+                    for a, b in zip(d["start_ns"], d["duration_ns"], strict=True)
+                ],
+                dtype=bool,
+            )
+            bad = int(np.flatnonzero(~wide)[0])
+            report.add(
+                "implausible_time",
+                int((~wide).sum()),
+                f"record {bad + 1} (a time beyond int64 nanoseconds; dropped)",
+            )
+            keep = np.flatnonzero(wide)
+            start = np.array([d["start_ns"][i] for i in keep], dtype=np.int64)
+            duration = np.array([d["duration_ns"][i] for i in keep], dtype=np.int64)
+        columns = {c: np.array(d[c], dtype=object) for c in _ID_COLUMNS}
+        status = np.array(d["status"], dtype=np.int8)
+        if keep is not None:
+            columns = {c: v[keep] for c, v in columns.items()}
+            status = status[keep]
         return pd.DataFrame(
-            {
-                **{c: np.array(d[c], dtype=object) for c in _ID_COLUMNS},
-                "start_ns": np.array(d["start_ns"], dtype=np.int64),
-                "duration_ns": np.array(d["duration_ns"], dtype=np.int64),
-                "status": np.array(d["status"], dtype=np.int8),
-            },
+            {**columns, "start_ns": start, "duration_ns": duration, "status": status},
             columns=list(SPAN_COLUMNS),
         )
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _int64_or_none(values: list) -> np.ndarray | None:
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return None
 
 
 def read_traces(
@@ -142,6 +174,7 @@ def read_traces(
     columns: Mapping[str, str] | None = None,
     time_unit: TimeUnit = "auto",
     end_column: str | None = None,
+    status_rule: str = "nonzero",
 ) -> tuple[pd.DataFrame, IngestReport]:
     """Read spans from a file or a frame into the canonical spans frame.
 
@@ -160,6 +193,9 @@ def read_traces(
             nanoseconds, as its name says).
         end_column: For tables: the column holding the end time, when the table has no
             duration column (the duration is then end - start).
+        status_rule: For tables: how the status column tells an error: ``"nonzero"``
+            (any value but 0, the default), ``"http"`` (an HTTP status code >= 500) or
+            ``"otel"`` (OpenTelemetry's status code 2 / ``"ERROR"``).
 
     Returns:
         ``(spans, report)``: the canonical spans frame (columns
@@ -197,7 +233,7 @@ def read_traces(
                 expected="'auto' or 'frame' for a DataFrame",
                 found=repr(format),
             )
-        return _normalize_table(source, columns, time_unit, end_column, name)
+        return _normalize_table(source, columns, time_unit, end_column, name, status_rule)
     if not isinstance(source, (str, os.PathLike)):
         raise GraphadInputError(
             "cannot read traces from this object",
@@ -207,20 +243,23 @@ def read_traces(
         )
     if format == "auto":
         format = _TABLE_SUFFIXES.get(inner_suffix(source), "json")
+    read = IngestReport(name)  # what reading the file itself repaired
     if format in ("csv", "parquet", "frame"):
-        frame = read_table(source, dtype=_span_dtypes(columns))
-        return _normalize_table(frame, columns, time_unit, end_column, name)
+        frame = read_table(source, dtype=_span_dtypes(columns), report=read)
+        spans, report = _normalize_table(frame, columns, time_unit, end_column, name, status_rule)
+        return spans, read.merge(report)
     if format == "otlp_proto" or (format == "json" and inner_suffix(source) in (".pb", ".binpb")):
         return otlp_fast.read_otlp_proto(source)
     if format in ("json", "otlp"):  # OTLP JSON lines: Arrow, no Python loop (None: declined)
         fast = otlp_fast.read_otlp_json_arrow(source)
         if fast is not None:
             return fast
-    documents = read_json_documents(source)
+    documents = read_json_documents(source, read)
     if format == "json":
         format = detect_trace_format(documents, source=name)
     parser = {"otlp": parse_otlp, "jaeger": parse_jaeger, "zipkin": parse_zipkin}[format]
-    return parser(documents, source=name)
+    spans, report = parser(documents, source=name)
+    return spans, read.merge(report)
 
 
 def _normalize_table(
@@ -229,11 +268,17 @@ def _normalize_table(
     time_unit: TimeUnit,
     end_column: str | None,
     source: str,
+    status_rule: str = "nonzero",
 ) -> tuple[pd.DataFrame, IngestReport]:
     if time_unit == "auto" and "start_ns" not in (columns or {}) and "start_ns" in frame:
         time_unit = "ns"  # an unmapped 'start_ns' column is nanoseconds by its name
     return normalize_spans(
-        frame, columns, time_unit=time_unit, end_column=end_column, source=source
+        frame,
+        columns,
+        time_unit=time_unit,
+        end_column=end_column,
+        source=source,
+        status_rule=status_rule,
     )
 
 
@@ -330,8 +375,10 @@ def _as_int(value: Any, where: str, key: str, source: str) -> int:
             if not np.isfinite(value):
                 raise ValueError
             return int(round(value))
+        if isinstance(value, (dict, list)):
+            raise TypeError
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise GraphadInputError(
             "value is not an integer",
             source=source,
@@ -343,7 +390,15 @@ def _as_int(value: Any, where: str, key: str, source: str) -> int:
 
 
 def _list(obj: dict, key: str, where: str, source: str) -> list:
-    value = obj.get(key, []) if isinstance(obj, dict) else None
+    if not isinstance(obj, dict):
+        raise ParseError(
+            "not a JSON object",
+            source=source,
+            record=where,
+            expected=f"an object with a list '{key}'",
+            found=type(obj).__name__,
+        )
+    value = obj.get(key, [])
     if value is None:
         return []
     if not isinstance(value, list):
@@ -381,12 +436,15 @@ def _otlp_value(value: Any) -> Any:
         except (TypeError, ValueError):
             return inner
     if kind == "arrayValue":
-        return [_otlp_value(v) for v in (inner or {}).get("values", [])]
+        values = inner.get("values") if isinstance(inner, dict) else None
+        return [_otlp_value(v) for v in values] if isinstance(values, list) else inner
     return inner
 
 
 def _otlp_attribute(attributes: list, key: str) -> Any:
-    for item in attributes or ():
+    if not isinstance(attributes, list):
+        return None
+    for item in attributes:
         if isinstance(item, dict) and item.get("key") == key:
             return _otlp_value(item.get("value"))
     return None
@@ -400,8 +458,13 @@ def _otlp_kind(value: Any, where: str, source: str) -> str:
         kind = "" if kind == "unspecified" else kind
         if kind in _OTLP_KINDS.values():
             return kind
-    else:
-        kind = _OTLP_KINDS.get(int(value))
+    elif isinstance(value, str) or (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and np.isfinite(float(value) if abs(value) < 1e300 else np.inf)
+        and value == int(value)
+    ):
+        kind = _OTLP_KINDS.get(int(value)) if len(str(value)) < 20 else None
         if kind is not None:
             return kind
     raise ParseError(
@@ -422,14 +485,46 @@ def _otlp_status(status: Any) -> int:
 
 
 def _finish(columns: _Columns, report: IngestReport, source: str):
-    spans, checked = validate_spans(columns.frame(), source)
+    n_parsed = len(columns.data["span_id"])
+    spans, checked = validate_spans(columns.frame(report), source)
     # The parser's own counts come first; validation adds its repairs and the totals.
-    report.n_records = checked.n_records
+    report.n_records += n_parsed
     report.n_kept = checked.n_kept
-    report.counts.update(checked.counts)
-    for kind, items in checked.examples.items():
-        report.examples.setdefault(kind, []).extend(items[:3])
+    report.absorb(checked)
     return spans, report
+
+
+def _where(prefix: str, r: int, s: int, k: int) -> str:
+    return f"{prefix}resourceSpans[{r}].scopeSpans[{s}].spans[{k}]"
+
+
+def _text_id(value: Any) -> str:
+    """An id as text: JSON strings and integers only (anything else is a malformed span)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"an id is a {type(value).__name__}, not a string")
+
+
+def _text(value: Any) -> str:
+    """A name as text (``None`` -> ``""``); objects and lists are malformed."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        raise TypeError(f"a name is a {type(value).__name__}, not a string")
+    return str(value)
+
+
+def _malformed_span(where: str, source: str, error: Exception) -> ParseError:
+    """The error for a span whose JSON fields have unexpected types."""
+    return ParseError(
+        "malformed span",
+        source=source,
+        record=where,
+        expected="a span object with fields of the documented types",
+        found=f"{type(error).__name__}: {str(error)[:120]}",
+    )
 
 
 # --------------------------------------------------------------------------- OTLP
@@ -500,7 +595,24 @@ def parse_otlp(
         for r, resource_spans in enumerate(
             _list(document, "resourceSpans", prefix + "document", source)
         ):
+            if not isinstance(resource_spans, dict):
+                raise ParseError(
+                    "not an OTLP ResourceSpans",
+                    source=source,
+                    record=f"{prefix}resourceSpans[{r}]",
+                    expected="an object with 'resource' and 'scopeSpans'",
+                    found=type(resource_spans).__name__,
+                )
             resource = resource_spans.get("resource") or {}
+            if not isinstance(resource, dict):
+                raise ParseError(
+                    "resource is not an object",
+                    source=source,
+                    record=f"{prefix}resourceSpans[{r}]",
+                    field="resource",
+                    expected="an object with 'attributes'",
+                    found=type(resource).__name__,
+                )
             service = _otlp_attribute(resource.get("attributes"), "service.name")
             scopes = _list(resource_spans, "scopeSpans", f"{prefix}resourceSpans[{r}]", source)
             scopes = scopes or _list(
@@ -519,25 +631,32 @@ def parse_otlp(
                         trace_id, span_id = span["traceId"], span["spanId"]
                         start = int(span["startTimeUnixNano"])
                         end = int(span["endTimeUnixNano"])
-                        kind = _OTLP_KIND_NAMES[span.get("kind", 0)]
+                        code = span.get("kind", 0)
+                        if type(code) not in (int, str):
+                            raise TypeError("kind")
+                        kind = _OTLP_KIND_NAMES[code]
                         if not trace_id or not span_id:
                             raise KeyError("traceId")
-                    except (KeyError, TypeError, ValueError):
-                        where = f"{prefix}resourceSpans[{r}].scopeSpans[{s}].spans[{k}]"
-                        trace_id, span_id, start, end, kind = _otlp_checked(span, where, source)
-                    parent = span.get("parentSpanId") or ""
-                    status = span.get("status")
-                    out.append(
-                        _hex_id(trace_id, 16),
-                        _hex_id(span_id, 8),
-                        _hex_id(parent, 8) if parent else "",
-                        name,
-                        str(span.get("name") or ""),
-                        start,
-                        end - start,
-                        _otlp_status(status) if status else 0,
-                        kind,
-                    )
+                    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+                        trace_id, span_id, start, end, kind = _otlp_checked(
+                            span, _where(prefix, r, s, k), source
+                        )
+                    try:
+                        parent = span.get("parentSpanId") or ""
+                        status = span.get("status")
+                        out.append(
+                            _hex_id(_text_id(trace_id), 16),
+                            _hex_id(_text_id(span_id), 8),
+                            _hex_id(_text_id(parent), 8) if parent else "",
+                            name,
+                            _text(span.get("name")),
+                            start,
+                            end - start,
+                            _otlp_status(status) if status else 0,
+                            kind,
+                        )
+                    except (TypeError, ValueError, AttributeError) as error:
+                        raise _malformed_span(_where(prefix, r, s, k), source, error) from None
     return _finish(out, report, source)
 
 
@@ -547,7 +666,15 @@ def parse_otlp(
 def _jaeger_tags(tags: Any) -> dict:
     if isinstance(tags, dict):  # some exporters write tags as a plain object
         return tags
-    return {t.get("key"): t.get("value") for t in tags or () if isinstance(t, dict)}
+    if tags is None:
+        return {}
+    if not isinstance(tags, list):
+        raise TypeError(f"tags is a {type(tags).__name__}, not a list")
+    return {
+        t["key"]: t.get("value")
+        for t in tags
+        if isinstance(t, dict) and isinstance(t.get("key"), str)
+    }
 
 
 def _is_true(value: Any) -> bool:
@@ -637,52 +764,59 @@ def parse_jaeger(
         processes = trace.get("processes") or {}
         for k, span in enumerate(_list(trace, "spans", where_trace, source)):
             where = f"{where_trace}.spans[{k}]"
-            pid = span.get("processID")
-            process = processes.get(pid) if isinstance(processes, dict) else None
-            if process is None and isinstance(span.get("process"), dict):
-                process = span["process"]  # Jaeger's internal model: the process inline
-            service = (process or {}).get("serviceName") if isinstance(process, dict) else None
-            if not service:
-                service = _UNKNOWN_SERVICE
-                report.add("service_unknown", 1, where)
-            tags = _jaeger_tags(span.get("tags"))
-            error = (
-                _is_true(tags.get("error"))
-                or str(tags.get("otel.status_code", "")).upper() == "ERROR"
-            )
-            kind = str(tags.get("span.kind") or "").lower()
-            if kind not in _OTLP_KINDS.values():
-                raise ParseError(
-                    "unknown span kind",
-                    source=source,
-                    record=where,
-                    field="span.kind",
-                    expected=f"one of {sorted(set(_OTLP_KINDS.values()) - {''})}",
-                    found=repr(kind),
+            try:
+                if not isinstance(span, dict):
+                    raise TypeError(f"a span is a {type(span).__name__}, not an object")
+                pid = span.get("processID")
+                process = processes.get(pid) if isinstance(processes, dict) else None
+                if process is None and isinstance(span.get("process"), dict):
+                    process = span["process"]  # Jaeger's internal model: the process inline
+                service = (process or {}).get("serviceName") if isinstance(process, dict) else None
+                if not service:
+                    service = _UNKNOWN_SERVICE
+                    report.add("service_unknown", 1, where)
+                tags = _jaeger_tags(span.get("tags"))
+                error = (
+                    _is_true(tags.get("error"))
+                    or str(tags.get("otel.status_code", "")).upper() == "ERROR"
                 )
-            start = _as_int(
-                _field(span, "startTime", where, source, "a time in µs"),
-                where,
-                "startTime",
-                source,
-            )
-            duration = _as_int(
-                _field(span, "duration", where, source, "a duration in µs"),
-                where,
-                "duration",
-                source,
-            )
-            out.append(
-                str(_field(span, "traceID", where, source, "a trace id")).lower(),
-                str(_field(span, "spanID", where, source, "a span id")).lower(),
-                _jaeger_parent(span, where, source).lower(),
-                str(service),
-                str(span.get("operationName") or ""),
-                start * 1000,
-                duration * 1000,
-                int(error),
-                kind,
-            )
+                kind = str(tags.get("span.kind") or "").lower()
+                if kind not in _OTLP_KINDS.values():
+                    raise ParseError(
+                        "unknown span kind",
+                        source=source,
+                        record=where,
+                        field="span.kind",
+                        expected=f"one of {sorted(set(_OTLP_KINDS.values()) - {''})}",
+                        found=repr(kind),
+                    )
+                start = _as_int(
+                    _field(span, "startTime", where, source, "a time in µs"),
+                    where,
+                    "startTime",
+                    source,
+                )
+                duration = _as_int(
+                    _field(span, "duration", where, source, "a duration in µs"),
+                    where,
+                    "duration",
+                    source,
+                )
+                out.append(
+                    _text_id(_field(span, "traceID", where, source, "a trace id")).lower(),
+                    _text_id(_field(span, "spanID", where, source, "a span id")).lower(),
+                    _jaeger_parent(span, where, source).lower(),
+                    str(service),
+                    _text(span.get("operationName")),
+                    start * 1000,
+                    duration * 1000,
+                    int(error),
+                    kind,
+                )
+            except GraphadError:
+                raise
+            except (TypeError, AttributeError, ValueError, KeyError) as error:
+                raise _malformed_span(where, source, error) from None
     return _finish(out, report, source)
 
 
@@ -760,55 +894,60 @@ def parse_zipkin(
     }
     servers = {key: value for key, value in servers.items() if key in unshared}
     for where, span in items:
-        trace_id = str(_field(span, "traceId", where, source, "a hex trace id")).lower()
-        span_id = str(_field(span, "id", where, source, "a hex span id")).lower()
-        parent = str(span.get("parentId") or "").lower()
-        service = _zipkin_service(span)
-        if span.get("shared") and (trace_id, span_id) in servers:
-            parent, span_id = span_id, f"{span_id}:server"
-            report.add("shared_span", 1, where)
-        elif (
-            servers.get((trace_id, parent), None) not in (None, "")
-            and servers[(trace_id, parent)] == service
-        ):
-            # A child of the server half, in the server's own service.
-            parent = f"{parent}:server"
-        if not service:
-            service = _UNKNOWN_SERVICE
-            report.add("service_unknown", 1, where)
-        if span.get("duration") is None:
-            duration = 0
-            report.add("missing_duration", 1, where)
-        else:
-            duration = _as_int(span["duration"], where, "duration", source)
-        kind = str(span.get("kind") or "").lower()
-        if kind not in _OTLP_KINDS.values():
-            raise ParseError(
-                "unknown span kind",
-                source=source,
-                record=where,
-                field="kind",
-                expected="SERVER, CLIENT, PRODUCER or CONSUMER",
-                found=repr(span.get("kind")),
+        try:
+            trace_id = _text_id(_field(span, "traceId", where, source, "a hex trace id")).lower()
+            span_id = _text_id(_field(span, "id", where, source, "a hex span id")).lower()
+            parent = str(span.get("parentId") or "").lower()
+            service = _zipkin_service(span)
+            if span.get("shared") and (trace_id, span_id) in servers:
+                parent, span_id = span_id, f"{span_id}:server"
+                report.add("shared_span", 1, where)
+            elif (
+                servers.get((trace_id, parent), None) not in (None, "")
+                and servers[(trace_id, parent)] == service
+            ):
+                # A child of the server half, in the server's own service.
+                parent = f"{parent}:server"
+            if not service:
+                service = _UNKNOWN_SERVICE
+                report.add("service_unknown", 1, where)
+            if span.get("duration") is None:
+                duration = 0
+                report.add("missing_duration", 1, where)
+            else:
+                duration = _as_int(span["duration"], where, "duration", source)
+            kind = str(span.get("kind") or "").lower()
+            if kind not in _OTLP_KINDS.values():
+                raise ParseError(
+                    "unknown span kind",
+                    source=source,
+                    record=where,
+                    field="kind",
+                    expected="SERVER, CLIENT, PRODUCER or CONSUMER",
+                    found=repr(span.get("kind")),
+                )
+            tags = span.get("tags") or {}
+            out.append(
+                trace_id,
+                span_id,
+                parent,
+                str(service),
+                _text(span.get("name")),
+                _as_int(
+                    _field(span, "timestamp", where, source, "a time in µs"),
+                    where,
+                    "timestamp",
+                    source,
+                )
+                * 1000,
+                duration * 1000,
+                int(isinstance(tags, dict) and "error" in tags),
+                kind,
             )
-        tags = span.get("tags") or {}
-        out.append(
-            trace_id,
-            span_id,
-            parent,
-            str(service),
-            str(span.get("name") or ""),
-            _as_int(
-                _field(span, "timestamp", where, source, "a time in µs"),
-                where,
-                "timestamp",
-                source,
-            )
-            * 1000,
-            duration * 1000,
-            int(isinstance(tags, dict) and "error" in tags),
-            kind,
-        )
+        except GraphadError:
+            raise
+        except (TypeError, AttributeError, ValueError, KeyError) as error:
+            raise _malformed_span(where, source, error) from None
     return _finish(out, report, source)
 
 

@@ -110,8 +110,51 @@ def test_normalize_spans_with_mapping_and_end_column():
 
 
 def test_normalize_spans_mapping_to_missing_column():
-    with pytest.raises(SchemaError, match="mapped column 'Pod' .for 'service'. not found"):
+    with pytest.raises(SchemaError, match="lacks 1 column: 'Pod' .mapped for 'service'."):
         normalize_spans(_spans(), {"service": "Pod"}, source="x.csv")
+
+
+def test_normalize_spans_names_every_missing_column_at_once():
+    frame = pd.DataFrame({"TraceID": ["t"], "Start": [1]})
+    with pytest.raises(SchemaError) as caught:
+        normalize_spans(frame, {"trace_id": "TraceID", "span_id": "SpanId"}, source="x.csv")
+    message = str(caught.value)
+    assert "lacks 4 columns: 'SpanId' (mapped for 'span_id'), 'service', 'start_ns'" in message
+    assert "'duration_ns'" in message and "--trace-columns" in message
+
+
+@pytest.mark.parametrize(
+    "rule, values, expected",
+    [
+        ("nonzero", [0, 200, 500], [0, 1, 1]),
+        ("http", [200, 404, 500, 503], [0, 0, 1, 1]),
+        (
+            "otel",
+            ["0", "1", "2", "STATUS_CODE_ERROR", "Error", "STATUS_CODE_OK"],
+            [0, 0, 1, 1, 1, 0],
+        ),
+        ("otel", [0, 1, 2], [0, 0, 1]),
+    ],
+)
+def test_status_rules(rule, values, expected):
+    n = len(values)
+    frame = pd.DataFrame(
+        {
+            "trace_id": ["t"] * n,
+            "span_id": [f"s{i}" for i in range(n)],
+            "service": ["web"] * n,
+            "start_ns": range(n),
+            "duration_ns": [1] * n,
+            "status": values,
+        }
+    )
+    spans, _ = validate_spans(frame, status_rule=rule)
+    assert spans["status"].tolist() == expected
+
+
+def test_unknown_status_rule():
+    with pytest.raises(GraphadInputError, match="Could not resolve 'grpc'"):
+        validate_spans(_spans(), status_rule="grpc")
 
 
 def test_validate_metrics_keeps_non_finite_as_nan():
@@ -217,6 +260,9 @@ def _reference(frame: pd.DataFrame) -> tuple[list[tuple], dict]:
     seen, rows = set(), []
     for rec in frame.itertuples(index=False):
         parent = "" if str(rec.parent_id).strip().lower() in ROOT_PARENT_IDS else rec.parent_id
+        if parent == rec.span_id:
+            counts["self_parent"] = counts.get("self_parent", 0) + 1
+            parent = ""
         duration = rec.duration_ns
         if duration < 0:
             counts["negative_duration"] = counts.get("negative_duration", 0) + 1
@@ -227,6 +273,12 @@ def _reference(frame: pd.DataFrame) -> tuple[list[tuple], dict]:
         seen.add((rec.trace_id, rec.span_id))
         rows.append((rec.trace_id, rec.span_id, parent, rec.service, rec.start_ns, duration))
     ids = {r[1] for r in rows}
+    traces_of: dict[str, set] = {}
+    for r in rows:
+        traces_of.setdefault(r[1], set()).add(r[0])
+    shared = sum(1 for r in rows if len(traces_of[r[1]]) > 1)
+    if shared:
+        counts["span_id_across_traces"] = shared
     orphans = sum(1 for r in rows if r[2] and r[2] not in ids)
     if orphans:
         counts["orphan_span"] = orphans
@@ -234,6 +286,22 @@ def _reference(frame: pd.DataFrame) -> tuple[list[tuple], dict]:
     if descents:
         counts["out_of_order"] = descents
     rows.sort(key=lambda r: r[4])  # stable
+    # A cycle of parent links (within a trace) loses the link of its earliest span.
+    row_of = {(r[0], r[1]): i for i, r in reversed(list(enumerate(rows)))}
+    cuts = set()
+    for i in range(len(rows)):
+        path, j = [], i
+        while j is not None and j not in path:
+            path.append(j)
+            j = row_of.get((rows[j][0], rows[j][2])) if rows[j][2] else None
+        if j is not None:  # j is on a cycle: the cycle is path[path.index(j):]
+            cycle = path[path.index(j) :]
+            cut = min(cycle, key=lambda k: (rows[k][4], k))
+            if not any(k in cuts for k in cycle):
+                cuts.add(cut)
+                rows[cut] = (*rows[cut][:2], "", *rows[cut][3:])
+    if cuts:
+        counts["parent_cycle"] = len(cuts)
     return rows, counts
 
 

@@ -27,6 +27,7 @@ from graphad.datasets.nezha.layout import (
 )
 from graphad.datasets.nezha.readers import (
     FrameCache,
+    add_read_repairs,
     concat_frames,
     count_repairs,
     dependency_edges,
@@ -648,10 +649,8 @@ class Nezha:
     def _spans(self, paths: list[Path], start: int, end: int):
         if not paths:
             return empty_spans(), None
-        raw = pd.concat(
-            [self._files_read.get(str(p), lambda p=p: read_trace_file(str(p))) for p in paths],
-            ignore_index=True,
-        )
+        parts = [self._files_read.get(str(p), lambda p=p: read_trace_file(str(p))) for p in paths]
+        raw = pd.concat([frame for frame, _ in parts], ignore_index=True)
         begin = pd.to_numeric(raw[NEZHA_SPAN_COLUMNS["start_ns"]], errors="coerce")
         keep = ((begin >= start) & (begin < end)).to_numpy()
         source = f"{paths[0].parent}/{{{','.join(p.name.split('_trace')[0] for p in paths)}}}"
@@ -664,22 +663,21 @@ class Nezha:
         )
         report.n_records = len(raw)
         report.add("outside_time_range", int((~keep).sum()), "spans of neighbouring minutes")
+        add_read_repairs(report, parts)
         return spans, report
 
     def _logs(self, paths: list[Path], start: int, end: int, day: Day):
         if not paths:
             return empty_logs(), None
-        raw = pd.concat(
-            [self._files_read.get(str(p), lambda p=p: read_log_file(str(p))) for p in paths],
-            ignore_index=True,
-        )
+        parts = [self._files_read.get(str(p), lambda p=p: read_log_file(str(p))) for p in paths]
+        raw = pd.concat([frame for frame, _ in parts], ignore_index=True)
         ts = pd.to_numeric(raw["TimeUnixNano"], errors="coerce")
         keep = ((ts >= start) & (ts < end)).to_numpy()
         source = f"{paths[0].parent}/{{{','.join(p.name.split('_log')[0] for p in paths)}}}"
         if not keep.any():
             report = IngestReport(source, n_records=len(raw))
             report.add("outside_time_range", len(raw), "lines of neighbouring minutes")
-            return empty_logs(), report
+            return empty_logs(), add_read_repairs(report, parts)
         logs, report = read_logs(
             raw.loc[keep].reset_index(drop=True),
             "table",
@@ -691,7 +689,7 @@ class Nezha:
         report.source = source
         report.n_records = len(raw)
         report.add("outside_time_range", int((~keep).sum()), "lines of neighbouring minutes")
-        return logs, report
+        return logs, add_read_repairs(report, parts)
 
     def _drain_config(self, day: Day) -> Path | None:
         system = self._system(day)

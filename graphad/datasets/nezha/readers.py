@@ -25,6 +25,7 @@ from graphad.datasets.nezha.layout import (
     is_ip,
 )
 from graphad.exceptions import GraphadInputError, ParseError
+from graphad.ingest.io import read_table
 from graphad.ingest.metrics import read_edge_metrics
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import empty_edge_metrics, empty_metrics, normalize_metrics
@@ -41,6 +42,7 @@ __all__ = [
     "read_day_edge_metrics",
     "read_trace_file",
     "read_log_file",
+    "add_read_repairs",
     "drain_miner",
     "dependency_edges",
     "slice_report",
@@ -82,11 +84,25 @@ class FrameCache:
         return len(self._items)
 
 
-def read_csv(path: Path, **kwargs) -> pd.DataFrame:
-    """``pd.read_csv`` whose failures are a :class:`ParseError` naming the file."""
+def read_csv(path: Path, report: IngestReport | None = None, **kwargs) -> pd.DataFrame:
+    """``pd.read_csv`` whose failures are a :class:`ParseError` naming the file.
+
+    With a ``report``, rows of the wrong field count (a record cut short, the next glued
+    on) are dropped and counted there (``malformed_row``, by
+    :func:`graphad.ingest.io.read_table`) and the rest is read.
+    """
     try:
         return pd.read_csv(path, **kwargs)
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
+    except pd.errors.ParserError as error:
+        if report is None or "Expected" not in str(error):
+            raise ParseError(
+                "unreadable CSV file",
+                source=str(path),
+                expected="a CSV table",
+                found=f"{type(error).__name__}: {error}",
+            ) from error
+        return read_table(path, report=report, **kwargs)
+    except (UnicodeDecodeError, EOFError, OSError) as error:
         raise ParseError(
             "unreadable CSV file",
             source=str(path),
@@ -344,20 +360,26 @@ def _no_absent() -> pd.DataFrame:
     )
 
 
-def read_trace_file(path: str) -> pd.DataFrame:
-    """The span columns of one trace minute file, as text."""
+def read_trace_file(path: str) -> tuple[pd.DataFrame, IngestReport]:
+    """The span columns of one trace minute file, as text, and what reading repaired."""
     columns = [*NEZHA_SPAN_COLUMNS.values(), SPAN_END]
-    return read_csv(
+    read = IngestReport(path)
+    frame = read_csv(
         Path(path),
+        read,
         dtype={c: str for c in columns[:5]},
         usecols=lambda c: c in columns,
         keep_default_na=False,
     )
+    return frame, read
 
 
-def read_log_file(path: str) -> pd.DataFrame:
-    """The ``TimeUnixNano, PodName, Log`` columns of one log minute file, as text."""
-    frame = read_csv(Path(path), dtype=str, keep_default_na=False)
+def read_log_file(path: str) -> tuple[pd.DataFrame, IngestReport]:
+    """The ``TimeUnixNano, PodName, Log`` columns of one log minute file, as text, and what
+    reading repaired.
+    """
+    read = IngestReport(path)
+    frame = read_csv(Path(path), read, dtype=str, keep_default_na=False)
     for column in ("TimeUnixNano", "PodName", "Log"):
         if column not in frame.columns:
             raise ParseError(
@@ -367,7 +389,20 @@ def read_log_file(path: str) -> pd.DataFrame:
                 expected="columns TimeUnixNano, PodName, Log",
                 found=f"columns {list(frame.columns)}",
             )
-    return frame[["TimeUnixNano", "PodName", "Log"]]
+    return frame[["TimeUnixNano", "PodName", "Log"]], read
+
+
+def add_read_repairs(
+    report: IngestReport, parts: list[tuple[pd.DataFrame, IngestReport]]
+) -> IngestReport:
+    """Add what reading the files repaired (e.g. ``malformed_row``) to ``report``."""
+    for _, read in parts:
+        report.n_records += read.n_records
+        name = Path(read.source).name
+        for kind, n in read.counts.items():
+            examples = read.examples.get(kind) or [None]
+            report.add(kind, n, f"{name} {examples[0]}" if examples[0] else name)
+    return report
 
 
 def drain_miner(config: Path | None):

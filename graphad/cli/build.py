@@ -90,7 +90,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--end", default=None, help="end time (ISO or ns)")
     parser.add_argument("-o", "--out", required=True, help="output graph file (.pt)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="build spans on this Dask cluster")
-    parser.add_argument("--workers", type=int, metavar="N", help="... on N local Dask workers")
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="build spans on N local Dask workers"
+    )
     add_common(parser)
     parser.set_defaults(func=run)
 

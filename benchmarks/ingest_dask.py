@@ -80,7 +80,7 @@ def run_dask(files: list[Path], workers: int, memory_limit: str) -> dict:
         ) as cluster,
         Client(cluster) as client,
     ):
-        client.run(lambda: __import__("graphad.scale"))  # imports outside the timing
+        client.run(lambda: __import__("graphad.graph.scale"))  # imports outside the timing
         start = time.perf_counter()
         graph = build_dynamic_graph(
             [str(f) for f in files],

@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         )
     spec = WindowSpec.of(args.window, stride=args.stride, step=args.step)
     if args.scheduler or args.workers:  # graphad[dask], docs/scale.md
-        from graphad.scale.cli import run_dask
+        from graphad.cli.build_dask import run_dask
 
         return run_dask(args, spec, _mapping(args.trace_columns), console)
     console.info("ingestion:")

@@ -212,7 +212,7 @@ def build_dynamic_graph(
             timestamp stretching the range over years; the feature tables are dense).
         engine: ``"pandas"`` (one process, the default) or ``"dask"``: spans (files, a
             Dask or pandas frame) are aggregated in partitions on Dask with mergeable
-            statistics (:func:`graphad.scale.build_dynamic_graph_dask`; spans only,
+            statistics (:func:`graphad.graph.scale.build_dynamic_graph_dask`; spans only,
             entity granularity, quantiles within the sketch's relative accuracy).
         client: The ``distributed.Client`` of ``engine="dask"`` (``None``: the current one).
 
@@ -241,8 +241,8 @@ def build_dynamic_graph(
         >>> g[0].edge_attr.tolist(), g[0].node_names
         ([[1.0, 1.0, 1.0]], ['db', 'web'])
     """
-    if engine != "pandas":  # a partitioned engine (graphad.scale): spans only
-        from graphad.scale.build import run_engine
+    if engine != "pandas":  # a partitioned engine (graphad.graph.scale): spans only
+        from graphad.graph.scale.build import run_engine
 
         options = dict(spec=spec, node_rule=node_rule, vocab=vocab, start_ns=start_ns)
         options.update(end_ns=end_ns, max_steps=max_steps, granularity=granularity)

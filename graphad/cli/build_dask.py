@@ -22,7 +22,7 @@ def run_dask(args: argparse.Namespace, spec: WindowSpec, columns: dict | None, c
             engine builds spans only), or no trace files.
     """
     from graphad.cli._common import parse_time
-    from graphad.scale.build import build_dynamic_graph_dask
+    from graphad.graph.scale.build import build_dynamic_graph_dask
 
     if args.metrics or args.logs or args.granularity != "entity" or not args.traces:
         raise GraphadInputError(

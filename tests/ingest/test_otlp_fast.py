@@ -21,7 +21,7 @@ from graphad.ingest.traces import parse_otlp
 
 pytest.importorskip("pyarrow.json")
 
-DATA = Path(__file__).parents[1] / "ingest" / "data"
+DATA = Path(__file__).parent / "data"
 
 
 def _spans(n: int = 600) -> pd.DataFrame:

@@ -17,10 +17,10 @@ pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("ddsketch")
 
-from graphad.scale import base_grid, build_dynamic_graph_dask, span_files  # noqa: E402
+from graphad.graph.scale import base_grid, build_dynamic_graph_dask, span_files  # noqa: E402
 
 NEZHA = (
-    Path(__file__).parents[3] / "shared" / "data" / "nezha" / "rca_data" / "2023-01-29" / "trace"
+    Path(__file__).parents[4] / "shared" / "data" / "nezha" / "rca_data" / "2023-01-29" / "trace"
 )
 NEZHA_READ = {
     "columns": {

@@ -7,7 +7,7 @@ every step of every window is a union of) and node name:
 * ``nodes``: spans of any kind (``present``), request spans (``req``), erroneous
   request spans (``err``) and the sum of their durations (``dur``, int64 ns);
 * ``sketch``: request spans (``req``) per DDSketch bucket (``key``, see
-  :mod:`graphad.scale.sketch`);
+  :mod:`graphad.graph.scale.sketch`);
 * ``edges``: calls ``caller -> callee`` (``req``: a span whose parent in the same trace
   sits on another node), their errors and the sum of their durations.
 
@@ -24,7 +24,7 @@ import pandas as pd
 
 from graphad.graph import features as feat
 from graphad.graph.calls import span_parents
-from graphad.scale.sketch import sketch_keys
+from graphad.graph.scale.sketch import sketch_keys
 
 __all__ = ["NARROW_COLUMNS", "PARTIAL_COLUMNS", "narrow_spans", "span_partials"]
 

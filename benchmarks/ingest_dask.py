@@ -76,7 +76,7 @@ def run_dask(files: list[Path], workers: int, memory_limit: str) -> dict:
             threads_per_worker=1,
             processes=True,
             memory_limit=memory_limit,
-            dashboard_address=None,
+            dashboard_address=":0",
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -42,7 +42,7 @@ def run_dask(args: argparse.Namespace, spec: WindowSpec, columns: dict | None, c
             n_workers=int(args.workers),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
         )
         client = Client(cluster)
     try:

@@ -45,7 +45,7 @@ def client():
             threads_per_worker=1,
             processes=True,
             memory_limit="1GB",
-            dashboard_address=None,
+            dashboard_address=":0",
         ) as cluster,
         distributed.Client(cluster) as c,
     ):

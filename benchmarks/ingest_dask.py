@@ -64,13 +64,15 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_dask(files: list[Path], workers: int, memory_limit: str) -> dict:
+def run_dask(files: list[Path], workers: int, memory_limit: str, pause: bool = True) -> dict:
+    import dask
     from distributed import Client, LocalCluster
 
     from graphad.graph import WindowSpec, build_dynamic_graph
 
     size, stride, step = SPEC
     with (
+        dask.config.set({"distributed.worker.memory.pause": 0.8 if pause else False}),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -151,6 +153,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--memory-limit", default="3GB", help="per worker (default 3GB)")
     parser.add_argument("--reference-files", type=int, default=5)
+    parser.add_argument(
+        "--no-pause",
+        action="store_true",
+        help="workers never pause at 80%% of their memory limit (they spill and shuffle "
+        "to disk; the nanny still restarts a worker at 95%%)",
+    )
     parser.add_argument("--dir", default=None, help="folder for the files (default: temp)")
     parser.add_argument("--reference-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -175,7 +183,7 @@ def main() -> None:
         rows.append(json.loads(child.stdout.strip().splitlines()[-1]))
         print(format_table(rows), flush=True)
     for workers in args.workers:
-        rows.append(run_dask(files, workers, args.memory_limit))
+        rows.append(run_dask(files, workers, args.memory_limit, pause=not args.no_pause))
         print(format_table(rows), flush=True)
     calls = {r["engine"]: r["calls"] for r in rows}
     print(f"calls summed over windows (equal across runs): {calls}")

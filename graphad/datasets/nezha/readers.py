@@ -95,20 +95,19 @@ def read_csv(path: Path, report: IngestReport | None = None, **kwargs) -> pd.Dat
         return pd.read_csv(path, **kwargs)
     except pd.errors.ParserError as error:
         if report is None or "Expected" not in str(error):
-            raise ParseError(
-                "unreadable CSV file",
-                source=str(path),
-                expected="a CSV table",
-                found=f"{type(error).__name__}: {error}",
-            ) from error
+            raise _unreadable(path, error) from error
         return read_table(path, report=report, **kwargs)
     except (UnicodeDecodeError, EOFError, OSError) as error:
-        raise ParseError(
-            "unreadable CSV file",
-            source=str(path),
-            expected="a CSV table",
-            found=f"{type(error).__name__}: {error}",
-        ) from error
+        raise _unreadable(path, error) from error
+
+
+def _unreadable(path: Path, error: Exception) -> ParseError:
+    return ParseError(
+        "unreadable CSV file",
+        source=str(path),
+        expected="a CSV table",
+        found=f"{type(error).__name__}: {error}",
+    )
 
 
 _GO_TIME = r"^(\S+ \S+ [+-]\d{4})"

@@ -8,10 +8,12 @@ returned, reads the truth.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -53,6 +55,13 @@ def _mapped_ranking(nodes: list[str], rule: Callable | None) -> list[str]:
     return list(dict.fromkeys(names))  # dedupe, keep the first (best) position
 
 
+def _recall(cause_ranks: list, k: int) -> float:
+    """Share of a case's true causes ranked in the top ``k``."""
+    if not cause_ranks:
+        return 0.0
+    return sum(r is not None and r <= k for r in cause_ranks) / len(cause_ranks)
+
+
 def rca_summary(
     records: pd.DataFrame, by: list[str], k: Iterable[int] = (1, 3, 5), avg_k: int = 5
 ) -> pd.DataFrame:
@@ -67,7 +76,9 @@ def rca_summary(
 
     Returns:
         One row per group: ``by``, ``cases``, ``AC@k``..., ``Avg@avg_k``, ``MRR``,
-        ``s/case``.
+        ``s/case``; with a ``cause_ranks`` column (the rank of every true cause of a
+        case) where some case has several causes, also ``R@k``: the mean share of a
+        case's causes in the top ``k`` (``AC@k`` counts a hit when any is).
 
     Example:
         >>> from graphad.bench import format_table
@@ -88,6 +99,13 @@ def rca_summary(
             row[f"AC@{j}"] = ac_at_k(ranks, j)
         row[f"Avg@{avg_k}"] = avg_at_k(ranks, avg_k)
         row["MRR"] = mrr(ranks)
+        if "cause_ranks" in group and any(
+            isinstance(c, list) and len(c) > 1 for c in group["cause_ranks"]
+        ):
+            for j in k:
+                row[f"R@{j}"] = float(
+                    np.mean([_recall(c, j) for c in group["cause_ranks"] if isinstance(c, list)])
+                )
         row["s/case"] = float(group["seconds"].mean())
         rows.append(row)
     return pd.DataFrame(rows)
@@ -132,6 +150,9 @@ def run_rca_benchmark(
             (e.g. ``"service"`` when a ranker ranks pods); duplicates keep their best
             position. Default: names are compared as they are.
         fit_data: When given, every ranker with a ``fit`` method is fitted on it once
+            (a mapping ``{system: data}``: one fitted copy of each ranker per system,
+            each case ranked by its system's copy, or by the unfitted ranker when its
+            system has no entry)
             before the cases (e.g. a fault-free period); the seconds are reported apart.
         hide_window_start: See above (ns, ``onset="estimated"`` only).
         random_state: Seed of ``hide_window_start``.
@@ -162,19 +183,22 @@ def run_rca_benchmark(
     estimator = None
     if onset == "estimated":
         estimator = onset_estimator or estimate_onset
-    fit_seconds = {}
-    if fit_data is not None:
-        for label, ranker in pairs:
-            if callable(getattr(ranker, "fit", None)):
-                began = time.perf_counter()
-                ranker.fit(fit_data)
-                fit_seconds[label] = time.perf_counter() - began
-    if callable(getattr(cases, "cases", None)):
-        cases = cases.cases()
+    fit_seconds: dict[str, float] = {}
+    per_system: dict[str, list] = {}
+    if isinstance(fit_data, Mapping):
+        for system, data in fit_data.items():
+            per_system[system] = [(label, copy.deepcopy(r)) for label, r in pairs]
+            _fit_all(per_system[system], data, fit_seconds)
+    elif fit_data is not None:
+        _fit_all(pairs, fit_data, fit_seconds)
     rng = np.random.default_rng(random_state)
     records: list[dict] = []
-    for case in progress(cases, verbose, "rca cases"):
-        records.extend(_run_case(case, pairs, estimator, rule, hide_window_start, rng, errors))
+    for case in progress(_iter_cases(cases, errors), verbose, "rca cases"):
+        if isinstance(case, _Unreadable):
+            records.extend(case.rows([label for label, _ in pairs]))
+            continue
+        chosen = per_system.get(case.system, pairs)
+        records.extend(_run_case(case, chosen, estimator, rule, hide_window_start, rng, errors))
     if not records:
         raise GraphadInputError(
             "no fault case to run", field="cases", expected="at least one FaultCase", found=0
@@ -203,6 +227,53 @@ def run_rca_benchmark(
         "random_state": random_state,
     }
     return BenchResult("rca", records, tables, config)
+
+
+def _fit_all(pairs: list, data: Any, seconds: dict[str, float]) -> None:
+    """Fit every ranker of ``pairs`` that has ``fit`` on ``data``; add up the seconds."""
+    for label, ranker in pairs:
+        if callable(getattr(ranker, "fit", None)):
+            began = time.perf_counter()
+            ranker.fit(data)
+            seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - began
+
+
+@dataclasses.dataclass
+class _Unreadable:
+    """A fault case whose telemetry could not be read (one error row per ranker)."""
+
+    fault: Any
+    error: Exception
+
+    def rows(self, labels: list[str]) -> list[dict]:
+        truth = {
+            k: getattr(self.fault, k, "") for k in ("system", "case_id", "fault_type", "root_cause")
+        }
+        message = f"reading the case: {type(self.error).__name__}: {self.error}"
+        return [
+            {**truth, "ranker": label, "rank": None, "top": [], "seconds": 0.0, "error": message}
+            for label in labels
+        ]
+
+
+def _iter_cases(cases: Any, errors: str) -> Iterable[Any]:
+    """The fault cases of ``cases``; a dataset with ``faults()`` and ``case(case_id)``
+    is read case by case, so that with ``errors="record"`` a case that cannot be read
+    becomes an :class:`_Unreadable` (error rows) and the run goes on.
+    """
+    if callable(getattr(cases, "faults", None)) and callable(getattr(cases, "case", None)):
+        for fault in cases.faults().itertuples(index=False):
+            try:
+                yield cases.case(fault.case_id)
+            except Exception as exc:
+                if errors == "raise":
+                    raise
+                logger.warning("case %s could not be read: %s", fault.case_id, exc)
+                yield _Unreadable(fault, exc)
+        return
+    if callable(getattr(cases, "cases", None)):
+        cases = cases.cases()
+    yield from cases
 
 
 def _median_abs(values: pd.Series) -> float:
@@ -271,12 +342,14 @@ def _run_case(case, pairs, estimator, rule, hide_window_start, rng, errors) -> l
             nodes, error = [], f"{type(exc).__name__}: {exc}"
         seconds = time.perf_counter() - began + estimate_seconds
         ranking = _mapped_ranking(list(nodes), rule)
-        found = [ranking.index(c) + 1 for c in case.root_causes if c in ranking]
-        rank = min(found) if found else None
+        cause_ranks = [ranking.index(c) + 1 if c in ranking else None for c in case.root_causes]
+        found = [r for r in cause_ranks if r is not None]
+        rank = min(found) if found else None  # a hit at k: any true cause in the top k
         record = {
             **truth,
             "ranker": label,
             "rank": rank,
+            "cause_ranks": cause_ranks,
             "top": ranking[:5],
             "seconds": seconds,
             **extra,

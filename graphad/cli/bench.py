@@ -159,18 +159,22 @@ def _run_rca(args: argparse.Namespace) -> Any:
     cases: Any = dataset
     if args.limit is not None:
         cases = list(itertools.islice(dataset.cases(), args.limit))
-    # Rankers with a fault-free reference are fitted once on the dataset's normal period
-    # (Nezha's construct_data) when it has one; fitting time is reported separately.
-    try:
-        normal = dataset.normal_period(system=args.system)
-    except GraphadInputError:
-        normal = None
+    # Rankers with a fault-free reference are fitted on each system's normal period
+    # (Nezha's construct_data) where it has one, one copy per system; fitting time is
+    # reported separately. A case that cannot be read is an error row, the run goes on.
+    normal = {}
+    for system in [dataset.system] if dataset.system else dataset.systems:
+        try:
+            normal[system] = dataset.normal_period(system=system)
+        except GraphadInputError:
+            pass
     return run_rca_benchmark(
         cases,
         parse_list(args.rankers),
         onset=args.onset,
         node_rule=args.node_rule,
-        fit_data=normal,
+        fit_data=normal or None,
+        errors="record",
         verbose=not args.quiet,
     )
 

@@ -19,7 +19,10 @@ scores with an explicit rule (METHODS.md, "the scoring rule"):
    is large when a node's state was never seen *together with the states of the others*.
    Training values use a temporal exclusion zone (no neighbour within ``window_size``
    steps of the query), so they are not optimistic.
-4. **Normalisation and fusion.** Each part is divided by the mean of its training
+4. **Graph part** (networks with an adaptive adjacency, CRL-BSAD): mean absolute error
+   of the node's next step predicted from its *learned neighbours* only
+   (:class:`~graphad.nn.NeighbourForecast`); high when a relation between nodes breaks.
+5. **Normalisation and fusion.** Each part is divided by the mean of its training
    values (``normalize="global"``: one scale per part, keeping the nodes' relative
    deviations; ``"node"``: centred and scaled by each node's training median / IQR). The
    node score is the sum over the parts in ``scoring``. The window score is the sum
@@ -53,7 +56,7 @@ __all__ = ["ContrastiveDetector", "knn_deviation", "num_threads", "subset", "sca
 
 logger = logging.getLogger(__name__)
 
-_PARTS = ("forecast", "knn")
+_PARTS = ("forecast", "knn", "graph")
 
 
 @contextlib.contextmanager
@@ -139,6 +142,8 @@ class ContrastiveDetector(BaseDetector):
     _fitted_meta = ("history_",)
     #: Whether the contrastive loss uses each window's successor (temporal smoothness).
     _uses_next: bool = False
+    #: Whether the network builds an ``N x N`` adaptive adjacency per window.
+    _dense_adjacency: bool = False
 
     # -- helpers -------------------------------------------------------------------------
     def _device(self) -> torch.device:
@@ -150,6 +155,14 @@ class ContrastiveDetector(BaseDetector):
         if unknown or not parts:
             raise GraphadInputError(
                 f"Could not resolve {unknown} among choices {list(_PARTS)}", field="scoring"
+            )
+        wanted = set(parts) | set(self._window_parts_requested())
+        if "graph" in wanted and not type(self)._dense_adjacency:
+            raise GraphadInputError(
+                f"{type(self).__name__} learns no adjacency, so it has no 'graph' part",
+                field="scoring",
+                expected="a subset of ['forecast', 'knn']",
+                found=sorted(wanted),
             )
         if self.knn_space not in ("both", "embedding", "values"):
             raise GraphadInputError(
@@ -182,6 +195,15 @@ class ContrastiveDetector(BaseDetector):
                 field="window_reduce",
             )
 
+    def _window_parts_requested(self) -> tuple[str, ...]:
+        chosen = self.window_scoring
+        if chosen is None:
+            return ()
+        return (chosen,) if isinstance(chosen, str) else tuple(chosen)
+
+    def _graph_weight(self) -> float:
+        return float(getattr(self, "graph_weight", 0.0)) if type(self)._dense_adjacency else 0.0
+
     def _parts(self) -> tuple[str, ...]:
         return tuple(self.scoring) if not isinstance(self.scoring, str) else (self.scoring,)
 
@@ -205,6 +227,27 @@ class ContrastiveDetector(BaseDetector):
 
     def _edges(self, batch: WindowBatch) -> Tensor:
         return batch.edge_index if self.use_graph else torch.zeros(2, 0, dtype=torch.long)
+
+    def _memory_estimate(self, batch: WindowBatch) -> tuple[float, str]:
+        """Peak bytes of ``fit``: the windows and their scaled copy, the dense adaptive
+        adjacency of a training batch (``B x N x N`` logits, softmax and gradients for the
+        three forward passes of a step), the neighbour memory and one distance block.
+        """
+        w, n, t, f = batch.x.shape
+        need = 2.0 * w * n * t * f * 4
+        top_k = getattr(self, "top_k", None)
+        if type(self)._dense_adjacency:
+            per_row = n if top_k is None else min(int(top_k), n) + 64
+            need += 12.0 * int(self.batch_size) * n * per_row * 4
+        dim = int(self.hidden_channels) + int(self.knn_steps) * f
+        memory = min(int(self.memory_size), w)
+        need += memory * n * dim * 4 + 512.0 * memory * 4 + 3.0 * 512 * n * dim * 4
+        advice = (
+            "top_k=16 (sparse adjacency rows) or a smaller batch_size / memory_size"
+            if type(self)._dense_adjacency and top_k is None
+            else "a smaller batch_size / memory_size or fewer windows"
+        )
+        return need, advice
 
     # -- training ------------------------------------------------------------------------
     def _fit(self, batch: WindowBatch) -> None:
@@ -267,8 +310,13 @@ class ContrastiveDetector(BaseDetector):
         self, xb: Tensor, xn: Tensor | None, edge_index: Tensor, generator: torch.Generator
     ) -> Tensor:
         ctx, target = xb[:, :, :-1], xb[:, :, -1]
-        z = self.model_.embed(ctx, edge_index)
-        loss = F.mse_loss(self.model_.forecast(z), target)
+        if self._graph_weight() > 0:
+            z, neighbour = self.model_.embed(ctx, edge_index, with_graph=True)
+            loss = F.mse_loss(self.model_.forecast(z), target)
+            loss = loss + self._graph_weight() * F.mse_loss(neighbour, target)
+        else:
+            z = self.model_.embed(ctx, edge_index)
+            loss = F.mse_loss(self.model_.forecast(z), target)
         if self.contrastive_weight > 0:
             nxt = xn[:, :, :-1] if xn is not None else None
             loss = loss + self.contrastive_weight * self.model_.contrastive_loss(
@@ -278,22 +326,28 @@ class ContrastiveDetector(BaseDetector):
 
     # -- scoring -------------------------------------------------------------------------
     @torch.no_grad()
-    def _encode(self, x: Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
-        """Embeddings ``[W, N, d]`` and forecast errors ``[W, N]`` of prepared windows.
+    def _encode(self, x: Tensor, device: torch.device) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Embeddings ``[W, N, d]``, forecast errors ``[W, N]`` and neighbour-forecast errors
+        ``[W, N]`` (``None`` for a network without an adjacency) of prepared windows.
 
         Scoring runs in float32 even on CUDA (training uses bfloat16 autocast there):
         the kNN part picks neighbours by distance, and bfloat16 embeddings moved scores
         of the same window by up to 19 % between two calls on an H100.
         """
         edge_index = self.edge_index_.to(device)
-        zs, errs = [], []
+        graph = type(self)._dense_adjacency
+        zs, errs, gerrs = [], [], []
         for xb in x.split(1024):
             xb = xb.to(device)
-            z = self.model_.embed(xb[:, :, :-1], edge_index)
+            if graph:
+                z, neighbour = self.model_.embed(xb[:, :, :-1], edge_index, with_graph=True)
+                gerrs.append((neighbour.float() - xb[:, :, -1]).abs().mean(-1).cpu())
+            else:
+                z = self.model_.embed(xb[:, :, :-1], edge_index)
             pred = self.model_.forecast(z)
             errs.append((pred.float() - xb[:, :, -1]).abs().mean(-1).cpu())
             zs.append(z.float().cpu())
-        return torch.cat(zs), torch.cat(errs)
+        return torch.cat(zs), torch.cat(errs), torch.cat(gerrs) if graph else None
 
     def _states(self, x: Tensor, z: Tensor) -> Tensor:
         if self.knn_space == "embedding":
@@ -312,10 +366,12 @@ class ContrastiveDetector(BaseDetector):
         positions: Tensor | None,
         names: Sequence[str],
     ) -> dict[str, Tensor]:
-        z, err = self._encode(x, device)
+        z, err, graph_err = self._encode(x, device)
         parts = {}
         if "forecast" in names:
             parts["forecast"] = err
+        if "graph" in names and graph_err is not None:
+            parts["graph"] = graph_err
         if "knn" in names:
             states = self._states(x, z)
             parts["knn"] = knn_deviation(
@@ -332,7 +388,7 @@ class ContrastiveDetector(BaseDetector):
         num_windows = x.shape[0]
         size = min(int(self.memory_size), num_windows)
         self.memory_pos_ = torch.linspace(0, num_windows - 1, size).round().long().unique()
-        z, _ = self._encode(x[self.memory_pos_], device)
+        z = self._encode(x[self.memory_pos_], device)[0]
         self.z_rms_ = z.pow(2).mean().sqrt().clamp_min(1e-6)
         self.memory_ = self._states(x[self.memory_pos_], z)
         # statistics of every part, so that ``scoring`` can be narrowed after fitting

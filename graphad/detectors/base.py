@@ -10,11 +10,24 @@ Inputs (``windows``) may be a :class:`~graphad.graph.DynamicGraph`, a list of Py
 windows (``x: [N, T, F]``), a ``[W, N, T, F]`` tensor, or a plain wide time series
 (``[T_total, N]`` array or DataFrame), which is cut into end-aligned windows of
 ``window_size`` steps with stride 1 (see :func:`sliding_windows`).
+
+Per-step outputs for plain series: :meth:`BaseDetector.score_steps`,
+:meth:`BaseDetector.predict_steps`, and after fitting on a plain series
+``decision_scores_`` / ``labels_`` (and :meth:`BaseDetector.fit_predict`) have one value per
+input row, aligned with the rows; the first ``window_size - 1`` rows, which end no full
+window, are NaN. For window inputs they have one value per window.
+
+Refusals: ``fit`` estimates the memory it needs (:meth:`BaseDetector._memory_estimate`)
+and refuses, naming the size and the option that fits, beyond :func:`memory_limit`;
+training data whose every node is constant, and node names / order that differ at
+scoring from those of ``fit``, are errors.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,7 +38,7 @@ import torch
 from torch_geometric.data import Data
 
 from graphad._persist import atomic_torch_save, is_str_list, read_blob, require
-from graphad.detectors.threshold import fit_threshold
+from graphad.detectors.threshold import SPOT, fit_threshold, spot_level
 from graphad.exceptions import GraphadInputError, NotFittedError
 from graphad.graph.dynamic import DynamicGraph
 from graphad.utils import ParamsMixin, Registry
@@ -40,7 +53,43 @@ __all__ = [
     "check_window_labels",
     "DETECTORS",
     "register_detector",
+    "memory_limit",
 ]
+
+logger = logging.getLogger(__name__)
+
+#: Largest magnitude of an input value (float32 squares overflow near 1.8e19).
+MAX_ABS_VALUE = 1e15
+
+#: Environment variable overriding the memory limit of ``fit`` (GB).
+MEMORY_LIMIT_ENV = "GRAPHAD_MEMORY_LIMIT_GB"
+
+
+def memory_limit() -> float:
+    """Bytes a detector may plan to use while fitting.
+
+    ``$GRAPHAD_MEMORY_LIMIT_GB`` when set, else 80 % of the machine's physical memory.
+    """
+    value = os.environ.get(MEMORY_LIMIT_ENV)
+    if value:
+        try:
+            return float(value) * 2**30
+        except ValueError as error:
+            raise GraphadInputError(
+                "memory limit is not a number",
+                field=MEMORY_LIMIT_ENV,
+                expected="GB as a number",
+                found=value,
+            ) from error
+    try:
+        return 0.8 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 16 * 2**30
+
+
+def _default_names(n: int) -> list[str]:
+    return [str(i) for i in range(n)]
+
 
 #: Registry of detector classes by name, filled by :func:`register_detector`.
 DETECTORS: Registry = Registry("detector")
@@ -272,6 +321,17 @@ def as_window_batch(windows: Any, window_size: int | None = None) -> WindowBatch
     return batch
 
 
+def _plain_rows(windows: Any) -> int | None:
+    """Rows of a plain ``[T_total, N]`` series (array / DataFrame / 2-D tensor), else None."""
+    if isinstance(windows, pd.DataFrame):
+        return len(windows)
+    if isinstance(windows, np.ndarray) and windows.ndim == 2:
+        return int(windows.shape[0])
+    if torch.is_tensor(windows) and windows.dim() == 2:
+        return int(windows.shape[0])
+    return None
+
+
 def check_window_labels(y: Any, num_windows: int) -> torch.Tensor:
     """Validate window labels for supervised detectors.
 
@@ -376,6 +436,9 @@ class BaseDetector(ParamsMixin):
 
         """
         batch = self._batch(windows)
+        self._check_magnitude(batch, _plain_rows(windows))
+        self._check_training_data(batch)
+        self._check_memory(batch)
         self.node_names_ = list(batch.node_names)
         self.n_nodes_ = batch.num_nodes
         self.n_steps_ = int(batch.x.shape[2])
@@ -385,8 +448,100 @@ class BaseDetector(ParamsMixin):
         else:
             self._fit(batch)
         self.train_scores_ = self._score_windows(batch).detach().cpu()
+        self._check_scores(self.train_scores_, batch)
         self.threshold_ = self._fit_threshold(self.train_scores_)
+        rows = _plain_rows(windows)
+        self.decision_scores_ = self._align(self.train_scores_.double().numpy(), rows)
+        labels = self._alarms(self.train_scores_.double().numpy(), stream=False)
+        self.labels_ = self._align(labels.astype(np.float64), rows)
         return self
+
+    def fit_predict(self, windows: Any, y: Any = None) -> np.ndarray:
+        """Fit, then return ``labels_``: 1 for training windows (rows) above the threshold.
+
+        Returns:
+            ``[W]`` (window input) or ``[T_total]`` (plain series, leading
+            ``window_size - 1`` rows NaN) float64 array of 0/1.
+
+        """
+        return self.fit(windows, y).labels_
+
+    def _align(self, values: np.ndarray, rows: int | None) -> np.ndarray:
+        """Per-window values -> per-row values (NaN before the first full window)."""
+        if rows is None:
+            return values
+        return window_scores_to_steps(values, rows, int(self.window_size))[0]
+
+    def _check_training_data(self, batch: WindowBatch) -> None:
+        """Refuse training data on which nothing can be learned (every node constant)."""
+        x = batch.x
+        high, low = x.amax(dim=(0, 2, 3)), x.amin(dim=(0, 2, 3))  # [N], no copy of x
+        spread = high - low
+        constant = spread <= 1e-12 * torch.maximum(high.abs(), low.abs()).clamp_min(1.0)
+        if bool(constant.all()):
+            raise GraphadInputError(
+                "training data is constant: every node keeps one value, so nothing "
+                "defines normal variation and every later change would alarm",
+                field="windows",
+                expected="at least one node that varies in training",
+                found=f"{len(batch.node_names)} constant nodes",
+            )
+        if bool(constant.any()):
+            names = [batch.node_names[i] for i in constant.nonzero().flatten().tolist()]
+            logger.warning(
+                "%s: %d training node(s) constant: %s", type(self).__name__, len(names), names[:10]
+            )
+
+    def _memory_estimate(self, batch: WindowBatch) -> tuple[float, str]:
+        """Bytes ``fit`` will need at its peak, and the option that lowers it.
+
+        The default counts the stacked windows twice (the input and one working copy);
+        detectors with larger working sets override it.
+        """
+        return 2.0 * batch.x.numel() * 4, "fewer or shorter windows (window_size)"
+
+    def _check_memory(self, batch: WindowBatch) -> None:
+        need, advice = self._memory_estimate(batch)
+        limit = memory_limit()
+        if need > limit:
+            raise GraphadInputError(
+                f"fitting {type(self).__name__} on {batch.num_windows} windows x "
+                f"{batch.num_nodes} nodes would need about {need / 2**30:.1f} GB; "
+                f"use {advice}, or raise ${MEMORY_LIMIT_ENV}",
+                field="windows",
+                expected=f"at most {limit / 2**30:.1f} GB",
+                found=f"{need / 2**30:.1f} GB",
+            )
+
+    def _check_magnitude(self, batch: WindowBatch, rows: int | None = None) -> None:
+        """Refuse values beyond ``±MAX_ABS_VALUE``: their squares overflow float32 and
+        differences lose every digit, so their scores would be NaN or silently ~0.
+        """
+        big = batch.x.abs() > MAX_ABS_VALUE
+        if bool(big.any()):
+            w, n, t, _ = big.nonzero()[0].tolist()
+            record = w + t if rows is not None else w  # the row of a plain series
+            raise GraphadInputError(
+                "value too large to score in float32 (rescale the metric, e.g. to other units)",
+                record=record,
+                field=f"x[node {batch.node_names[n]}]",
+                expected=f"|value| <= {MAX_ABS_VALUE:g}",
+                found=f"{float(batch.x[w, n, t].abs().max()):.3g}",
+            )
+
+    def _check_scores(self, scores: torch.Tensor, batch: WindowBatch) -> None:
+        bad = ~torch.isfinite(scores)
+        if bool(bad.any()):
+            first = int(bad.reshape(bad.shape[0], -1).any(1).nonzero()[0, 0])
+            peak = float(batch.x[first].abs().max())
+            raise GraphadInputError(
+                "non-finite anomaly score (input values too large for float32 arithmetic; "
+                "rescale the metrics)",
+                record=first,
+                field="scores",
+                expected="finite scores",
+                found=f"NaN/inf with inputs up to {peak:.3g}",
+            )
 
     def _fit_threshold(self, train_scores: torch.Tensor) -> float:
         """The decision threshold from the training window scores (override to change)."""
@@ -394,6 +549,7 @@ class BaseDetector(ParamsMixin):
             train_scores,
             getattr(self, "threshold", "quantile"),
             getattr(self, "contamination", 0.01),
+            risk=getattr(self, "risk", 1e-3),
         )
 
     def _score_windows(self, batch: WindowBatch) -> torch.Tensor:
@@ -410,6 +566,26 @@ class BaseDetector(ParamsMixin):
                 expected=f"[W, N, T, F] with (N, T, F) = {shape}",
                 found=f"{tuple(batch.x.shape)}",
             )
+        names = list(batch.node_names)
+        fitted = list(getattr(self, "node_names_", names))
+        default = _default_names(len(names))
+        if names != fitted and default not in (names, fitted):  # unnamed input: no check
+            if sorted(names) == sorted(fitted):
+                raise GraphadInputError(
+                    "nodes are in another order than at fit (scores would be blamed on the "
+                    "wrong node); reorder them, e.g. df[detector.node_names_]",
+                    field="node_names",
+                    expected=str(fitted[:10]),
+                    found=str(names[:10]),
+                )
+            missing = [n for n in fitted if n not in names]
+            extra = [n for n in names if n not in fitted]
+            raise GraphadInputError(
+                "nodes differ from those at fit",
+                field="node_names",
+                expected=f"the fitted nodes (missing here: {missing[:10]})",
+                found=f"unknown nodes {extra[:10]}",
+            )
 
     def decision_function(self, windows: Any) -> torch.Tensor:
         """Per-node anomaly scores, higher = more anomalous.
@@ -421,7 +597,10 @@ class BaseDetector(ParamsMixin):
         check_is_fitted(self)
         batch = self._batch(windows)
         self._check_input(batch)
-        return self._score_nodes(batch).detach().cpu()
+        self._check_magnitude(batch, _plain_rows(windows))
+        scores = self._score_nodes(batch).detach().cpu()
+        self._check_scores(scores, batch)
+        return scores
 
     def score_windows(self, windows: Any) -> torch.Tensor:
         """Per-window anomaly scores, higher = more anomalous.
@@ -433,16 +612,59 @@ class BaseDetector(ParamsMixin):
         check_is_fitted(self)
         batch = self._batch(windows)
         self._check_input(batch)
-        return self._score_windows(batch).detach().cpu()
+        self._check_magnitude(batch, _plain_rows(windows))
+        scores = self._score_windows(batch).detach().cpu()
+        self._check_scores(scores, batch)
+        return scores
+
+    def _alarms(self, scores: np.ndarray, stream: bool = True) -> np.ndarray:
+        """0/1 alarms of window scores: above ``threshold_``, or, with
+        ``threshold="dspot"`` and ``stream``, DSPOT calibrated on the training scores and
+        updated over ``scores`` in order (:class:`~graphad.detectors.threshold.SPOT`).
+        """
+        if stream and getattr(self, "threshold", None) == "dspot":
+            risk = getattr(self, "risk", 1e-3)
+            # the drift window is capped at a quarter of the training scores
+            depth = min(int(getattr(self, "drift_depth", 0)), len(self.train_scores_) // 4)
+            spot = SPOT(risk=risk, level=spot_level(risk), depth=depth).fit(self.train_scores_)
+            return spot.run(scores)[0].astype(np.int64)
+        return (scores > self.threshold_).astype(np.int64)
 
     def predict(self, windows: Any) -> torch.Tensor:
         """1 where the window score exceeds ``threshold_`` (fitted on training data).
+
+        With ``threshold="dspot"`` the windows are taken as a stream in order and the
+        threshold follows it (DSPOT started from the training scores).
 
         Returns:
             ``Tensor[W]`` of int64 0/1.
 
         """
-        return (self.score_windows(windows) > self.threshold_).long()
+        scores = self.score_windows(windows).double().numpy()
+        return torch.from_numpy(self._alarms(scores))
+
+    def score_steps(self, series: Any) -> np.ndarray:
+        """Window scores of a plain ``[T_total, N]`` series, aligned with its rows.
+
+        Returns:
+            ``[T_total]`` float64; the first ``window_size - 1`` rows are NaN (no full
+            window ends there).
+
+        """
+        rows = _plain_rows(series)
+        scores = self.score_windows(series).double().numpy()
+        return scores if rows is None else self._align(scores, rows)
+
+    def predict_steps(self, series: Any) -> np.ndarray:
+        """:meth:`predict` aligned with the rows of a plain series (leading rows NaN).
+
+        Returns:
+            ``[T_total]`` float64 of 0/1 and NaN.
+
+        """
+        rows = _plain_rows(series)
+        alarms = self.predict(series).double().numpy()
+        return alarms if rows is None else self._align(alarms, rows)
 
     def _reduce_nodes(self, node_scores: torch.Tensor, node_mask: torch.Tensor) -> torch.Tensor:
         """Window score from node scores: the maximum over present nodes."""

@@ -279,6 +279,14 @@ class PCADetector(BaseDetector):
             found=k,
         )
 
+    def _memory_estimate(self, batch: WindowBatch) -> tuple[float, str]:
+        """The ``D x D`` covariance and its eigenvectors (float64, ``D = N T F``) and two
+        float64 copies of the flattened windows.
+        """
+        dim = batch.num_nodes * batch.x.shape[2] * batch.x.shape[3]
+        need = 3.0 * dim * dim * 8 + 2.0 * batch.num_windows * dim * 8
+        return need, "a shorter window_size or fewer nodes (the covariance is (N*T)^2)"
+
     def _fit(self, batch: WindowBatch) -> None:
         self.center_, self.scale_ = scaler_stats(batch.x, self.scaler)
         u = self._flat(batch).double()
@@ -391,7 +399,7 @@ class IForestDetector(_FlatWindowModel):
         window_size: int | None = 10,
         contamination: float = 0.01,
         threshold: str = "quantile",
-        random_state: int | None = None,
+        random_state: int | None = 0,
     ) -> None:
         self.n_estimators = n_estimators
         self.max_samples = max_samples
@@ -462,7 +470,7 @@ class KNNDetector(_FlatWindowModel):
         window_size: int | None = 10,
         contamination: float = 0.01,
         threshold: str = "quantile",
-        random_state: int | None = None,
+        random_state: int | None = 0,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.method = method

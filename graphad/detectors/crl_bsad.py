@@ -7,12 +7,17 @@ links the nodes of the window, and a :class:`~graphad.nn.SpatioTemporalConv` giv
 ``z_i = σ(Σ_j A_ij W_g h_j + W_t h_i)``. Training minimises
 
 .. math::
-    L = L_{forecast} + \lambda_c \big(L_{InfoNCE}(z, z^{+}) + \lambda_s L_{smooth}\big)
+    L = L_{forecast} + \lambda_g L_{neighbour}
+        + \lambda_c \big(L_{InfoNCE}(z, z^{+}) + \lambda_s L_{smooth}\big)
 
-with ``z⁺`` the same node in an augmented view of the window (jitter, scaling, local
-masking), in-batch negatives (other nodes and windows), and ``L_smooth`` between each
+where ``L_neighbour`` is the error of predicting each node's next step from the states of
+its learned neighbours only (:class:`~graphad.nn.NeighbourForecast`, self excluded), so the
+adjacency has to find the nodes that explain each other; with ``z⁺`` the same node in
+an augmented view of the window (jitter, scaling, local masking), in-batch negatives
+(other nodes and windows), and ``L_smooth`` between each
 window and its successor. Scores follow the rule of :mod:`graphad.detectors._contrastive`
-(forecast error + deviation from the nearest training windows in the learned state space).
+(forecast error + deviation from the nearest training windows in the learned state space
++ the neighbour-forecast error, the ``"graph"`` part).
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from torch_geometric.utils import coalesce
 
 from graphad.detectors._contrastive import ContrastiveDetector, scales_tuple, subset
 from graphad.detectors.base import check_is_fitted, register_detector
+from graphad.exceptions import GraphadInputError
 from graphad.nn import (
     AdaptiveAdjacency,
     ForecastHead,
     MultiScaleTemporalEncoder,
+    NeighbourForecast,
     ProjectionHead,
     SpatioTemporalConv,
     info_nce,
@@ -55,6 +62,8 @@ class CRLBSADNet(nn.Module):
         smooth_weight: ``λ_s``.
         max_pairs: Node-windows per contrastive loss (a random subset).
         augmentations: Series augmentations of the positive view.
+        num_nodes: ``N``; builds the :class:`~graphad.nn.NeighbourForecast` head (each
+            node's next step from its learned neighbours), ``None``: no such head.
 
     Shapes:
         - **input:** ``[B, N, T, F]``
@@ -74,6 +83,7 @@ class CRLBSADNet(nn.Module):
         smooth_weight: float = 0.1,
         max_pairs: int | None = 512,
         augmentations: Sequence[str] = ("jitter", "scale", "mask"),
+        num_nodes: int | None = None,
     ) -> None:
         super().__init__()
         self.encoder = MultiScaleTemporalEncoder(
@@ -87,14 +97,38 @@ class CRLBSADNet(nn.Module):
         self.smooth_weight = smooth_weight
         self.max_pairs = max_pairs
         self.augmentations = tuple(augmentations)
+        self.neighbour = (
+            NeighbourForecast(hidden_channels, num_nodes, num_features, hidden_channels)
+            if num_nodes is not None
+            else None
+        )
 
-    def embed(self, ctx: Tensor, edge_index: Tensor) -> Tensor:
-        """Node embeddings ``z`` ``[B, N, d]`` of context windows ``[B, N, T, F]``."""
+    def embed(
+        self, ctx: Tensor, edge_index: Tensor, with_graph: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """Node embeddings ``z`` ``[B, N, d]`` of context windows ``[B, N, T, F]``; with
+        ``with_graph`` also the neighbour forecast ``[B, N, F]`` of the next step (each
+        node predicted from its learned neighbours' states, never its own).
+        """
         b, n, t, f = ctx.shape
         h = self.encoder(ctx.reshape(b * n, t, f))
-        prior = edge_index if edge_index.numel() else None
+        if with_graph and self.neighbour is None:
+            raise GraphadInputError(
+                "this network was built without num_nodes: no neighbour forecast",
+                field="num_nodes",
+            )
+        prior = edge_index if edge_index.numel() and self.adjacency.prior_weight > 0 else None
+        if self.adjacency.k is None and prior is None:
+            # dense rows, no call graph: batched matrix products, same values as the edges
+            hb = h.view(b, n, -1)
+            a = self.adjacency.dense(hb)
+            z = self.conv.forward_dense(hb, a)
+            return (z, self.neighbour.forward_dense(hb, a)) if with_graph else z
         ei, ew = self.adjacency(h.view(b, n, -1), prior_edge_index=prior)
-        return self.conv(h, ei, ew).view(b, n, -1)
+        z = self.conv(h, ei, ew).view(b, n, -1)
+        if not with_graph:
+            return z
+        return z, self.neighbour(h, ei, ew).view(b, n, -1)
 
     def forecast(self, z: Tensor) -> Tensor:
         """Next-step forecast ``[B, N, F]``."""
@@ -143,8 +177,11 @@ class CRLBSAD(ContrastiveDetector):
         use_graph: Use the windows' observed edges as the prior.
         smooth_weight: Weight ``λ_s`` of temporal smoothness.
         contrastive_weight: Weight ``λ_c`` of the contrastive terms (0 ablates them).
+        graph_weight: Weight ``λ_g`` of the neighbour-forecast loss (each node's next
+            step predicted from its learned neighbours only; 0 ablates it).
         max_pairs: Node-windows per contrastive loss.
-        scoring: Parts of the node scores, a subset of ``("forecast", "knn")``.
+        scoring: Parts of the node scores, a subset of ``("forecast", "knn", "graph")``
+            (``"graph"``: error of the neighbour forecast).
         window_scoring: Parts of the window scores (``None``: those of ``scoring``;
             parts not in ``scoring`` are ignored).
         knn_space: Node states for the neighbour part: ``"both"`` (embedding + newest
@@ -153,13 +190,23 @@ class CRLBSAD(ContrastiveDetector):
         knn_steps: Newest steps of each node in the node states (``L``).
         n_neighbors: ``k`` of the neighbour part.
         memory_size: Training windows kept for the neighbour part.
-        normalize: ``"global"`` or ``"node"`` normalisation of the parts.
+        normalize: ``"node"`` (each part centred and scaled by each node's training
+            median / IQR; the default, chosen on ASD servers 1-6, see
+            ``benchmarks/RESULTS_asd.md``) or ``"global"`` (one scale per part).
         window_reduce: ``"sum"`` or ``"max"`` of node scores.
         scaler: Input scaling, ``"minmax"`` or ``"robust"``.
         clip: Clip scaled inputs to ``±clip``.
         eps: Floor of the input scale.
         contamination: Share of anomalies for the quantile threshold.
-        threshold: ``"quantile"`` or ``"pot"``.
+        threshold: ``"dspot"`` (default: SPOT calibrated on the training scores, updated
+            over the scored stream with a drift level of the last ``drift_depth`` normal
+            scores; :meth:`predict` treats its windows as a stream in order),
+            ``"spot"``, ``"pot"`` or ``"quantile"``. Chosen on ASD servers 1-6 (see
+            ``benchmarks/RESULTS_asd.md``).
+        risk: Exceedance probability of POT / SPOT / DSPOT (default ``0.02``, chosen on
+            ASD servers 1-6).
+        drift_depth: DSPOT's drift window in steps (default ``288``: one day of 5-minute
+            steps).
         random_state: Seed.
         device: ``"auto"`` (CUDA with bfloat16 autocast when present), ``"cpu"``, ...
         num_threads: torch CPU threads while fitting/scoring (``None``: unchanged).
@@ -176,6 +223,7 @@ class CRLBSAD(ContrastiveDetector):
     """
 
     _uses_next = True
+    _dense_adjacency = True
 
     def __init__(
         self,
@@ -194,6 +242,7 @@ class CRLBSAD(ContrastiveDetector):
         use_graph: bool = True,
         smooth_weight: float = 0.1,
         contrastive_weight: float = 1.0,
+        graph_weight: float = 1.0,
         max_pairs: int | None = 512,
         scoring: Sequence[str] = ("forecast", "knn"),
         window_scoring: Sequence[str] | None = ("knn",),
@@ -202,14 +251,16 @@ class CRLBSAD(ContrastiveDetector):
         knn_steps: int = 5,
         n_neighbors: int = 5,
         memory_size: int = 4096,
-        normalize: str = "global",
+        normalize: str = "node",
         window_reduce: str = "sum",
         scaler: str = "minmax",
         clip: float = 10.0,
         eps: float = 1e-3,
         contamination: float = 0.01,
-        threshold: str = "quantile",
-        random_state: int | None = None,
+        threshold: str = "dspot",
+        risk: float = 0.02,
+        drift_depth: int = 288,
+        random_state: int | None = 0,
         device: str = "auto",
         num_threads: int | None = 1,
         verbose: bool = False,
@@ -229,6 +280,7 @@ class CRLBSAD(ContrastiveDetector):
         self.use_graph = use_graph
         self.smooth_weight = smooth_weight
         self.contrastive_weight = contrastive_weight
+        self.graph_weight = graph_weight
         self.max_pairs = max_pairs
         self.scoring = scoring
         self.window_scoring = window_scoring
@@ -244,6 +296,8 @@ class CRLBSAD(ContrastiveDetector):
         self.eps = eps
         self.contamination = contamination
         self.threshold = threshold
+        self.risk = risk
+        self.drift_depth = drift_depth
         self.random_state = random_state
         self.device = device
         self.num_threads = num_threads
@@ -303,4 +357,5 @@ class CRLBSAD(ContrastiveDetector):
             prior_weight=self.prior_weight,
             smooth_weight=self.smooth_weight,
             max_pairs=self.max_pairs,
+            num_nodes=self.n_nodes_,
         )

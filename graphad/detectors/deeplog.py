@@ -213,7 +213,7 @@ class DeepLog(BaseDetector):
         lr: float = 2e-3,
         contamination: float = 0.01,
         threshold: str = "quantile",
-        random_state: int | None = None,
+        random_state: int | None = 0,
         device: str = "auto",
         verbose: bool = False,
     ) -> None:
@@ -338,6 +338,8 @@ class DeepLog(BaseDetector):
         else:
             self.threshold_ = fit_threshold(self.train_scores_, self.threshold, self.contamination)
         self.top_g_ = int(np.floor(self.threshold_)) + 1 if self.scoring == "rank" else None
+        self.decision_scores_ = self.train_scores_.double().numpy()
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.float64)
         return self
 
     # -- scoring -----------------------------------------------------------------------

@@ -163,7 +163,7 @@ class GDN(BaseDetector):
         window_size: int | None = 10,
         contamination: float = 0.01,
         threshold: str = "quantile",
-        random_state: int | None = None,
+        random_state: int | None = 0,
         device: str = "auto",
         verbose: bool = False,
     ) -> None:

@@ -229,7 +229,7 @@ class _WindowClassifier(BaseDetector):
         lr: float = 1e-3,
         decision_threshold: float = 0.5,
         window_size: int | None = 4,
-        random_state: int | None = None,
+        random_state: int | None = 0,
         device: str = "auto",
         verbose: bool = False,
     ) -> None:
@@ -498,7 +498,7 @@ class NegativeSamplingContrastive(_WindowClassifier):
         lr: float = 1e-3,
         decision_threshold: float = 0.5,
         window_size: int | None = 4,
-        random_state: int | None = None,
+        random_state: int | None = 0,
         device: str = "auto",
         verbose: bool = False,
         augment_steps: int | None = None,

@@ -228,7 +228,7 @@ class UCL(ContrastiveDetector):
         eps: float = 1e-3,
         contamination: float = 0.01,
         threshold: str = "quantile",
-        random_state: int | None = None,
+        random_state: int | None = 0,
         device: str = "auto",
         num_threads: int | None = 1,
         verbose: bool = False,

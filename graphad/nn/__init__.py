@@ -3,7 +3,7 @@
 from graphad.nn.adjacency import AdaptiveAdjacency, adaptive_adjacency
 from graphad.nn.conv import SpatioTemporalConv
 from graphad.nn.deviation import GraphDeviationLayer
-from graphad.nn.heads import ForecastHead, ProjectionHead
+from graphad.nn.heads import ForecastHead, NeighbourForecast, ProjectionHead
 from graphad.nn.losses import (
     alignment_loss,
     cross_scale_loss,
@@ -20,6 +20,7 @@ __all__ = [
     "GraphDeviationLayer",
     "ProjectionHead",
     "ForecastHead",
+    "NeighbourForecast",
     "MultiScaleTemporalEncoder",
     "StepEmbedding",
     "end_aligned_pool",

@@ -303,6 +303,25 @@ class AdaptiveAdjacency(nn.Module):
             exclude_self=self.exclude_self,
         )
 
+    def dense(self, x: Tensor) -> Tensor:
+        """The same adjacency as a dense matrix ``[B, N, N]`` (row ``i``: ``A_i·``), for
+        dense rows without a prior: one batched matrix product instead of ``B N²`` edges.
+
+        Example:
+            >>> adj = AdaptiveAdjacency(tau=0.5)
+            >>> h = torch.randn(2, 4, 3)
+            >>> ei, w = adj(h)
+            >>> a = adj.dense(h)
+            >>> bool(torch.allclose(a.flatten()[(ei[1] * 4 + ei[0] % 4)], w, atol=1e-6))
+            True
+        """
+        if self.k is not None:
+            raise GraphadInputError(
+                "a dense adjacency needs dense rows", field="k", expected=None, found=self.k
+            )
+        h = _check_x(self.lin(x) if self.lin is not None else x)
+        return _dense_log_weights(F.normalize(h.float(), dim=-1), self.tau, self.exclude_self).exp()
+
     def __repr__(self) -> str:
         parts = [] if self.in_channels is None else [f"{self.in_channels}, {self.out_channels}"]
         parts.append(f"tau={self.tau}")

@@ -74,6 +74,13 @@ class SpatioTemporalConv(MessagePassing):
         out = self.propagate(edge_index, x=self.lin_g(x), edge_weight=edge_weight)
         return self._act(out + self.lin_t(x))
 
+    def forward_dense(self, x: Tensor, adjacency: Tensor) -> Tensor:
+        """The same ``z`` from a dense adjacency: ``x [B, N, in]``, ``adjacency [B, N, N]``
+        (row ``i`` holds ``A_i·``) -> ``[B, N, out]``; a batched matrix product in place of
+        message passing over ``B N²`` edges.
+        """
+        return self._act(adjacency.to(x.dtype) @ self.lin_g(x) + self.lin_t(x))
+
     def message(self, x_j: Tensor, edge_weight: Tensor | None) -> Tensor:
         """Weight each neighbour message by ``A_ij``."""
         return x_j if edge_weight is None else edge_weight.view(-1, 1).to(x_j.dtype) * x_j

@@ -1,11 +1,14 @@
-"""Small heads on top of node embeddings: projection (for contrastive losses), forecast."""
+"""Small heads on top of node embeddings: projection (for contrastive losses), forecast,
+and the forecast of a node from its graph neighbours.
+"""
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["ProjectionHead", "ForecastHead"]
+__all__ = ["ProjectionHead", "ForecastHead", "NeighbourForecast"]
 
 
 class ProjectionHead(nn.Module):
@@ -96,4 +99,78 @@ class ForecastHead(nn.Module):
         return (
             f"{type(self).__name__}({self.in_channels}, {self.num_features}, "
             f"horizon={self.horizon})"
+        )
+
+
+class NeighbourForecast(nn.Module):
+    r"""Predict each node's next step from its graph neighbours only (never from itself).
+
+    .. math::
+        m_i = \sum_{j \ne i} \tilde A_{ij} h_j, \qquad
+        \hat{x}_i = \mathrm{MLP}([m_i ; e_i]) \in R^{F}
+
+    with ``Ã`` the adjacency without self-loops, renormalised so each row sums to 1, and
+    ``e_i`` a learned embedding of node ``i`` (the MLP is shared; ``e_i`` tells it *which*
+    node's value to read from the neighbours' states). A node whose value its learned
+    neighbours no longer predict scores high: a broken relation, not only an unusual
+    value.
+
+    Args:
+        in_channels: Size of the node states ``h``.
+        num_nodes: ``N`` (nodes per graph).
+        num_features: Features per step ``F``.
+        hidden_channels: MLP width.
+
+    Shapes:
+        - **input:** ``h [B * N, d]``, ``edge_index [2, E]`` (edge ``j -> i``),
+          ``edge_weight [E]``
+        - **output:** ``[B * N, F]``
+
+    Example:
+        >>> import torch
+        >>> head = NeighbourForecast(4, num_nodes=3, num_features=2)
+        >>> ei = torch.tensor([[0, 1, 2, 0], [1, 0, 0, 0]])
+        >>> head(torch.randn(3, 4), ei, torch.ones(4)).shape
+        torch.Size([3, 2])
+
+    """
+
+    def __init__(
+        self, in_channels: int, num_nodes: int, num_features: int, hidden_channels: int = 32
+    ) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.num_nodes = num_nodes
+        self.num_features = num_features
+        self.node_embedding = nn.Embedding(num_nodes, in_channels)
+        self.mlp = ProjectionHead(2 * in_channels, hidden_channels, num_features)
+
+    def forward(self, h: Tensor, edge_index: Tensor, edge_weight: Tensor) -> Tensor:
+        """Neighbour forecast ``[B * N, F]``."""
+        src, dst = edge_index
+        keep = src != dst
+        src, dst, w = src[keep], dst[keep], edge_weight[keep].to(h.dtype)
+        total = h.shape[0]
+        norm = torch.zeros(total, dtype=h.dtype, device=h.device).index_add_(0, dst, w)
+        message = torch.zeros_like(h).index_add_(0, dst, w[:, None] * h[src])
+        message = message / norm.clamp_min(1e-12)[:, None]
+        ids = torch.arange(total, device=h.device) % self.num_nodes
+        return self.mlp(torch.cat([message, self.node_embedding(ids)], -1))
+
+    def forward_dense(self, h: Tensor, adjacency: Tensor) -> Tensor:
+        """The same forecast from a dense adjacency: ``h [B, N, d]``, ``adjacency
+        [B, N, N]`` (row ``i`` holds ``A_i·``) -> ``[B, N, F]``.
+        """
+        n = h.shape[1]
+        eye = torch.eye(n, dtype=torch.bool, device=h.device)
+        weights = adjacency.to(h.dtype).masked_fill(eye, 0.0)
+        weights = weights / weights.sum(-1, keepdim=True).clamp_min(1e-12)
+        ids = torch.arange(n, device=h.device)
+        own = self.node_embedding(ids).expand(h.shape[0], -1, -1)
+        return self.mlp(torch.cat([weights @ h, own], -1))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.in_channels}, num_nodes={self.num_nodes}, "
+            f"num_features={self.num_features})"
         )

@@ -441,3 +441,54 @@ def test_failed_onset_estimation_is_recorded_or_raised():
     assert result.tables["overall"]["AC@5"].iloc[0] == 0.0
     with pytest.raises(ValueError, match="too little"):
         run_rca_benchmark(CASES, [FixedRanker()], onset="estimated", onset_estimator=estimator)
+
+
+def test_several_root_causes_hit_and_recall():
+    two = _case("c5", "shop", "checkout", "delay")
+    two.root_causes = ["checkout", "frontend"]  # ranked 2 and 3 by FixedRanker
+    assert _case("c6", "shop", "cart", "cpu").root_causes == ["cart"]
+    assert not hasattr(two.blind(), "root_causes")
+    result = run_rca_benchmark([CASES[0], two], [FixedRanker()])
+    assert [r["rank"] for r in result.records] == [1, 2]
+    assert result.records[1]["cause_ranks"] == [2, 3]
+    row = result.tables["overall"].iloc[0]
+    assert row["AC@1"] == 0.5 and row["AC@3"] == 1.0
+    # recall: case 1 has its one cause in the top 1; case 2 none of two in the top 1,
+    # one of two in the top 2, both in the top 3
+    assert row["R@1"] == 0.5 and row["R@3"] == 1.0
+    single = run_rca_benchmark(CASES, [FixedRanker()]).tables["overall"]
+    assert "R@1" not in single.columns  # one cause per case: AC@k says it all
+
+
+def test_unreadable_case_is_an_error_row_and_the_run_goes_on():
+    class Dataset:
+        def faults(self):
+            return pd.DataFrame(
+                {
+                    "case_id": ["c1", "bad", "c2"],
+                    "system": "shop",
+                    "root_cause": ["cart", "cart", "checkout"],
+                    "fault_type": "cpu",
+                }
+            )
+
+        def case(self, case_id):
+            if case_id == "bad":
+                raise ValueError("record cut short")
+            return next(c for c in CASES if c.case_id == case_id)
+
+    result = run_rca_benchmark(Dataset(), [FixedRanker()], errors="record")
+    assert [r["case_id"] for r in result.records] == ["c1", "bad", "c2"]
+    bad = result.records[1]
+    assert bad["rank"] is None and "record cut short" in bad["error"]
+    assert result.tables["overall"].iloc[0]["cases"] == 3
+    with pytest.raises(ValueError, match="cut short"):
+        run_rca_benchmark(Dataset(), [FixedRanker()])
+
+
+def test_fit_data_per_system():
+    fitted = FittedRanker()
+    result = run_rca_benchmark(CASES, {"f": fitted}, fit_data={"shop": "shop ref", "bank": "b"})
+    assert not hasattr(fitted, "fitted_on_")  # one fitted copy per system, not the original
+    assert [r["rank"] for r in result.records] == [1, 2, 3, 1]
+    assert result.tables["overall"].loc[0, "fit s"] >= 0

@@ -171,3 +171,27 @@ def test_learned_adjacency_rows_sum_to_one():
     assert edge_index.shape[0] == 2 and edge_index.max() < 4
     row_sums = torch.zeros(4).index_add_(0, edge_index[1], edge_weight)
     assert torch.allclose(row_sums, torch.ones(4), atol=1e-5)
+
+
+def test_graph_part_scores_a_broken_relation():
+    import numpy as np
+
+    from graphad.detectors import CRLBSAD, UCL
+    from graphad.exceptions import GraphadInputError
+
+    rng = np.random.default_rng(0)
+    t = np.arange(400)[:, None]
+    base = np.sin(t / 5.0)
+    series = np.hstack([base, base, np.cos(t / 7.0)]) + 0.02 * rng.standard_normal((400, 3))
+    det = CRLBSAD(
+        window_size=8, epochs=30, scoring=("graph",), window_scoring=None, contrastive_weight=0.0
+    )
+    det.fit(series)
+    broken = series.copy()
+    broken[300:, 1] = -broken[300:, 1]  # node 1 no longer follows node 0
+    nodes = det.decision_function(broken).numpy()
+    assert nodes.shape == (393, 3)
+    assert nodes[300:, 1].mean() > 2 * nodes[:280, 1].mean()
+    assert nodes[300:, 1].mean() > nodes[300:, 2].mean()  # the unrelated node, less
+    with pytest.raises(GraphadInputError, match="no 'graph' part"):
+        UCL(window_size=8, epochs=1, scoring=("graph",)).fit(series)

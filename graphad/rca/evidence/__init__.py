@@ -16,6 +16,10 @@ are mapped to nodes (services) with a node rule (:mod:`graphad.graph.rules`).
   all at once with :mod:`~graphad.rca.evidence.spans`; a fault-free reference joins the
   span table through :mod:`~graphad.rca.evidence.reference`;
 * :mod:`~graphad.rca.evidence.logs`: changes of the template mix and log volume;
+* :mod:`~graphad.rca.evidence.patterns`: per-span event patterns (calls made, log
+  templates written) against a fault-free reference, blamed on the deepest deviant
+  span; :mod:`~graphad.rca.evidence.templates`: the bounded log-template set mined once
+  on that reference;
 * :mod:`~graphad.rca.evidence.stats`: the statistics they share (sides, shares, robust
   shifts with a standard-error margin, attribution of edge shifts to their ends);
 * :mod:`~graphad.rca.evidence.multi`: :class:`MultiSourceEvidence`, every source against
@@ -45,11 +49,13 @@ from graphad.rca.evidence.multi import (
     MultiSourceEvidence,
     pseudo_onset,
 )
+from graphad.rca.evidence.patterns import EventPatternEvidence, span_events
 from graphad.rca.evidence.reference import with_reference
 from graphad.rca.evidence.spans import SPAN_SOURCES, span_scores, span_scores_from_table
 from graphad.rca.evidence.spantable import span_table
 from graphad.rca.evidence.stats import split_by_onset
 from graphad.rca.evidence.structure import span_structure_scores
+from graphad.rca.evidence.templates import ReferenceTemplates
 from graphad.rca.evidence.truncation import span_truncation_scores
 
 __all__ = [
@@ -72,4 +78,7 @@ __all__ = [
     "SPAN_SOURCES",
     "with_reference",
     "log_scores",
+    "EventPatternEvidence",
+    "span_events",
+    "ReferenceTemplates",
 ]

@@ -20,6 +20,7 @@ import pandas as pd
 from graphad.rca.evidence.edges import edge_metric_scores
 from graphad.rca.evidence.logs import log_scores
 from graphad.rca.evidence.metrics import metric_deviation_scores
+from graphad.rca.evidence.patterns import EventPatternEvidence
 from graphad.rca.evidence.reference import with_reference
 from graphad.rca.evidence.spans import span_scores_from_table
 from graphad.rca.evidence.spantable import span_table
@@ -51,11 +52,20 @@ DEFAULT_WEIGHTS = {
     "truncation": 1.0,
     "log": 1.0,
     "edge": 1.0,
+    # off by default: on the Nezha faults it lifts TrainTicket's AC@3 but costs
+    # OnlineBoutique two first places when summed with the others (RESULTS_rca.md)
+    "pattern": 0.0,
 }
 
 #: Lowest chance level of the sources whose scores are z statistics (standard-error
 #: units; :func:`graphad.rca.fusion.calibrate_scores`).
-DEFAULT_MIN_LEVELS = {"structure": 1.0, "error": 1.0, "truncation": 1.0, "log": 1.0}
+DEFAULT_MIN_LEVELS = {
+    "structure": 1.0,
+    "error": 1.0,
+    "truncation": 1.0,
+    "log": 1.0,
+    "pattern": 1.0,
+}
 
 #: A frame scorer: ``(frame, onset_ns, pre_ns, post_ns) -> node scores``.
 FrameScorer = Callable[[pd.DataFrame, int, "int | None", "int | None"], pd.Series]
@@ -211,12 +221,20 @@ class MultiSourceEvidence(ParamsMixin):
     onset -- and the sources are summed with ``weights``
     (:func:`graphad.rca.fusion.fuse_scores`).
 
-    A fault-free reference (a :class:`~graphad.ingest.telemetry.Telemetry`) given to :meth:`fit` is
-    added to the pre-onset spans and logs as reference.
+    A fault-free reference (a :class:`~graphad.ingest.telemetry.Telemetry`) given to
+    :meth:`fit` is added to the pre-onset spans and logs as reference. With a
+    ``pattern`` weight above 0, the reference also fits the per-span event patterns of
+    :class:`~graphad.rca.evidence.patterns.EventPatternEvidence` (calls made, and log
+    templates where the logs carry ``span_id`` and ``message`` columns); the source
+    then scores the spans after the onset against them (``z`` of deepest deviant
+    spans, negative values as 0); its chance level comes from the reference itself
+    (its later traces against its earlier ones), not from the period before the onset,
+    which may hold an earlier fault.
 
     Args:
         weights: Source -> weight (``metric, latency, gap, structure, error,
-            truncation, log, edge``); missing names take :data:`DEFAULT_WEIGHTS`.
+            truncation, log, edge, pattern``); missing names take
+            :data:`DEFAULT_WEIGHTS`.
         pre: Reference period before the onset (ns), ``None`` = all.
         post: Period after the onset (ns), ``None`` = all.
         fusion: ``"sum"`` or ``"max"``.
@@ -281,11 +299,37 @@ class MultiSourceEvidence(ParamsMixin):
         if rule is None:
             rule = getattr(reference, "node_rule", "identity")
         self.reference_spans_ = span_table(spans, rule) if len(spans) else None
+        self.patterns_ = self.patterns_null_ = None
+        if dict(DEFAULT_WEIGHTS, **(self.weights or {}))["pattern"] > 0 and len(spans):
+            lines = _span_log_lines(reference.logs)
+            self.patterns_ = EventPatternEvidence(node_rule=rule).fit(spans, lines)
+            self.patterns_null_ = self._pattern_null(spans, lines, rule)
         return self
 
     def _rule(self, view: CaseView):
         """The node rule for ``view``: this part's own, else the view's."""
         return view.node_rule if self.node_rule is None else self.node_rule
+
+    def _pattern_null(self, spans: pd.DataFrame, lines: pd.DataFrame | None, rule):
+        """Pattern ``z`` of the reference's later traces against its earlier ones.
+
+        The chance level of the ``pattern`` source is taken from the fault-free
+        reference itself (halves of its traces by start time) rather than from the
+        period before the onset, which may hold an earlier fault at the same service.
+        ``None`` when the reference has too few distinct times to split.
+        """
+        first = spans.groupby("trace_id")["start_ns"].transform("min").to_numpy()
+        split = pseudo_onset(first, self.null_split)
+        if split is None:
+            return None
+        early = first < split
+        half_lines = late_lines = None
+        if lines is not None:
+            early_ids = set(spans["span_id"].astype(str).to_numpy()[early])
+            in_early = lines["span_id"].astype(str).isin(early_ids)
+            half_lines, late_lines = lines[in_early], lines[~in_early]
+        half = EventPatternEvidence(node_rule=rule).fit(spans[early], half_lines)
+        return half.score(spans[~early], late_lines)["z"].clip(lower=0.0)
 
     def evidence(self, view: CaseView) -> dict[str, pd.Series]:
         """Per-source node scores of a case view."""
@@ -324,6 +368,8 @@ class MultiSourceEvidence(ParamsMixin):
             self._frame_evidence(*frames[0], onset, null, out, chance)
         if len(view.spans):
             self._span_evidence(view, onset, null, out, chance)
+            if getattr(self, "patterns_", None) is not None:
+                self._pattern_evidence(view, onset, null, out, chance)
         for name, frame, scorer in frames[1:]:
             if len(frame):
                 self._frame_evidence(name, frame, scorer, onset, null, out, chance)
@@ -420,6 +466,31 @@ class MultiSourceEvidence(ParamsMixin):
             statistic=self.log_statistic,
         )
 
+    def _pattern_evidence(self, view, onset, null, out, chance) -> None:
+        """Event-pattern ``z`` after the onset and after a pseudo-onset before it."""
+        spans, logs = view.spans, _span_log_lines(view.logs)
+        starts = spans["start_ns"].to_numpy()
+        log_times = logs["ts_ns"].to_numpy() if logs is not None else None
+
+        def score(lo, hi):
+            keep = (starts >= lo) & (starts < hi)
+            lines = None
+            if logs is not None:
+                lines = logs[(log_times >= lo) & (log_times < hi)]
+            return self.patterns_.score(spans[keep], lines)["z"].clip(lower=0.0)
+
+        end = onset + self.post if self.post is not None else np.iinfo(np.int64).max
+        out["pattern"] = score(onset, end)
+        if not null:
+            return
+        if getattr(self, "patterns_null_", None) is not None:
+            chance["pattern"] = self.patterns_null_
+            return
+        earlier, _ = split_by_onset(starts, onset, self.pre)
+        pseudo = pseudo_onset(starts[earlier], self.null_split)
+        if pseudo is not None:
+            chance["pattern"] = score(pseudo, onset)
+
     def _reference_spans(self) -> pd.DataFrame | None:
         return getattr(self, "reference_spans_", None)
 
@@ -446,3 +517,10 @@ class MultiSourceEvidence(ParamsMixin):
         b0, a0 = earlier & (starts < pseudo), earlier & (starts >= pseudo)
         full, b, a = with_reference(table, b0, a0, reference, rule)
         chance.update(span_scores_from_table(full, b, a, **options))
+
+
+def _span_log_lines(logs: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The log lines that name their span (``span_id`` and ``message``), else ``None``."""
+    if logs is None or not len(logs) or not {"span_id", "message"} <= set(logs.columns):
+        return None
+    return logs

@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         times=steps,
         scale="log",
         title=f"{entity.name}: CRLBSAD metric scores",
+        label="metric anomaly score (CRLBSAD)",
     )
     fig.savefig(out / "heatmap_CRLBSAD.png")
     # The same scores mapped back to test steps, explicitly (no silent padding):

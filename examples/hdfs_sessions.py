@@ -15,11 +15,14 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.lines import Line2D
 
 from graphad.datasets import load_hdfs_sessions, session_graph
 from graphad.detectors import DeepLog
 from graphad.eval import auc_pr, auc_roc, f1_at_threshold
-from graphad.viz import draw_service_graph, graph_layout, new_figure
+from graphad.viz import add_colorbar, draw_service_graph, graph_layout, new_figure
 
 
 def to_networkx(data) -> nx.DiGraph:
@@ -63,20 +66,32 @@ def main(argv: list[str] | None = None) -> None:
     pos = graph_layout(union, "spring", seed=0)
     fig = new_figure((10.0, 4.5))
     titles = ("normal session", "abnormal session")
-    for ax, g, title in zip(fig.subplots(1, 2), nx_graphs, titles, strict=True):
-        counts = {
-            n: float(g.out_degree(n, weight="weight") + g.in_degree(n, weight="weight")) for n in g
-        }
+    counts = [
+        {n: float(g.out_degree(n, weight="weight") + g.in_degree(n, weight="weight")) for n in g}
+        for g in nx_graphs
+    ]
+    top = max(max(c.values(), default=1.0) for c in counts)  # one colour scale for both
+    axes = fig.subplots(1, 2)
+    for ax, g, count, title in zip(axes, nx_graphs, counts, titles, strict=True):
         draw_service_graph(
             ax,
             g,
-            counts,
+            count,
             pos={n: pos[n] for n in g},
             cmap="Purples",
             vmin=0,
+            vmax=top,
             title=title,
             node_size=300.0,
         )
+    mappable = ScalarMappable(Normalize(0, top), "Purples")
+    add_colorbar(fig, mappable, "transitions into and out of the event", ax=list(axes), shrink=0.7)
+    fig.legend(
+        handles=[Line2D([], [], color="0.45", linewidth=2.5, label="transition; width = count")],
+        loc="outside lower center",
+        frameon=False,
+        fontsize=8,
+    )
     fig.savefig(out / "sessions.png")
 
     detector = DeepLog(epochs=1 if args.small else 10, random_state=0).fit(train)

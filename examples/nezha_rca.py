@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> None:
     scores = detector.decision_function(graph).numpy()
     common = {
         "onset": case.onset_ns,
+        "truth": case.root_cause,
+        "label": "node anomaly score (RobustZScore)",
         "ranking": results["graphad"],
         "scale": "log",
         "vmin": 0.0,

@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     rates = graph.x[..., column].mean(dim=2).numpy()  # [W, N]
     busiest = int(np.argmax([w.edge_attr[:, 0].sum() if w.edge_attr.numel() else 0 for w in graph]))
     pos = graph_layout(graph)
+    end = np.datetime_as_string(graph.window_end.numpy()[busiest].astype("datetime64[ns]"), "s")
     fig = plot_service_graph(
         graph,
         rates[busiest],
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         vmin=0,
         vmax=float(rates.max()),
         cmap="Blues",
-        title=f"window {busiest}: colour = {feature} per step",
+        title=f"busiest window, ending {end}Z",
+        label=f"{feature} per step (window mean)",
     )
     fig.savefig(out / "service_graph.png")
     fig = plot_score_heatmap(
@@ -65,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         times=graph.window_end,
         cmap="Blues",
         title=f"{feature} per node and window",
+        label=f"{feature} per step (window mean)",
     )
     fig.savefig(out / "requests_heatmap.png")
     print("wrote", out / "service_graph.png", out / "requests_heatmap.png")

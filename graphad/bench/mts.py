@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 def _entities(root: Any, entities: Iterable[str] | None) -> Iterable[Any]:
     if isinstance(root, (str, Path)):
         root = MultivariateCSV(root)
-    if callable(getattr(root, "load", None)) and hasattr(root, "entities"):
+    if isinstance(root, MultivariateCSV):
         names = list(entities) if entities is not None else list(root.entities)
         return (root.load(name) for name in names)
     items = list(root)

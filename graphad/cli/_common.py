@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -42,6 +42,16 @@ __all__ = [
     "load_plugins",
     "SCORE_TIME",
     "SCORE_WINDOW",
+    "iso_column",
+    "NoAnswer",
+    "iso",
+    "human_duration",
+    "span_text",
+    "output_path",
+    "write_atomic",
+    "show_progress",
+    "positive_int",
+    "load_graph",
 ]
 
 #: Reserved columns of a scores table (every other column is a node).
@@ -49,6 +59,203 @@ SCORE_TIME = "window_end"
 SCORE_WINDOW = "window_score"
 _LABEL_COLUMNS = ("label", "labels", "is_anomaly", "anomaly")
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+class NoAnswer(Exception):
+    """The data hold no answer to give (no evidence, no alarm, onset outside the data).
+
+    :func:`graphad.cli.main.main` prints it as one line and exits with status 3.
+    """
+
+
+def iso(ns: int | float | None) -> str:
+    """ISO-8601 UTC time of ``ns`` since the epoch, to the second (``-`` for ``None``).
+
+    Example:
+        >>> iso(1661140434000000000), iso(None)
+        ('2022-08-22T03:53:54Z', '-')
+    """
+    if ns is None:
+        return "-"
+    stamp = np.datetime64(int(ns), "ns")
+    text = np.datetime_as_string(stamp, unit="ms")
+    return (text[:-4] if text.endswith(".000") else text) + "Z"
+
+
+def human_duration(ns: int | float) -> str:
+    """A duration in the units of ``--window``: ``45s``, ``5min``, ``1.5h``, ``250ms``.
+
+    Example:
+        >>> human_duration(45 * 10**9), human_duration(300 * 10**9), human_duration(2.5e8)
+        ('45s', '5min', '250ms')
+    """
+    value = float(ns)
+    for unit, size in (("d", 86400e9), ("h", 3600e9), ("min", 60e9), ("s", 1e9), ("ms", 1e6)):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{unit}"
+    return f"{value / 1e3:.3g}us" if abs(value) >= 1e3 else f"{int(value)}ns"
+
+
+def span_text(start_ns: int, end_ns: int) -> str:
+    """``45s (2024-01-01T16:22:07Z - 16:22:52Z)``: a time range for messages.
+
+    Example:
+        >>> span_text(0, 45 * 10**9)
+        '45s (1970-01-01T00:00:00Z - 00:00:45Z)'
+    """
+    first, last = iso(start_ns), iso(end_ns)
+    if first[:10] == last[:10]:
+        last = last[11:]
+    return f"{human_duration(end_ns - start_ns)} ({first} - {last})"
+
+
+def show_progress(quiet: bool) -> bool:
+    """Progress bars only on a terminal (stderr), never with ``--quiet`` or in a pipe."""
+    try:
+        return not quiet and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def positive_int(text: str) -> int:
+    """``argparse`` type: an integer >= 1.
+
+    Example:
+        >>> positive_int("3")
+        3
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def output_path(
+    path: str | Path,
+    inputs: Sequence[str | Path | None] = (),
+    folder: bool = False,
+    special: bool = False,
+) -> Path:
+    """Check an output path before any work: writable, not a folder, not an input.
+
+    Args:
+        path: The ``-o`` path (a file, or a folder when ``folder``).
+        inputs: Input files the output must not replace.
+        folder: The output is a folder of files.
+        special: An existing special file (``/dev/null``, a pipe) may be written to
+            directly (text outputs); otherwise it is refused, since a model or graph
+            file is moved into place and would replace the device.
+
+    Returns:
+        The path.
+
+    Raises:
+        GraphadInputError: The path is a folder (a file for ``folder``), lies under a
+            file, is in a folder that cannot be written, or is one of the inputs.
+    """
+    import os
+
+    path = Path(path)
+    name = str(path)
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise GraphadInputError("is a file, expected a folder for the output", source=name)
+    elif path.is_dir():
+        raise GraphadInputError("is a folder, expected an output file name", source=name)
+    elif path.exists() and not path.is_file() and not special:
+        raise GraphadInputError(
+            "is not a regular file (a device or a pipe), expected an output file name",
+            source=name,
+        )
+    for given in inputs:
+        if given is None or folder:
+            continue
+        try:
+            same = path.exists() and Path(given).exists() and path.samefile(given)
+        except OSError:
+            same = False
+        if same:
+            raise GraphadInputError(
+                "refusing to overwrite an input file; choose another output name", source=name
+            )
+    parent = path if folder else path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise GraphadInputError(
+            f"cannot write under '{parent}': it is a file, not a folder", source=name
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise GraphadInputError(f"cannot write: folder '{parent}' is read-only", source=name)
+    return path
+
+
+def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Write a file through a temporary file in its folder and a rename.
+
+    A reader never sees a half-written file and a failed write leaves the old file as
+    it was. A path that exists and is not a regular file (``/dev/null``, a pipe) is
+    written directly.
+
+    Args:
+        path: The output file.
+        write: Writes the content to the path it is given.
+
+    Returns:
+        The path.
+
+    Raises:
+        GraphadInputError: The file cannot be written (no space, no permission, ...).
+    """
+    import os
+    import tempfile
+
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_file():
+            write(path)
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent
+        )
+        os.close(handle)
+        try:
+            write(Path(temp))
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(temp, 0o666 & ~mask)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise GraphadInputError(f"cannot write ({reason})", source=str(path)) from error
+    except RuntimeError as error:  # torch.save reports write failures as RuntimeError
+        text = " ".join(str(error).split())
+        raise GraphadInputError(f"cannot write ({text[:120]})", source=str(path)) from error
+    return path
+
+
+def load_graph(path: str | Path) -> DynamicGraph:
+    """A saved dynamic graph; any other file (e.g. a model) is a one-line input error."""
+    from graphad.graph.dynamic import DynamicGraph
+
+    path = check_file(path)
+    try:
+        return DynamicGraph.load(path)
+    except GraphadInputError:
+        raise
+    except Exception as error:  # a valid torch file of another kind
+        raise GraphadInputError(
+            "not a graph saved by 'graphad build'",
+            source=str(path),
+            found=f"{type(error).__name__}: {error}",
+        ) from error
 
 
 class Console:
@@ -74,6 +281,10 @@ class Console:
     def result(self, text: str) -> None:
         """A result (always written)."""
         print(text, file=self._out())
+
+    def warn(self, text: str) -> None:
+        """A warning on stderr (written even with ``--quiet``)."""
+        print(f"graphad: warning: {text}", file=sys.stderr)
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -123,7 +334,10 @@ def load_plugins(items: Sequence[str]) -> None:
 
 
 def parse_time(text: str | None, field: str = "onset") -> int | None:
-    """An integer (ns since the epoch, or a step index) or an ISO time -> int.
+    """An integer (ns since the epoch, or a step index) or an ISO time with a date -> int.
+
+    Times without a time zone are UTC. A time without a date (``16:22:07``) is an
+    error rather than "today".
 
     Example:
         >>> parse_time("2022-08-22T03:53:54Z")
@@ -133,22 +347,55 @@ def parse_time(text: str | None, field: str = "onset") -> int | None:
     """
     if text is None:
         return None
+    import re
+
     import pandas as pd
 
     value = str(text).strip()
-    if value.lstrip("-").isdigit():
-        return int(value)
+    flag = field if field.startswith("-") else f"--{field}"
+    if re.fullmatch(r"-?\d+", value):
+        number = int(value)
+        if not -(2**63) < number < 2**63:
+            raise GraphadInputError(
+                "time out of range",
+                field=flag,
+                expected="ns since the epoch (years 1678-2262) or a step index",
+                found=value,
+            )
+        return number
+    if re.fullmatch(r"[\d:.]+(Z|[+-]\d\d:?\d\d)?", value) and ":" in value:
+        raise GraphadInputError(
+            "a time without a date",
+            field=flag,
+            expected="a date and a time, e.g. 2024-01-01T16:22:07Z",
+            found=repr(value),
+        )
     try:
         stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as error:
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        result = int(stamp.value)
+    except (ValueError, TypeError, OverflowError) as error:
         raise GraphadInputError(
-            "unreadable time",
-            field=field,
-            expected="ns since the epoch, a step index or an ISO time",
+            "time out of range"
+            if isinstance(error, OverflowError)
+            or any(w in str(error).lower() for w in ("range", "bounds"))
+            else "unreadable time",
+            field=flag,
+            expected="ns since the epoch, a step index or an ISO time (years 1678-2262)",
             found=repr(text),
         ) from error
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return int(stamp.value)
+    if stamp is pd.NaT:
+        raise GraphadInputError(
+            "unreadable time", field=flag, expected="a date and a time", found=repr(value)
+        )
+    if not re.search(r"\d{4}", value):
+        raise GraphadInputError(
+            "a time without a year",
+            field=flag,
+            expected="a date and a time, e.g. 2024-01-01T16:22:07Z",
+            found=repr(value),
+        )
+    return result
 
 
 def _value(text: str) -> Any:
@@ -361,17 +608,56 @@ def read_scores(path: str | Path) -> pd.DataFrame:
         )
     if frame.shape[1] < 3:
         raise GraphadInputError("scores table has no node columns", source=str(path))
+    column = frame[SCORE_TIME]
+    if not pd.api.types.is_numeric_dtype(column):
+        try:
+            stamps = pd.to_datetime(column, utc=True, format="ISO8601")
+        except (ValueError, TypeError) as error:
+            raise GraphadInputError(
+                "unreadable window time",
+                source=str(path),
+                field=SCORE_TIME,
+                expected="ISO-8601 times or integers",
+                found=repr(column.iloc[0]),
+            ) from error
+        frame[SCORE_TIME] = stamps.astype("int64").to_numpy()
     return frame
 
 
+def iso_column(ns: np.ndarray) -> np.ndarray:
+    """ISO-8601 UTC strings of int ns times, exact to the ns they hold.
+
+    Example:
+        >>> iso_column(np.array([1661140434000000000, 1661140434500000000])).tolist()
+        ['2022-08-22T03:53:54Z', '2022-08-22T03:53:54.500Z']
+    """
+    stamps = np.asarray(ns, dtype=np.int64).astype("datetime64[ns]")
+    return np.char.add(np.datetime_as_string(stamps, unit="auto"), "Z")
+
+
 def write_frame(
-    frame: pd.DataFrame, path: str | Path | None, fmt: str | None, console: Console
+    frame: pd.DataFrame,
+    path: str | Path | None,
+    fmt: str | None,
+    console: Console,
+    times: bool = False,
 ) -> str:
     """Write a table as CSV, Parquet or JSON (by ``fmt`` or the suffix); stdout if no path.
+
+    Args:
+        frame: The table.
+        path: Output file, or ``None`` for stdout.
+        fmt: ``csv``, ``parquet`` or ``json`` (default: from the suffix).
+        console: Where stdout goes.
+        times: The ``window_end`` column holds ns since the epoch: written as ISO-8601
+            UTC (:func:`read_scores` reads it back as ns).
 
     Returns:
         Where it went (the path, or ``"stdout"``).
     """
+    if times and SCORE_TIME in frame.columns:
+        frame = frame.copy()
+        frame[SCORE_TIME] = iso_column(frame[SCORE_TIME].to_numpy())
     if path is None:
         if fmt == "json":
             console.result(frame.to_json(orient="records"))
@@ -381,13 +667,16 @@ def write_frame(
     path = Path(path)
     suffix = path.suffix.lower()
     fmt = fmt or {".parquet": "parquet", ".pq": "parquet", ".json": "json"}.get(suffix, "csv")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "parquet":
-        frame.to_parquet(path, index=False)
-    elif fmt == "json":
-        frame.to_json(path, orient="records")
-    else:
-        frame.to_csv(path, index=False)
+
+    def write(target: Path) -> None:
+        if fmt == "parquet":
+            frame.to_parquet(target, index=False)
+        elif fmt == "json":
+            frame.to_json(target, orient="records")
+        else:
+            frame.to_csv(target, index=False)
+
+    write_atomic(path, write)
     return str(path)
 
 

@@ -13,8 +13,12 @@ from graphad.cli._common import (
     add_common,
     add_plugins,
     load_plugins,
+    output_path,
     parse_list,
     parse_params,
+    positive_int,
+    show_progress,
+    write_atomic,
 )
 from graphad.exceptions import GraphadInputError
 
@@ -67,7 +71,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     rca.add_argument(
         "--node-rule", default=None, help="map ranked names before matching, e.g. service"
     )
-    rca.add_argument("--limit", type=int, default=None, help="only the first N cases")
+    rca.add_argument("--limit", type=positive_int, default=None, help="only the first N cases")
     _outputs(rca)
 
     mts = kinds.add_parser(
@@ -108,7 +112,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
         metavar="DETECTOR:NAME=VALUE",
         help="detector argument (repeatable)",
     )
-    logs.add_argument("--max-test", type=int, default=None, help="subsample the test sessions")
+    logs.add_argument(
+        "--max-test", type=positive_int, default=None, help="subsample the test sessions"
+    )
     _outputs(logs)
     parser.set_defaults(func=run, quiet=False, debug=False)
 
@@ -175,7 +181,7 @@ def _run_rca(args: argparse.Namespace) -> Any:
         node_rule=args.node_rule,
         fit_data=normal or None,
         errors="record",
-        verbose=not args.quiet,
+        verbose=show_progress(args.quiet),
     )
 
 
@@ -189,7 +195,7 @@ def _run_mts(args: argparse.Namespace) -> Any:
         entities=entities,
         params=parse_method_params(args.param),
         point_adjust=args.point_adjust,
-        verbose=not args.quiet,
+        verbose=show_progress(args.quiet),
     )
 
 
@@ -201,7 +207,7 @@ def _run_logs(args: argparse.Namespace) -> Any:
         parse_list(args.detectors),
         params=parse_method_params(args.param),
         max_test=args.max_test,
-        verbose=not args.quiet,
+        verbose=show_progress(args.quiet),
     )
 
 
@@ -209,11 +215,12 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``graphad bench <benchmark>``."""
     load_plugins(args.plugin)
     console = Console(args.quiet)
+    if args.json:
+        output_path(args.json, special=True)
     runner = {"rca": _run_rca, "mts": _run_mts, "logs": _run_logs}[args.benchmark]
     result = runner(args)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        result.to_json(args.json)
+        write_atomic(args.json, lambda target: result.to_json(target))
     if args.format == "json":
         console.result(json.dumps(result.to_dict(), indent=2))
     else:

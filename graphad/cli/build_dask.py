@@ -11,7 +11,7 @@ from graphad.graph.window import WindowSpec
 __all__ = ["run_dask"]
 
 
-def run_dask(args: argparse.Namespace, spec: WindowSpec, columns: dict | None, console) -> int:
+def run_dask(args: argparse.Namespace, columns: dict | None, console) -> int:
     """Build the graph of ``args.traces`` on a Dask cluster and save it.
 
     The cluster is the scheduler at ``args.scheduler`` or, with ``args.workers``, a local
@@ -24,14 +24,23 @@ def run_dask(args: argparse.Namespace, spec: WindowSpec, columns: dict | None, c
     from graphad.cli._common import parse_time
     from graphad.graph.scale.build import build_dynamic_graph_dask
 
-    if args.metrics or args.logs or args.granularity != "entity" or not args.traces:
+    others = args.metrics or args.logs or getattr(args, "edge_metrics", None)
+    if others or args.granularity != "entity" or not args.traces:
         raise GraphadInputError(
             "--scheduler/--workers build spans only",
-            field="--metrics/--logs/--granularity",
+            field="--metrics/--logs/--edge-metrics/--granularity",
             expected="--traces only, --granularity entity",
             found=f"{len(args.metrics)} metric, {len(args.logs)} log files, "
             f"granularity {args.granularity}",
         )
+    if args.window is None:
+        raise GraphadInputError(
+            "--scheduler/--workers need the windows given (the data is not read first)",
+            field="--window",
+            expected="e.g. --window 5min --step 1min",
+            found="none",
+        )
+    spec = WindowSpec.of(args.window, stride=args.stride, step=args.step)
     from distributed import Client, LocalCluster
 
     cluster = None

@@ -19,13 +19,22 @@ import numpy as np
 from graphad.cli._common import Console, add_common
 from graphad.exceptions import GraphadInputError
 
-__all__ = ["register", "run", "DemoRun", "run_demo", "choose_spec", "first_alarm"]
+__all__ = [
+    "register",
+    "run",
+    "DemoRun",
+    "run_demo",
+    "choose_spec",
+    "first_alarm",
+    "export_sample",
+]
 
 _EPILOG = """\
 examples:
   graphad demo                       # the bundled real fault (Nezha OnlineBoutique)
   graphad demo --simulate --seed 3   # a simulated microservice fault instead
   graphad demo --out /tmp/pics --quiet
+  graphad demo --export .            # spans.csv + metrics.csv for the README's commands
 
   Prints what was ingested, the graph size, when the anomaly started (detected vs
   true), the top-5 root-cause candidates next to the truth, and the paths of the
@@ -69,6 +78,13 @@ def register(verbs: argparse._SubParsersAction) -> None:
         default="graphad-demo",
         help="folder for the pictures (default ./graphad-demo/)",
     )
+    parser.add_argument(
+        "--export",
+        default=None,
+        metavar="DIR",
+        help="only write sample telemetry (spans.csv, metrics.csv and truth.json of a "
+        "simulated fault, --seed) to DIR for the README's command-line walk-through",
+    )
     add_common(parser)
     parser.set_defaults(func=run)
 
@@ -104,10 +120,9 @@ class DemoRun:
 
 
 def _clock(ns: int | None) -> str:
-    if ns is None:
-        return "-"
-    stamp = np.datetime64(int(ns), "ns").astype("datetime64[s]")
-    return str(stamp).replace("T", " ") + " UTC"
+    from graphad.cli._common import iso
+
+    return iso(ns)
 
 
 def choose_spec(case: Any) -> Any:
@@ -255,8 +270,11 @@ def _draw(run: DemoRun, out: Path, onset: int) -> list[Path]:
         fig.savefig(out / name)
         written.append(out / name)
 
+    label = f"node anomaly score ({type(run.detector).__name__})"
     common = {
         "onset": onset,
+        "truth": truth,
+        "label": label,
         "pos": pos,
         "vmin": vmin,
         "vmax": vmax,
@@ -283,6 +301,8 @@ def _draw(run: DemoRun, out: Path, onset: int) -> list[Path]:
             vmax=vmax,
             scale="log",
             title="node anomaly scores",
+            label=label,
+            truth=truth,
         ),
         "heatmap.png",
     )
@@ -301,12 +321,12 @@ def _draw(run: DemoRun, out: Path, onset: int) -> list[Path]:
     )
     save(viz.plot_rca(run.result, truth=truth), "rca.png")
     if hasattr(run.detector, "learned_adjacency"):
-        # What the model learned around the fault, next to the calls it observed; flip to
-        # draw row i = the weights node i gives to the others.
+        # What the model learned around the fault, next to the calls it observed, both
+        # as source -> target (edge_index order: caller -> callee)
         edge_index, edge_weight = run.detector.learned_adjacency(graph[run.train_windows :])
         save(
             viz.plot_adjacency(
-                (edge_index.flip(0), edge_weight),
+                (edge_index, edge_weight),
                 graph,
                 node_names=names,
                 title="learned adjacency after the onset vs. observed calls",
@@ -383,7 +403,9 @@ def run_demo(
         )
 
     began = time.perf_counter()
-    model = _make_detector(detector, epochs, seed, verbose=not console.quiet)
+    from graphad.cli._common import show_progress
+
+    model = _make_detector(detector, epochs, seed, verbose=show_progress(console.quiet))
     console.info(f"fitting {type(model).__name__} on the {train} pre-fault windows")
     model.fit(graph[:train])
     seconds["fit"] = time.perf_counter() - began
@@ -447,8 +469,57 @@ def _summary(run: DemoRun, console: Console) -> None:
     console.info(f"done in {total:.1f} s ({parts})")
 
 
+#: What ``--export`` writes, in order.
+EXPORT_FILES = ("spans.csv", "metrics.csv", "truth.json")
+
+
+def export_sample(folder: str | Path, seed: int = 0) -> list[Path]:
+    """Write a simulated fault as the files the README's command-line block reads.
+
+    ``spans.csv`` (canonical span table), ``metrics.csv`` (long metric table) and
+    ``truth.json`` (onset, root cause, fault type) of
+    :func:`graphad.datasets.make_microservice_system` with ``random_state=seed``: three
+    hours from 2024-01-01T00:00Z, a latency fault from 01:57Z.
+
+    Returns:
+        The written paths.
+    """
+    import json
+
+    from graphad.cli._common import iso, output_path, write_atomic
+    from graphad.datasets import make_microservice_system
+
+    out = output_path(folder, folder=True)
+    system = make_microservice_system(random_state=seed)
+    case = system.case
+    truth = {
+        "onset": iso(case.onset_ns),
+        "onset_ns": int(case.onset_ns),
+        "root_cause": case.root_cause,
+        "fault_type": case.fault_type,
+    }
+    writers = {
+        "spans.csv": lambda p: system.spans.to_csv(p, index=False),
+        "metrics.csv": lambda p: system.metrics.to_csv(p, index=False),
+        "truth.json": lambda p: p.write_text(json.dumps(truth, indent=2) + "\n"),
+    }
+    return [write_atomic(out / name, writers[name]) for name in EXPORT_FILES]
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``graphad demo``."""
+    if args.export is not None:
+        console = Console(args.quiet)
+        for path in export_sample(args.export, args.seed):
+            console.result(f"wrote {path}")
+        console.info(
+            "a simulated latency fault at 2024-01-01T01:57Z; try: graphad build "
+            "--traces spans.csv --metrics metrics.csv -o graph.pt (README.md, 'The command line')"
+        )
+        return 0
+    from graphad.cli._common import output_path
+
+    output_path(args.out, folder=True)
     run_demo(
         simulate=args.simulate,
         seed=args.seed,

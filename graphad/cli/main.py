@@ -1,8 +1,10 @@
 """The ``graphad`` command: argument parsing, dispatch, and the error contract.
 
 Exit codes: 0 success; 2 bad input (a :class:`~graphad.exceptions.GraphadInputError`, a
-``ValueError`` from reading input, a missing file, a bad option), reported as ONE line
-``graphad: error: <file>: <problem>`` on stderr; 1 an internal failure; 130 interrupted.
+``ValueError`` from reading input, a missing file, a bad option, an unwritable output),
+reported as ONE line ``graphad: error: <file>: <problem>`` on stderr; 3 no answer (e.g.
+``rca`` found no evidence above chance, no alarm, or an onset outside the data), one
+line ``graphad: no answer: <why>`` on stderr; 1 an internal failure; 130 interrupted.
 ``--debug`` prints the traceback as well.
 """
 
@@ -109,9 +111,17 @@ def reference_markdown() -> str:
         "> docs/cli.md",
         "```",
         "",
-        "Exit codes: 0 success; 2 bad input or usage (one line on stderr: "
-        "`graphad: error: <file>: <problem>`); 1 internal failure (add `--debug` for "
-        "the traceback); 130 interrupted.",
+        "Exit codes: 0 success; 2 bad input or usage, or an output that cannot be "
+        "written (one line on stderr: `graphad: error: <file>: <problem>`); 3 no answer: "
+        "`graphad rca` found no evidence above chance, the detector raised no alarm, or "
+        "the onset lies outside the data (one line on stderr: `graphad: no answer: "
+        "<why>`; `--force` prints the flagged ranking anyway); 1 internal failure (add "
+        "`--debug` for the traceback); 130 interrupted.",
+        "",
+        "Outputs are written atomically (a temporary file in the same folder, then a "
+        "rename), never over one of the verb's own inputs. Times in tables and messages "
+        "are ISO-8601 UTC. Progress bars appear on a terminal only (not in a pipe, not "
+        "with `--quiet`).",
         "",
         "## graphad",
         "",
@@ -160,13 +170,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments after the program name.
 
     Returns:
-        0 on success, 2 for bad input or usage, 1 for an internal failure.
+        0 on success, 2 for bad input or usage, 3 when there is no answer to give, 1 for
+        an internal failure.
 
     Example:
         >>> main(["fit", "missing.pt", "--detector", "X", "-o", "m.pt", "--quiet"])
         2
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
+    from graphad.cli._common import NoAnswer
+
     debug = "--debug" in args_list
     parser = build_parser()
     try:
@@ -184,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except NoAnswer as answer:
+        print(f"graphad: no answer: {' '.join(str(answer).split())}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("graphad: interrupted", file=sys.stderr)
         return 130

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,13 +16,16 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "run", "read_rca", "KINDS"]
 
+#: Accepted ``--dpi`` range (a picture at 100,000 dpi would need terabytes).
+_DPI = (10.0, 600.0)
+
 #: Pictures ``plot`` can draw.
 KINDS = ("heatmap", "timeline", "graph", "propagation", "gif", "rca")
 
 _EPILOG = """\
 examples:
   graphad plot scores.csv --graph graph.pt --onset 2022-08-22T03:53:54Z -o pictures/
-  graphad plot scores.csv --kinds heatmap,timeline --threshold 4.2 -o pictures/
+  graphad plot scores.csv --kinds heatmap,timeline --model model.pt -o pictures/
   graphad plot scores.csv --graph graph.pt --rca rca.json --truth cartservice -o pics/
 
   heatmap and timeline need only the scores table (from 'graphad score'); graph,
@@ -50,11 +52,21 @@ def register(verbs: argparse._SubParsersAction) -> None:
         default=None,
         help=f"comma-separated subset of {','.join(KINDS)} (default: all that the inputs allow)",
     )
-    parser.add_argument("--onset", default=None, help="true onset (ISO or ns)")
+    parser.add_argument("--onset", default=None, help="true onset (ISO time with a date, or ns)")
     parser.add_argument(
-        "--threshold", type=float, default=None, help="window-score threshold to mark"
+        "--model",
+        default=None,
+        help="the detector that wrote the scores: its fitted threshold is marked",
     )
-    parser.add_argument("--truth", default=None, help="the true root cause, if known")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="window-score threshold to mark (default: the --model's)",
+    )
+    parser.add_argument(
+        "--truth", default=None, help="the true root cause, if known (marked in every picture)"
+    )
     parser.add_argument(
         "--window",
         type=int,
@@ -67,7 +79,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
         default=None,
         help="top of the colour scale (default: the highest score)",
     )
-    parser.add_argument("--dpi", type=float, default=100.0, help="dots per inch")
+    parser.add_argument(
+        "--dpi", type=float, default=100.0, help=f"dots per inch ({_DPI[0]:g}-{_DPI[1]:g})"
+    )
     parser.add_argument("-o", "--out", default="graphad-plots", help="output folder")
     add_common(parser)
     parser.set_defaults(func=run)
@@ -135,41 +149,69 @@ def _structure(graph_path: str, names: list[str], ends: np.ndarray) -> Any:
     return union.subgraph(names).copy()
 
 
+def _threshold(args: argparse.Namespace) -> float | None:
+    if args.threshold is not None:
+        if not np.isfinite(args.threshold):
+            raise GraphadInputError(
+                "not a finite number", field="--threshold", found=args.threshold
+            )
+        return float(args.threshold)
+    if args.model is None:
+        return None
+    from graphad.cli.score import load_detector
+
+    return float(load_detector(args.model).threshold_)
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``graphad plot``."""
     from graphad import viz
-    from graphad.cli._common import SCORE_TIME, SCORE_WINDOW, read_scores
+    from graphad.cli._common import (
+        SCORE_TIME,
+        SCORE_WINDOW,
+        iso,
+        output_path,
+        read_scores,
+        write_atomic,
+    )
 
     console = Console(args.quiet)
+    if not _DPI[0] <= args.dpi <= _DPI[1]:
+        raise GraphadInputError(
+            "dots per inch out of range",
+            field="--dpi",
+            expected=f"{_DPI[0]:g} to {_DPI[1]:g}",
+            found=f"{args.dpi:g}",
+        )
     kinds = _kinds(args)
+    out = output_path(args.out, folder=True)
     table = read_scores(args.scores)
     names = [c for c in table.columns if c not in (SCORE_TIME, SCORE_WINDOW)]
     node_scores = table[names].to_numpy(dtype=np.float64)
     window_scores = table[SCORE_WINDOW].to_numpy(dtype=np.float64)
     ends = table[SCORE_TIME].to_numpy(dtype=np.int64)
     onset = parse_time(args.onset)
+    threshold = _threshold(args)
     ranking = read_rca(args.rca) if args.rca else None
     if onset is None and ranking is not None:
         onset = ranking.onset_ns
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     written = []
 
     def save(fig: Any, name: str) -> None:
         path = out / name
-        fig.savefig(path, dpi=args.dpi)
+        write_atomic(path, lambda target: fig.savefig(target, dpi=args.dpi, format="png"))
         written.append(path)
 
     if "heatmap" in kinds:
         save(
-            viz.plot_score_heatmap(node_scores, names, times=ends, onset=onset, vmax=args.vmax),
+            viz.plot_score_heatmap(
+                node_scores, names, times=ends, onset=onset, vmax=args.vmax, truth=args.truth
+            ),
             "heatmap.png",
         )
     if "timeline" in kinds:
         save(
-            viz.plot_window_scores(
-                window_scores, times=ends, threshold=args.threshold, onset=onset
-            ),
+            viz.plot_window_scores(window_scores, times=ends, threshold=threshold, onset=onset),
             "timeline.png",
         )
     if any(k in kinds for k in ("graph", "propagation", "gif")):
@@ -186,6 +228,8 @@ def run(args: argparse.Namespace) -> int:
                     expected=f"0..{len(ends) - 1}",
                     found=index,
                 )
+            end = int(ends[index])
+            when = iso(end) if end > 10**17 else f"window {index % len(ends)}"
             save(
                 viz.plot_service_graph(
                     structure,
@@ -193,19 +237,27 @@ def run(args: argparse.Namespace) -> int:
                     window=index,
                     node_names=names,
                     vmax=args.vmax,
-                    ranking=ranking,
-                    title=f"window {index % len(ends)}",
+                    ranking=ranking if onset is None or end > onset else None,
+                    title=f"window ending {when}",
+                    truth=args.truth,
                 ),
                 "graph.png",
             )
         if "propagation" in kinds:
             save(
-                viz.plot_propagation(structure, node_scores, onset=onset, **common),
+                viz.plot_propagation(
+                    structure, node_scores, onset=onset, truth=args.truth, **common
+                ),
                 "propagation.png",
             )
         if "gif" in kinds:
             path = out / "propagation.gif"
-            viz.save_propagation_gif(structure, node_scores, path, onset=onset, **common)
+            write_atomic(
+                path,
+                lambda target: viz.save_propagation_gif(
+                    structure, node_scores, target, onset=onset, truth=args.truth, **common
+                ),
+            )
             written.append(path)
     if "rca" in kinds:
         save(viz.plot_rca(ranking, truth=args.truth), "rca.png")

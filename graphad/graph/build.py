@@ -492,6 +492,7 @@ class _Tables:
         self.metric_fill = metric_fill
         self.metric_mask = metric_mask
         self.dropped_features = {}
+        self.order: list[int] | None = None  # feature columns picked by ``features``
         wanted = _parse_features(features) if features is not None else None
         self.has_spans = spans is not None and (wanted is None or wanted["span"])
         if spans is not None:
@@ -670,7 +671,7 @@ class _Tables:
             blocks.append(counts)
             out["log_counts"] = counts
         x = np.concatenate(blocks, axis=2) if blocks else np.zeros((num_steps, n, 0))
-        if hasattr(self, "order"):
+        if self.order is not None:
             x = x[:, :, self.order]
         out["x"] = x.astype(np.float32)
         out["present"] = present

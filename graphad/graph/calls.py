@@ -3,9 +3,11 @@
 Every consumer of calls reads them here: the graph builder (call edges per window),
 :func:`graphad.graph.convert.call_graph` (the service call graph) and the root-cause
 evidence that walks spans (self time, caller / callee pairs). The parent of a span is the
-span of the same trace whose ``span_id`` is its ``parent_id``; the join is done on integer
-codes (:func:`graphad.ingest.parents.parent_rows`). A :class:`~graphad.ingest.telemetry.Telemetry`
-computes it once per object, so passing the telemetry instead of its spans frame reuses it.
+span of the same trace whose ``span_id`` is its ``parent_id``. Validation does the join
+once and leaves it in the canonical frame as integer code columns (``span_code``,
+``parent_code``, :func:`graphad.ingest.parents.frame_parent_rows`), read back here in O(n);
+a frame without them is joined on its ids. A :class:`~graphad.ingest.telemetry.Telemetry`
+keeps the result per object.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from graphad.graph.rules import NodeRule, resolve_node_rule
-from graphad.ingest.parents import parent_rows
+from graphad.ingest.parents import frame_parent_rows
 from graphad.ingest.schema import require_columns
 from graphad.ingest.telemetry import Telemetry
 
@@ -47,7 +49,7 @@ def span_parents(spans: pd.DataFrame | Telemetry) -> np.ndarray:
         rows = spans.parent_rows()
     else:
         require_columns(spans, _ID_COLUMNS, "spans")
-        rows = parent_rows(spans["trace_id"], spans["span_id"], spans["parent_id"])
+        rows = frame_parent_rows(spans)
     own = rows == np.arange(len(rows))
     return np.where(own, -1, rows) if own.any() else rows
 

@@ -7,7 +7,7 @@ here (names and dtypes):
 frame        columns                                                             notes
 ============ =================================================================== =====
 spans        trace_id, span_id, parent_id, service, operation, start_ns,         [1]
-             duration_ns, status, kind
+             duration_ns, status, kind (+ span_code, parent_code)
 metrics      ts_ns, node, metric, value
 edge metrics ts_ns, src, dst, metric, value                                      [2]
 log events   ts_ns, node, template, count
@@ -17,6 +17,9 @@ log events   ts_ns, node, template, count
 (inputs without a status column get 0 everywhere, counted as ``status_unknown``);
 ``kind`` is ``"server"``, ``"client"``, ``"internal"``, ``"producer"``, ``"consumer"`` or
 ``""`` when unknown. Timestamps are int64 nanoseconds since the epoch, UTC.
+:func:`validate_spans` appends two int64 columns, ``span_code`` and ``parent_code``: the
+span -> parent join it computed, as labels that survive filtering and reordering (see
+:func:`graphad.ingest.parents.code_columns`); change ids only by validating again.
 
 [2] Samples measured on a call-graph edge ``src -> dst`` (caller -> callee) rather than on
 one node, e.g. the RPC latency of the calls from ``src`` to ``dst`` as the caller or the
@@ -39,7 +42,7 @@ import pandas as pd
 
 from graphad.exceptions import GraphadInputError, SchemaError
 from graphad.ingest._arrow import may_need_strip
-from graphad.ingest.parents import id_codes, join_codes
+from graphad.ingest.parents import SPAN_CODE_COLUMNS, code_columns, id_codes, join_codes
 from graphad.ingest.report import IngestReport
 from graphad.ingest.time import TimeUnit, infer_unit, to_ns
 
@@ -62,6 +65,7 @@ __all__ = [
     "require_column",
     "require_columns",
     "rename_columns",
+    "SPAN_CODE_COLUMNS",
     "empty_spans",
     "empty_metrics",
     "empty_edge_metrics",
@@ -187,8 +191,11 @@ def _iso(ns: int) -> str:
 
 
 def empty_spans() -> pd.DataFrame:
-    """An empty, correctly typed spans frame."""
-    return _typed_spans(pd.DataFrame({c: [] for c in SPAN_COLUMNS}))
+    """An empty, correctly typed spans frame (with its code columns)."""
+    spans = _typed_spans(pd.DataFrame({c: [] for c in SPAN_COLUMNS}))
+    for column in SPAN_CODE_COLUMNS:
+        spans[column] = np.zeros(0, dtype=np.int64)
+    return spans
 
 
 def empty_metrics() -> pd.DataFrame:
@@ -375,7 +382,9 @@ def validate_spans(
             status code 2, or ``"ERROR"`` / ``"STATUS_CODE_ERROR"``).
 
     Returns:
-        ``(spans, report)``: the canonical frame with columns :data:`SPAN_COLUMNS`, and the
+        ``(spans, report)``: the canonical frame with columns :data:`SPAN_COLUMNS` and
+        the code columns ``span_code, parent_code`` (the parent join, see
+        :func:`~graphad.ingest.parents.code_columns`), and the
         ingestion report.
 
     Raises:
@@ -494,6 +503,11 @@ def validate_spans(
         parent = parent.copy()
         parent.iloc[cut if rows is None else rows[cut]] = ""
         parents[cut] = -1
+    # The join travels with the frame: integer codes that later readers of the calls
+    # (graphad.graph.calls) turn back into parent rows without hashing an id again.
+    ends = (0, n - 1) if rows is None or not len(rows) else (int(rows[0]), int(rows[-1]))
+    tagged = (str(trace_id.iat[ends[0]]), str(span_id.iat[ends[1]])) if n else ()
+    span_code, parent_code = code_columns(parents, tagged)
 
     spans = _frame(
         {
@@ -509,6 +523,8 @@ def validate_spans(
         },
         rows,
     )
+    spans["span_code"] = span_code
+    spans["parent_code"] = parent_code
     report.n_kept = len(spans)
     return spans, report
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from graphad.ingest.logs import read_logs
 from graphad.ingest.metrics import read_edge_metrics, read_metrics
-from graphad.ingest.parents import parent_rows
+from graphad.ingest.parents import frame_parent_rows
 from graphad.ingest.report import IngestReport
 from graphad.ingest.schema import empty_edge_metrics, empty_logs, empty_metrics, empty_spans
 from graphad.ingest.traces import read_traces
@@ -94,8 +94,7 @@ class Telemetry:
             int64 ``[len(spans)]``, read-only.
         """
         if self._parent_rows is None or len(self._parent_rows) != len(self.spans):
-            spans = self.spans
-            rows = parent_rows(spans["trace_id"], spans["span_id"], spans["parent_id"])
+            rows = frame_parent_rows(self.spans)  # the codes validation left, or the ids
             rows.flags.writeable = False
             self._parent_rows = rows
         return self._parent_rows

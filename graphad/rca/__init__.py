@@ -21,7 +21,12 @@ from graphad.rca.evidence import (
     pseudo_onset,
 )
 from graphad.rca.fusion import calibrate_scores, fuse_scores, normalize_scores
-from graphad.rca.onset import case_score_series, estimate_onset, mean_shift_point
+from graphad.rca.onset import (
+    case_score_series,
+    estimate_frames_onset,
+    estimate_onset,
+    mean_shift_point,
+)
 from graphad.rca.propagation import (
     explain_paths,
     graph_of,
@@ -62,6 +67,7 @@ __all__ = [
     "explain_paths",
     "graph_of",
     "estimate_onset",
+    "estimate_frames_onset",
     "mean_shift_point",
     "case_score_series",
     "fuse_scores",

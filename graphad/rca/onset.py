@@ -8,8 +8,15 @@ import torch
 
 from graphad.exceptions import GraphadInputError
 from graphad.graph.rules import NodeRule
+from graphad.ingest.telemetry import Telemetry
 
-__all__ = ["mean_shift_point", "estimate_onset", "case_score_series", "span_latency_series"]
+__all__ = [
+    "mean_shift_point",
+    "estimate_onset",
+    "estimate_frames_onset",
+    "case_score_series",
+    "span_latency_series",
+]
 
 
 def mean_shift_point(values: np.ndarray | torch.Tensor | list[float], min_size: int = 1) -> int:
@@ -62,7 +69,7 @@ def _threshold_point(x: np.ndarray, reference: float, k: float) -> int:
 
 
 def estimate_onset(
-    scores: np.ndarray | torch.Tensor | pd.Series | list[float],
+    scores: Telemetry | np.ndarray | torch.Tensor | pd.Series | list[float],
     times: np.ndarray | torch.Tensor | list[int] | None = None,
     *,
     method: str = "auto",
@@ -74,9 +81,9 @@ def estimate_onset(
     Args:
         scores: ``[T]`` scores (higher = more anomalous), ``[T, N]`` node scores
             (reduced by the maximum over nodes), a ``pd.Series`` indexed by time, or a
-            case-like object with ``metrics`` / ``spans`` frames (its ``onset_ns`` is not
-            read): its per-step system score (:func:`case_score_series`) is used, from span
-            latencies per 10 s when it has spans (finer than metrics), else from metrics.
+            :class:`~graphad.ingest.telemetry.Telemetry` (an ``Incident`` / ``FaultCase``
+            too; its ``onset_ns`` is not read), estimated by :func:`estimate_frames_onset`
+            from its spans and metrics.
         times: ``[T]`` int ns time of each score (default: the series index, else the
             position); the onset is returned in the same unit.
         method: ``"auto"`` (``"mean_shift"``, except for a case scored from its metrics
@@ -98,17 +105,10 @@ def estimate_onset(
         >>> estimate_onset([0.0, 0.1, 0.0, 0.1, 2.0, 2.1], method="threshold")
         4
     """
-    if hasattr(scores, "metrics") and hasattr(scores, "spans"):
-        scores, case_method = _case_series(scores)
-        if method == "auto":
-            method, reference = case_method
-        if len(scores) < 3:
-            raise GraphadInputError(
-                "too little telemetry to estimate an onset",
-                field="case",
-                expected=">= 3 time steps",
-                found=len(scores),
-            )
+    if isinstance(scores, Telemetry):
+        return estimate_frames_onset(
+            scores.spans, scores.metrics, method=method, reference=reference, k=k
+        )
     if isinstance(scores, pd.Series):
         times = scores.index.to_numpy() if times is None else times
         scores = scores.to_numpy()
@@ -142,17 +142,60 @@ def estimate_onset(
     return int(t[k])
 
 
-def _case_series(case) -> tuple[pd.Series, tuple[str, float]]:
-    """The system score series of a case and the change-point method that suits it."""
-    spans = case.spans if isinstance(case.spans, pd.DataFrame) else pd.DataFrame()
-    if len(spans):
+def estimate_frames_onset(
+    spans: pd.DataFrame | None,
+    metrics: pd.DataFrame | None,
+    *,
+    method: str = "auto",
+    reference: float = 0.3,
+    k: float = 5.0,
+) -> int:
+    """Estimate a fault onset from a system's spans and metrics frames.
+
+    The per-step system score (:func:`case_score_series`) comes from span latencies per
+    10 s when there are spans for at least 6 steps (finer than metrics), else from the
+    metrics; :func:`estimate_onset` then finds the change point.
+
+    Args:
+        spans: Canonical spans frame (``start_ns, service, operation, duration_ns``) or
+            ``None``.
+        metrics: Canonical metrics frame or ``None``.
+        method: As in :func:`estimate_onset`; ``"auto"`` is ``"mean_shift"`` on spans
+            and ``"threshold"`` with ``reference=0.5`` on metrics only (which copes
+            better with an earlier incident inside the window).
+        reference: Fraction of the series used as reference by ``"threshold"``.
+        k: Robust standard deviations above the reference median.
+
+    Returns:
+        The estimated onset (ns).
+
+    Raises:
+        GraphadInputError: Fewer than 3 time steps of telemetry.
+
+    Example:
+        >>> m = pd.DataFrame({"ts_ns": range(10), "node": "a", "metric": "cpu",
+        ...                   "value": [1.0] * 6 + [9.0] * 4})
+        >>> estimate_frames_onset(None, m)
+        6
+    """
+    series, (auto_method, auto_reference) = pd.Series(dtype=float), ("mean_shift", 0.3)
+    if spans is not None and len(spans):
         series = case_score_series(span_latency_series(spans))
-        if len(series) >= 6:
-            return series, ("mean_shift", 0.3)
-    metrics = case.metrics if isinstance(case.metrics, pd.DataFrame) else pd.DataFrame()
-    if not len(metrics):
-        return pd.Series(dtype=float), ("mean_shift", 0.3)
-    return case_score_series(metrics), ("threshold", 0.5)
+    if len(series) < 6:
+        if metrics is not None and len(metrics):
+            series, (auto_method, auto_reference) = case_score_series(metrics), ("threshold", 0.5)
+        else:
+            series = pd.Series(dtype=float)
+    if method == "auto":
+        method, reference = auto_method, auto_reference
+    if len(series) < 3:
+        raise GraphadInputError(
+            "too little telemetry to estimate an onset",
+            field="case",
+            expected=">= 3 time steps",
+            found=len(series),
+        )
+    return estimate_onset(series, method=method, reference=reference, k=k)
 
 
 def span_latency_series(spans: pd.DataFrame, step_ns: int = 10_000_000_000) -> pd.DataFrame:

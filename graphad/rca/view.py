@@ -23,7 +23,7 @@ from graphad.graph.rules import NodeRule, resolve_node_rule
 from graphad.graph.vocab import NodeVocab
 from graphad.ingest.telemetry import Incident, Telemetry
 from graphad.rca.evidence.spantable import span_table
-from graphad.rca.onset import estimate_onset, mean_shift_point
+from graphad.rca.onset import estimate_frames_onset, mean_shift_point
 
 __all__ = ["CaseView", "resolve_onset"]
 
@@ -133,7 +133,8 @@ class CaseView:
                 :class:`~graphad.ingest.telemetry.Incident` (with its onset) or fault-free
                 telemetry.
             onset: ``"given"`` (the case's ``onset_ns``; estimated when it is ``None``),
-                ``"estimated"`` (:func:`graphad.rca.onset.estimate_onset`), or a time in ns.
+                ``"estimated"`` (:func:`graphad.rca.onset.estimate_frames_onset`), or a
+                time in ns.
             node_rule: Entity -> node rule for the frames; ``None``: the telemetry's
                 ``node_rule``.
 
@@ -173,7 +174,7 @@ class CaseView:
             view.onset_ns = int(given)
         elif onset in ("given", "estimated"):
             has_data = len(view.metrics) or len(view.spans)
-            view.onset_ns = estimate_onset(view) if has_data else None
+            view.onset_ns = estimate_frames_onset(view.spans, view.metrics) if has_data else None
         else:
             view.onset_ns = resolve_onset(onset)
         return view

@@ -6,7 +6,7 @@ Pictures meant to be compared share a layout (:func:`graph_layout`) and a fixed 
 scale (``vmin`` / ``vmax``).
 """
 
-from graphad.viz._base import new_figure, short_labels
+from graphad.viz._base import add_colorbar, new_figure, nice_ticks, short_labels
 from graphad.viz.adjacency import adjacency_matrix, plot_adjacency
 from graphad.viz.heatmap import plot_score_heatmap
 from graphad.viz.layout import graph_layout, union_graph, window_graph
@@ -38,4 +38,6 @@ __all__ = [
     "adjacency_matrix",
     "new_figure",
     "short_labels",
+    "add_colorbar",
+    "nice_ticks",
 ]

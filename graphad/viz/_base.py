@@ -25,7 +25,16 @@ __all__ = [
     "get_cmap",
     "as_time_value",
     "short_labels",
+    "nice_ticks",
+    "add_colorbar",
+    "format_time_axis",
+    "clock",
+    "date_text",
+    "SCORE_LABEL",
 ]
+
+#: Default colour-bar label of node anomaly scores.
+SCORE_LABEL = "node anomaly score (higher = more anomalous)"
 
 #: Nanosecond timestamps above this are read as epoch times (after 1973-03-03).
 _EPOCH_NS = 10**17
@@ -271,3 +280,110 @@ def short_labels(names: Sequence[str], max_len: int = 12) -> dict[str, str]:
             label = label[: -len(suffix)]
         out[name] = label if len(label) <= max_len else label[: max_len - 1] + "…"
     return out
+
+
+def nice_ticks(vmin: float, vmax: float, scale: str = "linear", most: int = 7) -> list[float]:
+    """Colour-bar ticks at round values inside ``[vmin, vmax]``.
+
+    Linear scales get steps of 1, 2 or 5 x 10^k; symmetric-log scales get 0 and
+    1, 2, 5, 10, 20, 50, ... (thinned to at most ``most``), and their negatives.
+
+    Example:
+        >>> nice_ticks(0.0, 1.0)
+        [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        >>> nice_ticks(2.0, 60.0, "log")
+        [2.0, 5.0, 10.0, 20.0, 50.0]
+        >>> nice_ticks(0.0, 3000.0, "log")
+        [0.0, 1.0, 10.0, 100.0, 1000.0]
+    """
+    low, high = float(vmin), float(vmax)
+    if not np.isfinite(low) or not np.isfinite(high) or high <= low:
+        return [low] if np.isfinite(low) else []
+    if scale != "log":
+        raw = (high - low) / max(most - 1, 1)
+        power = 10.0 ** np.floor(np.log10(raw))
+        step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+        first = np.ceil(low / step - 1e-9) * step
+        ticks = np.arange(first, high + step * 1e-9, step)
+        return [float(round(t, 12)) + 0.0 for t in ticks]
+    top = max(abs(low), abs(high))
+    decades = range(0, int(np.floor(np.log10(max(top, 1.0)))) + 1)
+    for mantissas in ((1, 2, 5), (1, 3), (1,)):
+        magnitudes = [m * 10.0**d for d in decades for m in mantissas]
+        values = sorted({0.0, *magnitudes, *(-v for v in magnitudes)})
+        ticks = [v for v in values if low - 1e-12 <= v <= high + 1e-12]
+        if len(ticks) <= most:
+            return ticks
+    step = int(np.ceil(len(ticks) / most))
+    return ticks[::step]
+
+
+def add_colorbar(fig: Any, mappable: Any, label: str, wrap: int = 34, **kwargs: Any) -> Any:
+    """A colour bar with round-valued ticks written as plain numbers.
+
+    The label says what the colour is; ``(log scale)`` is added for a symmetric-log
+    norm, and a long label is wrapped at ``wrap`` characters so that it fits a short bar.
+
+    Args:
+        fig: The figure.
+        mappable: Anything with ``norm`` and ``cmap`` (a ``ScalarMappable``).
+        label: What the colour shows, e.g. ``"node anomaly score"``.
+        wrap: Longest label line, in characters (about 11 per inch of bar).
+        **kwargs: Passed to ``fig.colorbar`` (``ax``, ``cax``, ``shrink``...).
+
+    Returns:
+        The colour bar.
+    """
+    import textwrap
+
+    colors = import_optional("matplotlib.colors", "viz")
+    norm = mappable.norm
+    log = isinstance(norm, colors.SymLogNorm)
+    text = textwrap.fill(label + (" (log scale)" if log else ""), max(int(wrap), 12))
+    bar = fig.colorbar(mappable, label=text, **kwargs)
+    ticks = nice_ticks(norm.vmin, norm.vmax, "log" if log else "linear")
+    if ticks:
+        bar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+    bar.ax.minorticks_off()
+    return bar
+
+
+def clock(value: Any, seconds: bool = False) -> str:
+    """``HH:MM`` (or ``HH:MM:SS``) UTC of an epoch-ns time or ``datetime64``.
+
+    Example:
+        >>> clock(1661269663000000000), clock(1661269663000000000, seconds=True)
+        ('15:47', '15:47:43')
+    """
+    stamp = np.datetime64(value, "ns") if not isinstance(value, np.datetime64) else value
+    text = str(stamp.astype("datetime64[s]"))[11:19]
+    return text if seconds else text[:5]
+
+
+def date_text(positions: np.ndarray) -> str:
+    """The UTC date(s) of datetime positions, for a title: ``2022-08-23 UTC``.
+
+    Example:
+        >>> date_text(np.array([10**18, 10**18 + 86_400 * 10**9], dtype="datetime64[ns]"))
+        '2001-09-09 - 2001-09-10 UTC'
+    """
+    days = np.asarray(positions).astype("datetime64[D]")
+    first, last = str(days.min()), str(days.max())
+    return f"{first} UTC" if first == last else f"{first} - {last} UTC"
+
+
+def format_time_axis(ax: Any, positions: np.ndarray, is_datetime: bool) -> str:
+    """Clock-time ticks (``HH:MM``; ``HH:MM:SS`` under 3 minutes) on a datetime x axis.
+
+    Returns:
+        The date text to put in the title (``""`` for a numeric axis).
+    """
+    if not is_datetime or not len(positions):
+        return ""
+    from matplotlib.dates import AutoDateLocator, DateFormatter
+
+    values = np.asarray(positions).astype("datetime64[ns]").astype(np.int64)
+    short = values.max() - values.min() < 180 * 10**9
+    ax.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=8))
+    ax.xaxis.set_major_formatter(DateFormatter("%H:%M:%S" if short else "%H:%M"))
+    return date_text(positions)

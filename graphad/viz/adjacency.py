@@ -78,24 +78,25 @@ def adjacency_matrix(
     )
 
 
-def _matrix_panel(
-    ax: Any, matrix: np.ndarray, names: list[str], title: str, cmap: Any, fig: Any, label: str
-) -> None:
-    image = ax.imshow(
-        matrix,
-        cmap=cmap,
-        vmin=0.0,
-        vmax=max(float(matrix.max()), 1e-12),
-        interpolation="nearest",
-        aspect="equal",
-    )
+#: Smallest share of a panel's largest entry drawn (smaller ones are drawn as none).
+FLOOR = 1e-3
+
+
+def _matrix_panel(ax: Any, matrix: np.ndarray, names: list[str], title: str, cmap: Any, norm: Any):
+    peak = float(np.nanmax(matrix)) if matrix.size else 0.0
+    share = matrix / peak if peak > 0 else np.zeros_like(matrix)
+    shown = np.ma.masked_less(share, FLOOR)
+    image = ax.imshow(shown, cmap=cmap, norm=norm, interpolation="nearest", aspect="equal")
     ticks = np.arange(len(names))
     fontsize = 7 if len(names) <= 20 else 5
     if len(names) <= 40:
         ax.set_xticks(ticks, names, rotation=90, fontsize=fontsize)
         ax.set_yticks(ticks, names, fontsize=fontsize)
-    ax.set_title(title, fontsize=9)
-    fig.colorbar(image, ax=ax, shrink=0.7, label=label)
+    largest = f"{peak:,.0f}" if peak >= 1000 else f"{peak:.3g}"
+    ax.set_title(f"{title}\n(largest = {largest})", fontsize=9)
+    ax.set_ylabel("caller (source)", fontsize=8)
+    ax.set_xlabel("callee (target)", fontsize=8)
+    return image
 
 
 def plot_adjacency(
@@ -105,15 +106,21 @@ def plot_adjacency(
     node_names: Sequence[str] | None = None,
     cmap: str | Any = "Blues",
     title: str | None = None,
-    figsize: tuple[float, float] = (10.0, 4.5),
+    figsize: tuple[float, float] = (10.0, 5.0),
     dpi: float = 100.0,
 ) -> Any:
-    """The learned adjacency (left) next to the observed call graph (right), same node order.
+    """The learned adjacency (left) next to the observed call graph (right).
+
+    Both panels use one orientation, row = caller / source, column = callee / target
+    (the direction of ``edge_index``: a learned edge ``j -> i`` carries messages from
+    ``j`` to ``i``, as a call goes from caller to callee), the same node order, and one
+    log colour scale: each entry as a share of its panel's largest (written in the
+    panel title), entries under :data:`FLOOR` of it left white.
 
     Args:
-        learned: The learned adjacency, dense ``[N, N]`` or ``(edge_index, edge_weight)``
-            (e.g. from :class:`graphad.nn.AdaptiveAdjacency`); row ``i`` holds the weights
-            node ``i`` gives to the others.
+        learned: The learned adjacency, dense ``[N, N]`` (entry ``(i, j)`` = edge
+            ``i -> j``) or ``(edge_index, edge_weight)`` as returned by a detector's
+            ``learned_adjacency``.
         call_graph: The observed caller -> callee graph (``networkx``, ``edge_index``, or
             a dynamic graph); ``None`` draws the learned panel only.
         node_names: The ``N`` node names (default ``0..N-1`` or the call graph's nodes).
@@ -131,9 +138,13 @@ def plot_adjacency(
     Example:
         >>> import torch
         >>> fig = plot_adjacency(torch.eye(2), nx.DiGraph([("a", "b")]), node_names=["a", "b"])
-        >>> [ax.get_title() for ax in fig.axes[:2]]
-        ['learned adjacency', 'observed call graph']
+        >>> [ax.get_title().split(chr(10))[0] for ax in fig.axes[:2]]
+        ['learned adjacency', 'observed calls']
     """
+    from matplotlib.colors import LogNorm
+
+    from graphad.viz._base import add_colorbar
+
     if node_names is None:
         if isinstance(call_graph, DynamicGraph):
             node_names = call_graph.vocab.names
@@ -149,17 +160,19 @@ def plot_adjacency(
     names = [str(n) for n in node_names]
     count = len(names)
     colormap = get_cmap(cmap)
+    norm = LogNorm(vmin=FLOOR, vmax=1.0)
     fig = new_figure(figsize if call_graph is not None else (figsize[0] / 2 + 0.5, figsize[1]), dpi)
     panels = 2 if call_graph is not None else 1
     axes = fig.subplots(1, panels, squeeze=False)[0]
     matrix = adjacency_matrix(learned, count, names)
-    _matrix_panel(axes[0], matrix, names, "learned adjacency", colormap, fig, "weight")
-    axes[0].set_ylabel("node i (row attends to column)", fontsize=8)
+    image = _matrix_panel(axes[0], matrix, names, "learned adjacency", colormap, norm)
     if call_graph is not None:
         observed = adjacency_matrix(call_graph, count, names)
-        _matrix_panel(axes[1], observed, names, "observed call graph", colormap, fig, "calls")
-        axes[1].set_ylabel("caller", fontsize=8)
-        axes[1].set_xlabel("callee", fontsize=8)
+        _matrix_panel(axes[1], observed, names, "observed calls", colormap, norm)
+    bar = add_colorbar(fig, image, "share of the panel's largest entry", ax=list(axes), shrink=0.7)
+    ticks = [0.001, 0.01, 0.1, 1.0]
+    bar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+    bar.ax.set_ylabel("share of the panel's largest entry (log scale)")
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

@@ -9,9 +9,12 @@ import numpy as np
 
 from graphad.exceptions import GraphadInputError
 from graphad.viz._base import (
+    SCORE_LABEL,
+    add_colorbar,
     as_array,
     as_time_value,
     color_norm,
+    format_time_axis,
     get_cmap,
     new_figure,
     time_axis,
@@ -73,6 +76,8 @@ def plot_score_heatmap(
     max_nodes: int | None = 40,
     scale: str = "linear",
     title: str | None = None,
+    label: str = SCORE_LABEL,
+    truth: str | None = None,
     figsize: tuple[float, float] = (8.0, 4.5),
     dpi: float = 100.0,
 ) -> Any:
@@ -80,7 +85,8 @@ def plot_score_heatmap(
 
     A cell ``(n, w)`` covers the window ending at ``times[w]``. The onset and the detection
     time are vertical lines; cells scoring above ``threshold`` are outlined in black, and the
-    threshold is marked on the colour bar.
+    threshold is marked on the colour bar; the legend names every mark. Epoch times are
+    drawn as ``HH:MM`` UTC with the date in the title.
 
     Args:
         node_scores: ``[W, N]`` node scores.
@@ -97,6 +103,9 @@ def plot_score_heatmap(
         max_nodes: Show at most this many rows (the highest-scoring ones).
         scale: Colour scale, ``"linear"`` or ``"log"`` (symmetric log, for heavy tails).
         title: Axes title.
+        label: What the colour shows (the colour-bar label).
+        truth: The true root cause, when known: its row label is green, bold and
+            marked ``(truth)``.
         figsize: Inches.
         dpi: Dots per inch.
 
@@ -144,18 +153,35 @@ def plot_score_heatmap(
     mesh = ax.pcolormesh(
         x_edges, y_edges, np.ma.masked_invalid(shown), cmap=colormap, norm=norm, shading="flat"
     )
-    ax.set_yticks(np.arange(len(order)), [names[i] for i in order], fontsize=7)
+    rows = [names[i] + (" (truth)" if names[i] == truth else "") for i in order]
+    ax.set_yticks(np.arange(len(order)), rows, fontsize=7)
+    for tick in ax.get_yticklabels():
+        if tick.get_text().endswith(" (truth)"):
+            tick.set_color("tab:green")
+            tick.set_fontweight("bold")
     ax.set_ylim(len(order) - 0.5, -0.5)
-    bar = fig.colorbar(mesh, ax=ax, label="anomaly score")
+    bar = add_colorbar(fig, mesh, label, ax=ax)
+    handles = []
     if threshold is not None:
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
         _outline_cells(ax, x_edges, is_datetime, np.nan_to_num(shown, nan=-np.inf) > threshold)
         bar.ax.axhline(threshold, color="black", linewidth=1.5)
-    for value, style, label in ((onset, "--", "onset"), (detected, ":", "detected")):
+        handles += [
+            Patch(facecolor="none", edgecolor="black", label=f"score > threshold {threshold:.3g}"),
+            Line2D([], [], color="black", linewidth=1.5, label="threshold (on the colour bar)"),
+        ]
+    for value, style, name in ((onset, "--", "onset"), (detected, ":", "detected")):
         at = as_time_value(value, is_datetime)
         if at is not None:
-            ax.axvline(at, color="tab:blue", linestyle=style, linewidth=1.5, label=label)
-    if onset is not None or detected is not None:
-        ax.legend(loc="upper left", fontsize=7, framealpha=0.8)
-    ax.set_xlabel("window end" if is_datetime else "window")
-    ax.set_title(title or "node anomaly scores", fontsize=10)
+            handles.append(
+                ax.axvline(at, color="tab:blue", linestyle=style, linewidth=1.5, label=name)
+            )
+    if handles:
+        ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.85)
+    date = format_time_axis(ax, positions, is_datetime)
+    ax.set_xlabel("window end (UTC)" if is_datetime else "window")
+    heading = title or "node anomaly scores"
+    ax.set_title(f"{heading}, {date}" if date else heading, fontsize=10)
     return fig

@@ -20,8 +20,12 @@ from graphad.exceptions import GraphadInputError
 from graphad.graph.dynamic import DynamicGraph
 from graphad.rca.result import RCAResult
 from graphad.viz._base import (
+    SCORE_LABEL,
+    add_colorbar,
     as_array,
+    clock,
     color_norm,
+    date_text,
     get_cmap,
     new_figure,
     short_labels,
@@ -46,13 +50,15 @@ class PropagationFrame:
         index: Window index in the scored sequence.
         graph: The window's caller -> callee graph.
         scores: ``{node: score}`` of the window.
-        label: Short title, e.g. ``"onset+1  10:42:00"``.
+        label: Short title, e.g. ``"onset+1  10:42"``.
+        offset: Windows after the onset window (negative: before it).
     """
 
     index: int
     graph: nx.DiGraph
     scores: dict[str, float]
     label: str
+    offset: int = 0
 
 
 def _pick_windows(
@@ -68,12 +74,13 @@ def _pick_windows(
     return list(range(first, last)), centre
 
 
-def _label(offset: int, position: Any, is_datetime: bool, onset_known: bool) -> str:
+def _label(
+    offset: int, position: Any, is_datetime: bool, onset_known: bool, short: bool = False
+) -> str:
     name = "onset" if onset_known else "peak"
     relative = name if offset == 0 else f"{name}{offset:+d}"
     if is_datetime:
-        clock = str(np.datetime64(position, "s")).split("T")[-1]
-        return f"{relative}  {clock}"
+        return f"{relative}  {clock(position, seconds=short)}"
     return f"{relative}  t={position:g}"
 
 
@@ -114,8 +121,8 @@ def propagation_frames(
         >>> g = nx.DiGraph([("web", "db")])
         >>> frames = propagation_frames(g, [[0, 0], [0, 1], [1, 1]], onset=0.5,
         ...                             before=1, after=2)
-        >>> [f.label for f in frames]
-        ['onset-1  t=0', 'onset  t=1', 'onset+1  t=2']
+        >>> [(f.label, f.offset) for f in frames]
+        [('onset-1  t=0', -1), ('onset  t=1', 0), ('onset+1  t=2', 1)]
     """
     scores = as_array(node_scores, "node_scores", 2)
     count = scores.shape[0]
@@ -165,6 +172,10 @@ def propagation_frames(
         centre = chosen[0]
     else:
         chosen, centre = _pick_windows(count, window_max, positions, onset_value, before, after)
+    short = False
+    if is_datetime and count > 1:
+        gaps = np.diff(positions.astype("datetime64[ns]").astype(np.int64))
+        short = bool(np.median(gaps) < 60 * 10**9)
     frames = []
     for index in chosen:
         frame_graph = window_graph(graph, index) if isinstance(graph, DynamicGraph) else graph
@@ -173,10 +184,69 @@ def propagation_frames(
                 index=index,
                 graph=frame_graph,
                 scores=dict(zip(names, scores[index].tolist(), strict=False)),
-                label=_label(index - centre, positions[index], is_datetime, onset is not None),
+                label=_label(
+                    index - centre, positions[index], is_datetime, onset is not None, short
+                ),
+                offset=index - centre if onset is not None else 0,
             )
         )
     return frames
+
+
+def _mark_truth(ax: Any, truth: str | None, layout: Layout, node_size: float) -> None:
+    """A green ring around the true root cause."""
+    if truth is not None and truth in layout:
+        x, y = layout[truth]
+        ax.scatter(
+            [x],
+            [y],
+            s=node_size * 2.4,
+            facecolors="none",
+            edgecolors="tab:green",
+            linewidths=2.2,
+            zorder=1.5,
+        )
+
+
+def _frame_ranking(ranking: Any, frame: PropagationFrame) -> Any:
+    """Rank badges only from the onset window on (the ranking explains the fault)."""
+    return ranking if frame.offset >= 0 else None
+
+
+def _legend_handles(ranking: Any, truth: str | None, top_k: int) -> list:
+    from matplotlib.lines import Line2D
+
+    handles = []
+    if ranking is not None:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="s",
+                markerfacecolor="white",
+                markeredgecolor="darkred",
+                markersize=12,
+                color="darkred",
+                label=f"#1-#{top_k}: root-cause rank (from the onset on)",
+            )
+        )
+    if truth is not None:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                markersize=11,
+                markerfacecolor="none",
+                markeredgecolor="tab:green",
+                markeredgewidth=2.2,
+                label="true root cause",
+            )
+        )
+    handles.append(Line2D([], [], color="0.45", linewidth=2.5, label="call; width = calls"))
+    return handles
 
 
 def _frame_norm(
@@ -222,8 +292,14 @@ def plot_propagation(
     labels: bool | None = None,
     scale: str = "linear",
     title: str | None = None,
+    truth: str | None = None,
+    label: str = SCORE_LABEL,
 ) -> Any:
     """Small multiples of the graph around the onset, one panel per window.
+
+    Rank badges appear from the onset window on (before it the ranking explains
+    nothing yet); the true root cause, when known, has a green ring; a legend names
+    every mark; panels carry ``HH:MM`` UTC and the title the date.
 
     Args:
         graph: Dynamic graph or static ``networkx`` graph (see :func:`propagation_frames`).
@@ -246,6 +322,8 @@ def plot_propagation(
         labels: Write (shortened) node names; default: when there are at most 25 nodes.
         scale: Colour scale, ``"linear"`` or ``"log"`` (symmetric log, for heavy tails).
         title: Figure title.
+        truth: The true root cause, when known (ringed in green).
+        label: What the colour shows (the colour-bar label).
 
     Returns:
         The :class:`~matplotlib.figure.Figure`; the image is
@@ -289,7 +367,7 @@ def plot_propagation(
             vmin=norm.vmin,
             vmax=norm.vmax,
             cmap=colormap,
-            ranking=ranking,
+            ranking=_frame_ranking(ranking, frame),
             top_k=top_k,
             labels=show_labels,
             node_size=260.0,
@@ -297,12 +375,40 @@ def plot_propagation(
             scale=scale,
             title=frame.label,
         )
+        _mark_truth(ax, truth, layout, 260.0)
     for ax in axes.flat[len(frames) :]:
         ax.set_axis_off()
-    fig.colorbar(_scalar_mappable(norm, colormap), ax=axes, label="anomaly score", shrink=0.7)
-    if title:
-        fig.suptitle(title, fontsize=10)
+    add_colorbar(
+        fig,
+        _scalar_mappable(norm, colormap),
+        label,
+        wrap=int(rows * panel_size[1] * 0.9 * 11),
+        ax=axes,
+        shrink=0.9,
+    )
+    fig.legend(
+        handles=_legend_handles(ranking, truth, top_k),
+        loc="outside lower center",
+        ncols=3,
+        fontsize=8,
+        frameon=False,
+    )
+    date = _frames_date(frames, graph, times)
+    heading = ", ".join(part for part in (title, date) if part)
+    if heading:
+        fig.suptitle(heading, fontsize=10)
     return fig
+
+
+def _frames_date(frames: Sequence[PropagationFrame], graph: Any, times: Any) -> str:
+    """The date of the frames' window ends (epoch times only)."""
+    source = graph.window_end if isinstance(graph, DynamicGraph) and times is None else times
+    if source is None or not frames:
+        return ""
+    positions, is_datetime = time_axis(source, len(source))
+    if not is_datetime:
+        return ""
+    return date_text(positions[[f.index for f in frames]])
 
 
 def save_propagation_gif(
@@ -328,6 +434,8 @@ def save_propagation_gif(
     labels: bool | None = None,
     scale: str = "linear",
     title: str | None = None,
+    truth: str | None = None,
+    label: str = SCORE_LABEL,
 ) -> Any:
     """Write the propagation as an animated GIF, one frame per window.
 
@@ -356,6 +464,8 @@ def save_propagation_gif(
         labels: Write (shortened) node names; default: when there are at most 25 nodes.
         scale: Colour scale, ``"linear"`` or ``"log"``.
         title: Title prefix of every frame.
+        truth: The true root cause, when known (ringed in green).
+        label: What the colour shows (the colour-bar label).
 
     Returns:
         The figure showing the last frame.
@@ -386,15 +496,25 @@ def save_propagation_gif(
     show_labels = _labels(layout, labels, 16)
     fig = new_figure(figsize, dpi)
     fig.set_layout_engine("none")
-    ax = fig.add_axes((0.02, 0.02, 0.80, 0.88))
-    bar_ax = fig.add_axes((0.86, 0.1, 0.03, 0.75))
-    fig.colorbar(_scalar_mappable(norm, colormap), cax=bar_ax, label="anomaly score")
+    ax = fig.add_axes((0.02, 0.09, 0.80, 0.81))
+    bar_ax = fig.add_axes((0.86, 0.14, 0.03, 0.71))
+    add_colorbar(fig, _scalar_mappable(norm, colormap), label, cax=bar_ax)
+    fig.legend(
+        handles=_legend_handles(ranking, truth, top_k),
+        loc="lower center",
+        ncols=3,
+        fontsize=6,
+        frameon=False,
+        borderaxespad=0.2,
+    )
+    date = _frames_date(frames, graph, times)
     writer = PillowWriter(fps=fps)
     path = Path(path)
     with writer.saving(fig, str(path), dpi):
         for frame in frames:
             ax.clear()
             heading = f"{title}: {frame.label}" if title else frame.label
+            heading = f"{heading}  ({date})" if date else heading
             draw_service_graph(
                 ax,
                 frame.graph,
@@ -403,11 +523,12 @@ def save_propagation_gif(
                 vmin=norm.vmin,
                 vmax=norm.vmax,
                 cmap=colormap,
-                ranking=ranking,
+                ranking=_frame_ranking(ranking, frame),
                 top_k=top_k,
                 labels=show_labels,
                 scale=scale,
                 title=heading,
             )
+            _mark_truth(ax, truth, layout, 500.0)
             writer.grab_frame()
     return fig

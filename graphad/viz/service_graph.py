@@ -11,7 +11,14 @@ import numpy as np
 from graphad.exceptions import GraphadInputError
 from graphad.graph.dynamic import DynamicGraph
 from graphad.rca.result import RCAResult
-from graphad.viz._base import color_norm, get_cmap, new_figure, score_map
+from graphad.viz._base import (
+    SCORE_LABEL,
+    add_colorbar,
+    color_norm,
+    get_cmap,
+    new_figure,
+    score_map,
+)
 from graphad.viz.layout import Layout, graph_layout, window_graph
 
 __all__ = ["plot_service_graph", "draw_service_graph", "ranked_nodes"]
@@ -212,6 +219,8 @@ def plot_service_graph(
     dpi: float = 100.0,
     colorbar: bool = True,
     scale: str = "linear",
+    label: str = SCORE_LABEL,
+    truth: str | None = None,
 ) -> Any:
     """Picture of the service graph of one window, coloured by anomaly score.
 
@@ -234,6 +243,9 @@ def plot_service_graph(
         dpi: Dots per inch.
         colorbar: Draw the score colour bar.
         scale: Colour scale, ``"linear"`` or ``"log"``.
+        label: What the colour shows (the colour-bar label), e.g. ``"req_count"`` when
+            ``scores`` are a feature rather than anomaly scores.
+        truth: The true root cause, when known (ringed in green, named in a legend).
 
     Returns:
         The :class:`~matplotlib.figure.Figure`.
@@ -264,12 +276,27 @@ def plot_service_graph(
         top_k=top_k,
         scale=scale,
     )
+    if truth is not None and truth in graph:
+        from matplotlib.lines import Line2D
+
+        where = pos if pos is not None else graph_layout(graph)
+        x, y = where[truth]
+        ax.scatter([x], [y], s=1200.0, facecolors="none", edgecolors="tab:green", linewidths=2.2)
+        ring = Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=11,
+            markerfacecolor="none",
+            markeredgecolor="tab:green",
+            markeredgewidth=2.2,
+            label="true root cause",
+        )
+        ax.legend(handles=[ring], loc="lower left", fontsize=8, frameon=False)
     if colorbar:
-        fig.colorbar(
-            _scalar_mappable(collection.norm, collection.cmap),
-            ax=ax,
-            label="anomaly score",
-            shrink=0.8,
+        add_colorbar(
+            fig, _scalar_mappable(collection.norm, collection.cmap), label, ax=ax, shrink=0.8
         )
     if title:
         fig.suptitle(title, fontsize=10)

@@ -7,7 +7,14 @@ from typing import Any
 import numpy as np
 
 from graphad.exceptions import GraphadInputError
-from graphad.viz._base import as_array, as_time_value, new_figure, time_axis
+from graphad.viz._base import (
+    as_array,
+    as_time_value,
+    format_time_axis,
+    new_figure,
+    nice_ticks,
+    time_axis,
+)
 
 __all__ = ["plot_window_scores", "label_segments"]
 
@@ -64,7 +71,7 @@ def plot_window_scores(
     Example:
         >>> fig = plot_window_scores([0.1, 0.2, 3.0, 0.1], labels=[0, 0, 1, 0], threshold=1.0)
         >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-        ['window score', 'threshold', 'alarm', 'labelled anomaly']
+        ['window score', 'threshold 1', 'alarm', 'labelled anomaly']
     """
     values = as_array(scores, "scores", 1)
     count = values.shape[0]
@@ -73,7 +80,13 @@ def plot_window_scores(
     ax = fig.add_subplot()
     ax.plot(positions, values, color="tab:blue", linewidth=1.0, label="window score")
     if threshold is not None:
-        ax.axhline(threshold, color="tab:red", linestyle="--", linewidth=1.0, label="threshold")
+        ax.axhline(
+            threshold,
+            color="tab:red",
+            linestyle="--",
+            linewidth=1.0,
+            label=f"threshold {threshold:.3g}",
+        )
         alarm = values > threshold
         if alarm.any():
             ax.scatter(
@@ -106,8 +119,17 @@ def plot_window_scores(
         finite = values[np.isfinite(values)]
         if finite.size and finite.min() >= 0:
             ax.set_ylim(bottom=0.0)
-    ax.set_xlabel("window end" if is_datetime else "window")
-    ax.set_ylabel("anomaly score")
+        low, high = ax.get_ylim()
+        ticks = nice_ticks(low, high, "log")
+        if ticks:
+            ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        from matplotlib.ticker import NullLocator
+
+        ax.yaxis.set_minor_locator(NullLocator())
+    date = format_time_axis(ax, positions, is_datetime)
+    ax.set_xlabel("window end (UTC)" if is_datetime else "window")
+    ax.set_ylabel("window anomaly score" + (" (log scale)" if log_scale else ""))
     ax.legend(loc="upper left", fontsize=7, framealpha=0.8)
-    ax.set_title(title or "window anomaly scores", fontsize=10)
+    heading = title or "window anomaly scores"
+    ax.set_title(f"{heading}, {date}" if date else heading, fontsize=10)
     return fig

@@ -90,3 +90,44 @@ def scored(jaeger_graph, tmp_path_factory):
     )
     assert main(["score", str(model), str(jaeger_graph), "-o", str(scores), "-q"]) == 0
     return model, scores
+
+
+#: 2024-01-01T16:22:07Z, the start of the short capture.
+SHORT_START_NS = 1_704_126_127_000_000_000
+
+
+def write_short_traces(path: Path, seconds: int = 45, fault_at: int = 30) -> Path:
+    """A 45-second capture as a span CSV: web -> api -> db, a trace every 0.25 s;
+    db slows from 5 ms to 60 ms at second ``fault_at``."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for k in range(seconds * 4):
+        start = SHORT_START_NS + k * 250_000_000
+        slow = k >= fault_at * 4
+        db = int((60e6 if slow else 5e6) * np.exp(rng.normal(0, 0.05)))
+        api = db + int(2e6 * np.exp(rng.normal(0, 0.05)))
+        web = api + int(1e6 * np.exp(rng.normal(0, 0.05)))
+        trace = f"t{k:04d}"
+        rows += [
+            [trace, f"{trace}-1", "", "web", "GET /", start, web, 0],
+            [trace, f"{trace}-2", f"{trace}-1", "api", "query", start + 500_000, api, 0],
+            [trace, f"{trace}-3", f"{trace}-2", "db", "select", start + 900_000, db, 0],
+        ]
+    columns = [
+        "trace_id",
+        "span_id",
+        "parent_id",
+        "service",
+        "operation",
+        "start_ns",
+        "duration_ns",
+        "status",
+    ]
+    pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def short_traces(tmp_path_factory) -> Path:
+    """The 45-second span CSV of :func:`write_short_traces`."""
+    return write_short_traces(tmp_path_factory.mktemp("short") / "spans.csv")

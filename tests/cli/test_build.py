@@ -71,7 +71,8 @@ def test_build_from_span_table_and_metrics(sim_files, tmp_path):
         ),
         (
             ["--traces", str(EXAMPLES_DATA / "jaeger_small.json"), "--window", "1h"],
-            "time range shorter than one window",
+            "the data spans 9.39min (2024-01-01T00:00:55.615Z - 00:10:19.119Z); "
+            "--window 1h is longer: pass --window 2min",
         ),
     ],
 )

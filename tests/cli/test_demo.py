@@ -49,3 +49,27 @@ def test_demo_simulated_and_quiet(tmp_path, capsys):
 def test_demo_bad_detector(tmp_path, capsys):
     assert main(["demo", "--detector", "nope", "-o", str(tmp_path), "-q"]) == 2
     assert "Could not resolve 'nope'" in capsys.readouterr().err
+
+
+def test_demo_export_writes_the_readme_files(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    assert main(["demo", "--export", str(tmp_path / "sample")]) == 0
+    out = capsys.readouterr().out
+    folder = tmp_path / "sample"
+    assert sorted(p.name for p in folder.iterdir()) == ["metrics.csv", "spans.csv", "truth.json"]
+    assert f"wrote {folder / 'spans.csv'}" in out
+    truth = json.loads((folder / "truth.json").read_text())
+    assert truth["onset"] == "2024-01-01T01:57:00Z"  # the README's --onset
+    assert truth["root_cause"] == "catalogservice"
+    spans = pd.read_csv(folder / "spans.csv")
+    assert {"trace_id", "span_id", "parent_id", "service", "start_ns"} <= set(spans.columns)
+
+
+def test_demo_export_into_a_file_path(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["demo", "--export", str(blocker)]) == 2
+    assert "is a file, expected a folder" in capsys.readouterr().err

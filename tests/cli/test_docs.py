@@ -39,3 +39,13 @@ def test_docs_link_every_tutorial_and_page():
             Path(__file__).resolve().parents[2] / "examples" / tutorial.name.replace(".md", ".py")
         )
         assert example.is_file(), example
+
+
+def test_the_reference_is_regenerated():
+    from graphad.cli.main import reference_markdown
+
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    assert text == reference_markdown() + "\n", (
+        "docs/cli.md is out of date: python -c 'from graphad.cli.main import "
+        "reference_markdown as r; print(r())' > docs/cli.md"
+    )

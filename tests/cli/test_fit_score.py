@@ -176,3 +176,18 @@ def test_missing_plugin(wide_csv, capsys):
         == 2
     )
     assert "cannot import plugin" in capsys.readouterr().err
+
+
+def test_a_graph_scored_in_chunks_gives_the_same_table(jaeger_graph, tmp_path, monkeypatch):
+    import graphad.cli.score as score
+    from graphad.cli._common import read_windows
+
+    model = tmp_path / "model.pt"
+    args = ["fit", str(jaeger_graph), "--detector", "robustzscore"]
+    assert main([*args, "--train-end", "2024-01-01T00:07:00Z", "-o", str(model), "-q"]) == 0
+    detector = score.load_detector(str(model))
+    data = read_windows(jaeger_graph)
+    whole = score.score_input(detector, data)
+    monkeypatch.setattr(score, "SCORE_CHUNK", 3)  # 10 windows: chunks of 3, 3, 3, 1
+    chunked = score.score_input(detector, data, progress=True)
+    pd.testing.assert_frame_equal(whole, chunked)

@@ -65,6 +65,7 @@ def test_bad_file_content_names_the_file(tmp_path, capsys):
     assert main(["score", str(bad), str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"graphad: error: {bad}: not a saved graphad detector")
+    assert "weights_only" not in err
     assert "Traceback" not in err
 
 

@@ -89,3 +89,25 @@ def test_plot_bad_input(extra, message, scores_file, tmp_path, capsys):
 def test_plot_rejects_a_table_that_is_not_scores(wide_csv, tmp_path, capsys):
     assert main(["plot", str(wide_csv), "-o", str(tmp_path)]) == 2
     assert f"{wide_csv}, field 'window_end': not a scores table" in capsys.readouterr().err
+
+
+def test_plot_reads_the_threshold_from_the_model(scored, tmp_path, monkeypatch):
+    from graphad import viz
+    from graphad.cli.score import load_detector
+
+    model, scores = scored
+    drawn = {}
+    original = viz.plot_window_scores
+
+    def spy(*args, **kwargs):
+        drawn.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(viz, "plot_window_scores", spy)
+    out = tmp_path / "pics"
+    args = ["plot", str(scores), "--kinds", "timeline", "--model", str(model), "-o", str(out)]
+    assert main([*args, "-q"]) == 0
+    assert drawn["threshold"] == load_detector(str(model)).threshold_
+    assert (out / "timeline.png").stat().st_size > 1000
+    assert main([*args, "--threshold", "2.5", "-q"]) == 0  # an explicit one wins
+    assert drawn["threshold"] == 2.5

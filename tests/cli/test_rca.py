@@ -19,14 +19,20 @@ def test_rca_table_from_graph_and_scores(jaeger_graph, scored, capsys):
                 "2024-01-01T00:08:00Z",
                 "--top",
                 "3",
+                "--force",
             ]
         )
         == 0
     )
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split() == ["rank", "node", "score"]
-    assert len(lines) == 2 + 3
-    assert {line.split()[1] for line in lines[2:]} <= {
+    # the example's node scores after 00:08 stay below those before it: no answer, but
+    # --force prints the ranking, flagged
+    assert lines[0] == "onset: 2024-01-01T00:08:00Z; ranker: pagerank"
+    assert lines[1].startswith("FLAGGED (--force): no node's evidence is above its chance")
+    assert lines[2].split() == ["rank", "node", "score"]
+    ranked = [line for line in lines[4:] if line.split()[0].isdigit()]
+    assert [line.split()[0] for line in ranked] == ["1", "2", "3"]
+    assert {line.split()[1] for line in ranked} <= {
         "authservice",
         "database",
         "frontend",

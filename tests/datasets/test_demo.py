@@ -4,7 +4,7 @@ import pandas as pd
 
 from graphad.datasets import Nezha, demo_root, load_demo_case
 from graphad.graph.rules import k8s_service
-from graphad.ingest.schema import SPAN_COLUMNS
+from graphad.ingest.schema import SPAN_CODE_COLUMNS, SPAN_COLUMNS
 
 
 def test_demo_excerpt_is_small_and_complete():
@@ -19,7 +19,7 @@ def test_demo_case():
     case = load_demo_case()
     assert (case.root_cause, case.fault_type) == ("shippingservice", "cpu_contention")
     assert case.case_id == "2022-08-23T15:47:43"
-    assert tuple(case.spans.columns) == SPAN_COLUMNS
+    assert tuple(case.spans.columns) == SPAN_COLUMNS + SPAN_CODE_COLUMNS
     # the trace minutes upstream has within 10 min before and 5 min after the onset
     before = case.spans["start_ns"] < case.onset_ns
     assert before.sum() > 1_000 and (~before).sum() > 1_000

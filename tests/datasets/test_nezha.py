@@ -7,7 +7,13 @@ import pytest
 
 from graphad.datasets import Nezha
 from graphad.exceptions import GraphadInputError, ParseError
-from graphad.ingest.schema import EDGE_METRIC_COLUMNS, LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS
+from graphad.ingest.schema import (
+    EDGE_METRIC_COLUMNS,
+    LOG_COLUMNS,
+    METRIC_COLUMNS,
+    SPAN_CODE_COLUMNS,
+    SPAN_COLUMNS,
+)
 
 DAY = "2023-01-29"
 ONSET = pd.Timestamp("2023-01-29 10:05:30", tz="UTC").value // 10**9
@@ -166,7 +172,7 @@ def test_generic_case_frames(ts_root):
     assert case.metrics["ts_ns"].max() < case.onset_ns + 300 * 10**9
     assert len(case.metrics) == 15 * 3 * 2
     # spans: 8 spans in the two present files, all inside the window
-    assert tuple(case.spans.columns) == SPAN_COLUMNS
+    assert tuple(case.spans.columns) == SPAN_COLUMNS + SPAN_CODE_COLUMNS
     assert len(case.spans) == 8
     assert set(case.spans["duration_ns"]) == {5_000_000, 2_000_000}
     assert case.report.counts["missing_trace_file"] == 1
@@ -334,7 +340,8 @@ def test_real_call_graph(nezha):
 def test_real_case(nezha):
     case = nezha.case("2022-08-22T07:26:48", before="2min", after="2min")
     assert case.root_cause == "shippingservice" and case.fault_type == "cpu_contention"
-    assert tuple(case.spans.columns) == SPAN_COLUMNS and len(case.spans) > 10_000
+    assert tuple(case.spans.columns) == SPAN_COLUMNS + SPAN_CODE_COLUMNS
+    assert len(case.spans) > 10_000
     assert case.spans["start_ns"].between(case.onset_ns - 120e9, case.onset_ns + 120e9).all()
     assert case.metrics["node"].nunique() == 10  # adservice's skewed clock is repaired
     assert case.report.counts["timestamp_mismatch"] == 4 * 19

@@ -147,3 +147,59 @@ def test_may_need_strip():
     assert may_need_strip(_text(["ab", "é"])) is True
     assert may_need_strip(_text([])) is False
     assert may_need_strip(pd.Series(["ab"], dtype=object)) is True
+
+
+def _coded(spans):
+    return parents.frame_parent_rows(spans)
+
+
+def test_code_columns_hold_the_join_through_filters_and_reorders():
+    spans, _ = validate_spans(_raw())
+    assert list(spans.columns[-2:]) == list(parents.SPAN_CODE_COLUMNS)
+    assert spans["span_code"].dtype == np.int64 and spans["parent_code"].dtype == np.int64
+    coded = parents.coded_parent_rows(spans["span_code"], spans["parent_code"])
+    assert coded.tolist() == _rows(spans).tolist() == [-1, 0, 1, 5, -1, -1]
+    views = (spans.iloc[::-1], spans.iloc[3:], spans.iloc[:4], spans.iloc[[5, 0, 3, 1]], spans[:0])
+    for view in views:
+        view = view.reset_index(drop=True)
+        assert parents.coded_parent_rows(view["span_code"], view["parent_code"]) is not None
+        assert _coded(view).tolist() == _rows(view).tolist()
+
+
+def test_code_columns_that_no_longer_hold_fall_back_to_the_ids():
+    spans, _ = validate_spans(_raw())
+    # Stacked on itself: every code repeats; the first of a repeated pair is the parent.
+    twice = pd.concat([spans, spans], ignore_index=True)
+    assert parents.coded_parent_rows(twice["span_code"], twice["parent_code"]) is None
+    assert _coded(twice).tolist() == _rows(twice).tolist()
+    # Two files validated apart, one trace split across them: the parent is in the other.
+    first, _ = validate_spans(_raw().iloc[:2])
+    second, _ = validate_spans(_raw().iloc[2:])
+    both = pd.concat([first, second], ignore_index=True)
+    assert parents.coded_parent_rows(both["span_code"], both["parent_code"]) is None
+    assert _coded(both).tolist() == _rows(both).tolist()
+    assert _coded(both)[2] == 1  # c3's parent b2 came from the first file
+    # Id columns replaced after validation: the spot check sees it.
+    swapped = spans.assign(span_id=spans["parent_id"], parent_id=spans["span_id"])
+    assert _coded(swapped).tolist() == _rows(swapped).tolist() == [1, 2, -1, -1, -1, 3]
+    # Codes lost to a concat with a frame that has none (floats with NaN): the ids.
+    bare = pd.concat([spans, spans.drop(columns=list(parents.SPAN_CODE_COLUMNS))])
+    assert _coded(bare.reset_index(drop=True)).tolist() == _rows(bare).tolist()
+
+
+def test_code_columns_after_validation_repairs():
+    # self parent, a cycle b <-> c, a duplicate pair, a span id shared by two traces
+    raw = pd.DataFrame(
+        {
+            "trace_id": ["t", "t", "t", "t", "u", "u"],
+            "span_id": ["a", "b", "c", "a", "a", "d"],
+            "parent_id": ["a", "c", "b", "", "", "a"],
+            "service": "s",
+            "start_ns": [5, 1, 2, 6, 3, 4],
+            "duration_ns": 1,
+        }
+    )
+    spans, report = validate_spans(raw)
+    assert set(report.counts) >= {"self_parent", "parent_cycle", "duplicate_span_id"}
+    assert _coded(spans).tolist() == _rows(spans).tolist()
+    assert parents.coded_parent_rows(spans["span_code"], spans["parent_code"]) is not None

@@ -5,6 +5,7 @@ import pytest
 from graphad.exceptions import GraphadInputError, SchemaError
 from graphad.ingest import (
     EDGE_METRIC_COLUMNS,
+    SPAN_CODE_COLUMNS,
     SPAN_COLUMNS,
     empty_edge_metrics,
     normalize_edge_metrics,
@@ -35,7 +36,7 @@ def _spans(**overrides):
 
 def test_validate_spans_repairs_and_counts():
     spans, report = validate_spans(_spans(), "spans.csv")
-    assert tuple(spans.columns) == SPAN_COLUMNS
+    assert tuple(spans.columns) == SPAN_COLUMNS + SPAN_CODE_COLUMNS
     # sorted by start: a(0), d(5), b(10), c(20)
     assert spans["span_id"].tolist() == ["a", "d", "b", "c"]
     assert spans["parent_id"].tolist() == ["", "x", "a", "a"]

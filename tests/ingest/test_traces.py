@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 
 from graphad.exceptions import GraphadInputError, ParseError, SchemaError
-from graphad.ingest import SPAN_COLUMNS, detect_trace_format, read_traces, sample_traces
+from graphad.ingest import (
+    SPAN_CODE_COLUMNS,
+    SPAN_COLUMNS,
+    detect_trace_format,
+    read_traces,
+    sample_traces,
+)
 
 DATA = Path(__file__).parent / "data"
 NEZHA_COLUMNS = {
@@ -28,7 +34,7 @@ T0 = 1661140921000000000
 
 def test_otlp_json():
     spans, report = read_traces(DATA / "otlp.json")
-    assert list(spans.columns) == list(SPAN_COLUMNS)
+    assert list(spans.columns) == [*SPAN_COLUMNS, *SPAN_CODE_COLUMNS]
     assert spans["span_id"].tolist() == [
         "eee19b7ec3c1b174",
         "eee19b7ec3c1b175",
@@ -286,7 +292,7 @@ def test_real_nezha_trace_minute(shared_data):
     path = shared_data / "nezha/rca_data/2022-08-22/trace/04_02_trace.csv.xz"
     spans, report = read_traces(path, columns=NEZHA_COLUMNS, end_column="EndTimeUnixNano")
     assert len(spans) == 22345 and report.n_records == 22345
-    assert list(spans.columns) == list(SPAN_COLUMNS)
+    assert list(spans.columns) == [*SPAN_COLUMNS, *SPAN_CODE_COLUMNS]
     assert (spans["duration_ns"] >= 0).all()
     assert spans["start_ns"].is_monotonic_increasing
     assert spans["start_ns"].min() > 1_661_000_000 * 10**9  # 2022, in nanoseconds

@@ -50,3 +50,22 @@ def test_chance_level_floor_of_z_sources():
         {"z": blip}, method="null", null={"z": pd.Series({"a": 4.0})}, min_levels={"z": 1.0}
     )
     assert table.loc["a", "z"] == pytest.approx(np.log1p(0.1 / 4.0))
+
+
+def test_confidence_is_not_assessed_when_the_evidence_has_no_chance_level():
+    from graphad.rca import EvidenceScores
+
+    table = pd.DataFrame({"metric": [0.2, 0.1], "latency": [2.4, 0.0]}, index=["db", "api"])
+    raw = {"metric": pd.Series({"db": 0.5, "api": 0.2}), "latency": pd.Series({"db": 12.0})}
+    # the metric source stays below its chance level; latency had no null to compare with
+    unknown = EvidenceScores(table["latency"], table, raw=raw, chance_level={"metric": 1.0})
+    assert unknown.confidence is None
+    # with a chance level for latency too, the same evidence is assessed
+    known = EvidenceScores(
+        table["latency"], table, raw=raw, chance_level={"metric": 1.0, "latency": 4.0}
+    )
+    assert known.confidence == pytest.approx(3.0)
+    # a source without a level but with no evidence does not block the verdict
+    quiet = table.assign(latency=0.0)
+    below = EvidenceScores(quiet["metric"], quiet, raw=raw, chance_level={"metric": 1.0})
+    assert below.confidence == pytest.approx(0.5)

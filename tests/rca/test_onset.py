@@ -6,7 +6,8 @@ import pytest
 
 from graphad.datasets.base import FaultCase
 from graphad.exceptions import GraphadInputError
-from graphad.rca import estimate_onset, mean_shift_point
+from graphad.ingest import Telemetry
+from graphad.rca import estimate_frames_onset, estimate_onset, mean_shift_point
 
 STEP = 60_000_000_000
 
@@ -57,3 +58,27 @@ def test_bad_inputs():
         estimate_onset([0.0, 0.0, 1.0], times=[1, 2])
     with pytest.raises(GraphadInputError, match="Could not resolve"):
         estimate_onset([0.0, 0.0, 1.0], method="magic")
+
+
+def test_frames_and_telemetry_agree():
+    times = np.arange(20) * STEP
+    rows = [
+        {
+            "ts_ns": t,
+            "node": node,
+            "metric": "cpu",
+            "value": 1.0 + 0.01 * (i % 3) + jump * (i >= 12),
+        }
+        for node, jump in (("a", 0.0), ("b", 10.0))
+        for i, t in enumerate(times)
+    ]
+    metrics = pd.DataFrame(rows)
+    assert estimate_frames_onset(None, metrics) == 12 * STEP
+    assert estimate_onset(Telemetry(metrics=metrics)) == 12 * STEP
+    # spans for fewer than 6 steps: the metrics decide
+    spans = pd.DataFrame(
+        {"start_ns": [0, STEP], "service": "a", "operation": "op", "duration_ns": [1, 2]}
+    )
+    assert estimate_frames_onset(spans, metrics) == 12 * STEP
+    with pytest.raises(GraphadInputError, match="too little"):
+        estimate_frames_onset(spans, None)

@@ -36,11 +36,23 @@ def test_small_multiples_png(tmp_path, graph, scores):
         panel_size=(2.0, 2.0),
         dpi=50,
         ranking=["redis"],
+        truth="redis",
     )
     assert len(fig.axes) == 7  # 6 panels + colour bar
     path = tmp_path / "prop.png"
-    fig.savefig(path)
-    assert png_size(path) == (300, 200)
+    fig.savefig(path, dpi=50)
+    assert png_size(path)[0] == 300
+    texts = [[t.get_text() for t in ax.texts] for ax in fig.axes[:6]]
+    # rank badges only from the onset window (the third panel) on
+    assert ["#1" in t for t in texts] == [False, False, True, True, True, True]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [
+        "#1-#3: root-cause rank (from the onset on)",
+        "true root cause",
+        "call; width = calls",
+    ]
+    assert fig.axes[0].get_title() == "onset-2  23:11"
+    assert fig._suptitle.get_text() == "2022-08-08 UTC"
 
 
 def test_colour_scale_is_shared_across_panels(graph, scores):

@@ -118,3 +118,16 @@ def test_labels_can_be_given_and_alternate_in_a_row():
     ax = new_figure((2, 2)).add_subplot()
     draw_service_graph(ax, graph, None, pos=pos, labels={"a": "A!"})
     assert [t.get_text() for t in ax.texts] == ["A!", "b", "c"]
+
+
+def test_service_graph_rings_the_true_cause():
+    import networkx as nx
+
+    from graphad.viz import plot_service_graph
+
+    g = nx.DiGraph([("web", "api"), ("api", "db")])
+    fig = plot_service_graph(g, {"web": 0.1, "api": 0.2, "db": 2.0}, truth="db")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["true root cause"]
+    bar = fig.axes[1]
+    assert " ".join(bar.get_ylabel().split()) == "node anomaly score (higher = more anomalous)"

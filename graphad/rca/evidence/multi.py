@@ -131,13 +131,28 @@ class EvidenceScores:
 
     @property
     def confidence(self) -> float | None:
-        """Strongest raw evidence over its chance level (``None``: no source has one)."""
+        """Strongest raw evidence over its chance level.
+
+        ``None`` (not assessed) when no source has a chance level, or when the
+        sources that have one all stay at or below it while a source without one
+        (too little data before the onset for a null) shows evidence: then "not
+        above chance" is not known.
+        """
         ratios = [
             float(self.raw[k].max()) / level
             for k, level in self.chance_level.items()
             if level > 0 and k in self.raw and len(self.raw[k])
         ]
-        return max(ratios) if ratios else None
+        best = max(ratios) if ratios else None
+        if best is not None and best > 1.0:
+            return best
+        unassessed = any(
+            len(self.table)
+            and float(self.table[k].max()) > 0
+            and not self.chance_level.get(k, 0) > 0
+            for k in self.table.columns
+        )
+        return None if unassessed else best
 
     def records(self, node: str, top: int = 3) -> list[dict]:
         """The ``top`` strongest evidence records of ``node``, JSON-able.

@@ -183,6 +183,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--start", default=None, help="start time (ISO or ns)")
     parser.add_argument("--end", default=None, help="end time (ISO or ns)")
     parser.add_argument("-o", "--out", required=True, help="output graph file (.pt)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="build spans on this Dask cluster")
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="build spans on N local Dask workers"
+    )
     add_common(parser)
     parser.set_defaults(func=run)
 
@@ -623,6 +627,10 @@ def run(args: argparse.Namespace) -> int:
             field="--traces/--metrics/--logs/--edge-metrics",
             expected="at least one telemetry file",
         )
+    if args.scheduler or args.workers:  # spans on Dask: graphad[dask], docs/scale.md
+        from graphad.cli.build_dask import run_dask
+
+        return run_dask(args, _mapping(args.trace_columns), console)
     inputs = [*args.traces, *args.metrics, *args.logs, *args.edge_metrics, args.call_graph]
     out = output_path(args.out, inputs)
     data = read_telemetry_files(args, console)

@@ -165,6 +165,8 @@ def build_dynamic_graph(
     metric_mask: str = "node",
     max_templates: int | None = None,
     max_steps: int = 500_000,
+    engine: str = "pandas",
+    client=None,
 ) -> DynamicGraph:
     """Build one PyG ``Data`` per window from a :class:`~graphad.ingest.telemetry.Telemetry`
     (or any combination of canonical frames).
@@ -208,6 +210,11 @@ def build_dynamic_graph(
         max_templates: Keep only this many log templates (most frequent first).
         max_steps: Refuse time ranges of more steps than this (a guard against a wrong
             timestamp stretching the range over years; the feature tables are dense).
+        engine: ``"pandas"`` (one process, the default) or ``"dask"``: spans (files, a
+            Dask or pandas frame) are aggregated in partitions on Dask with mergeable
+            statistics (:func:`graphad.graph.scale.build_dynamic_graph_dask`; spans only,
+            entity granularity, quantiles within the sketch's relative accuracy).
+        client: The ``distributed.Client`` of ``engine="dask"`` (``None``: the current one).
 
     Returns:
         The :class:`DynamicGraph`; ``meta`` records the granularity, node rule, time
@@ -234,6 +241,13 @@ def build_dynamic_graph(
         >>> g[0].edge_attr.tolist(), g[0].node_names
         ([[1.0, 1.0, 1.0]], ['db', 'web'])
     """
+    if engine != "pandas":  # a partitioned engine (graphad.graph.scale): spans only
+        from graphad.graph.scale.build import run_engine
+
+        options = dict(spec=spec, node_rule=node_rule, vocab=vocab, start_ns=start_ns)
+        options.update(end_ns=end_ns, max_steps=max_steps, granularity=granularity)
+        others = dict(metrics=metrics, logs=logs, edge_metrics=edge_metrics, features=features)
+        return run_engine(engine, client, spans, others, **options)
     _check_options(spec, granularity, metric_fill, metric_mask, max_templates)
     parents_of: Telemetry | pd.DataFrame | None = spans
     if isinstance(spans, Telemetry):

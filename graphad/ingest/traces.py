@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from graphad.exceptions import GraphadError, GraphadInputError, ParseError, SchemaError
+from graphad.ingest import otlp_fast
 from graphad.ingest.io import (
     PathLike,
     inner_suffix,
@@ -70,7 +71,7 @@ __all__ = [
 ]
 
 #: Formats :func:`read_traces` understands.
-TRACE_FORMATS = ("auto", "otlp", "jaeger", "zipkin", "csv", "parquet", "frame")
+TRACE_FORMATS = ("auto", "otlp", "otlp_proto", "jaeger", "zipkin", "csv", "parquet", "frame")
 
 _TABLE_SUFFIXES = {
     ".csv": "csv",
@@ -247,6 +248,12 @@ def read_traces(
         frame = read_table(source, dtype=_span_dtypes(columns), report=read)
         spans, report = _normalize_table(frame, columns, time_unit, end_column, name, status_rule)
         return spans, read.merge(report)
+    if format == "otlp_proto" or (format == "json" and inner_suffix(source) in (".pb", ".binpb")):
+        return otlp_fast.read_otlp_proto(source)
+    if format in ("json", "otlp"):  # OTLP JSON lines: Arrow, no Python loop (None: declined)
+        fast = otlp_fast.read_otlp_json_arrow(source)
+        if fast is not None:
+            return fast
     documents = read_json_documents(source, read)
     if format == "json":
         format = detect_trace_format(documents, source=name)

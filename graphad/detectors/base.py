@@ -284,7 +284,7 @@ def as_window_batch(windows: Any, window_size: int | None = None) -> WindowBatch
             else (windows.cpu().numpy() if torch.is_tensor(windows) else np.asarray(windows))
         )
         cut = sliding_windows(series.astype(np.float32, copy=False), int(window_size))
-        x = torch.from_numpy(np.ascontiguousarray(cut))[..., None]  # [W, N, T, 1]
+        x = torch.from_numpy(np.require(cut, requirements=["C", "W"]))[..., None]  # [W, N, T, 1]
         names = names or [str(i) for i in range(x.shape[1])]
         ends = torch.arange(window_size - 1, series.shape[0])
         batch = WindowBatch(

@@ -164,49 +164,17 @@ def read_metrics(
         return metrics, read.merge(report)
     read = IngestReport(name)
     frame = source if isinstance(source, pd.DataFrame) else read_table(source, report=read)
-    metrics, report = _read_metric_table(
-        frame,
-        source,
-        name,
-        format,
-        columns,
-        time_unit,
-        time_format,
-        time_column,
-        node,
-        node_column,
-        separator,
-        column_rule,
-        exclude,
-    )
-    return metrics, read.merge(report)
-
-
-def _read_metric_table(
-    frame,
-    source,
-    name,
-    format,
-    columns,
-    time_unit,
-    time_format,
-    time_column,
-    node,
-    node_column,
-    separator,
-    column_rule,
-    exclude,
-) -> tuple[pd.DataFrame, IngestReport]:
     renamed = rename_columns(frame, columns, name)
     if format == "auto":
         format = "long" if {"node", "metric", "value"} <= set(renamed.columns) else "wide"
     if format == "long":
-        return _read_long(renamed, columns, time_unit, time_format, time_column, name)
+        metrics, report = _read_long(renamed, columns, time_unit, time_format, time_column, name)
+        return metrics, read.merge(report)
     wide_time = time_column or (columns or {}).get("ts_ns")
     rules = (node, node_column or (columns or {}).get("node"), separator, column_rule)
     if all(rule is None for rule in rules) and not isinstance(source, pd.DataFrame):
         node = _file_stem(source)  # a wide file without a rule: the file is the node
-    return wide_to_long(
+    metrics, report = wide_to_long(
         frame,
         time_column=wide_time,
         node=node,
@@ -218,6 +186,7 @@ def _read_metric_table(
         time_format=time_format,
         source=name,
     )
+    return metrics, read.merge(report)
 
 
 def _file_stem(path: PathLike) -> str:
@@ -547,40 +516,14 @@ def read_edge_metrics(
     name = check_source(source, format, EDGE_METRIC_FORMATS, "edge metrics")
     read = IngestReport(name)
     frame = source if isinstance(source, pd.DataFrame) else read_table(source, report=read)
-    edges, report = _read_edge_table(
-        frame,
-        source,
-        name,
-        format,
-        columns,
-        time_unit,
-        time_format,
-        time_column,
-        separator,
-        metric,
-        exclude,
-    )
-    return edges, read.merge(report)
-
-
-def _read_edge_table(
-    frame,
-    source,
-    name,
-    format,
-    columns,
-    time_unit,
-    time_format,
-    time_column,
-    separator,
-    metric,
-    exclude,
-) -> tuple[pd.DataFrame, IngestReport]:
     renamed = rename_columns(frame, columns, name)
     if format == "auto":
         format = "long" if {"src", "dst", "value"} <= set(renamed.columns) else "wide"
     if format == "long":
-        return _read_long_edges(renamed, columns, time_unit, time_format, time_column, metric, name)
+        edges, report = _read_long_edges(
+            renamed, columns, time_unit, time_format, time_column, metric, name
+        )
+        return edges, read.merge(report)
     if not separator:
         raise SchemaError(
             "a wide edge-metrics table needs a separator",
@@ -603,7 +546,7 @@ def _read_edge_table(
                 found="a DataFrame and no metric=",
             )
         metric = _file_stem(source)
-    return _wide_edges(
+    edges, report = _wide_edges(
         frame,
         time_column or (columns or {}).get("ts_ns"),
         separator,
@@ -613,6 +556,7 @@ def _read_edge_table(
         time_format,
         name,
     )
+    return edges, read.merge(report)
 
 
 def _read_long_edges(

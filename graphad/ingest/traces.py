@@ -369,6 +369,11 @@ def _field(obj: dict, key: str, where: str, source: str, expected: str = "a valu
     return value
 
 
+def _int_field(obj: dict, key: str, where: str, source: str, expected: str) -> int:
+    """``obj[key]`` as an int, with :func:`_field`'s and :func:`_as_int`'s errors."""
+    return _as_int(_field(obj, key, where, source, expected), where, key, source)
+
+
 def _as_int(value: Any, where: str, key: str, source: str) -> int:
     try:
         if isinstance(value, float):
@@ -532,18 +537,8 @@ def _malformed_span(where: str, source: str, error: Exception) -> ParseError:
 
 def _otlp_checked(span: Any, where: str, source: str) -> tuple[Any, Any, int, int, str]:
     """The required fields of one OTLP span, each checked with a precise error."""
-    start = _as_int(
-        _field(span, "startTimeUnixNano", where, source, "a time in ns"),
-        where,
-        "startTimeUnixNano",
-        source,
-    )
-    end = _as_int(
-        _field(span, "endTimeUnixNano", where, source, "a time in ns"),
-        where,
-        "endTimeUnixNano",
-        source,
-    )
+    start = _int_field(span, "startTimeUnixNano", where, source, "a time in ns")
+    end = _int_field(span, "endTimeUnixNano", where, source, "a time in ns")
     trace_id = _field(span, "traceId", where, source, "a hex trace id")
     span_id = _field(span, "spanId", where, source, "a hex span id")
     return trace_id, span_id, start, end, _otlp_kind(span.get("kind"), where, source)
@@ -790,18 +785,8 @@ def parse_jaeger(
                         expected=f"one of {sorted(set(_OTLP_KINDS.values()) - {''})}",
                         found=repr(kind),
                     )
-                start = _as_int(
-                    _field(span, "startTime", where, source, "a time in µs"),
-                    where,
-                    "startTime",
-                    source,
-                )
-                duration = _as_int(
-                    _field(span, "duration", where, source, "a duration in µs"),
-                    where,
-                    "duration",
-                    source,
-                )
+                start = _int_field(span, "startTime", where, source, "a time in µs")
+                duration = _int_field(span, "duration", where, source, "a duration in µs")
                 out.append(
                     _text_id(_field(span, "traceID", where, source, "a trace id")).lower(),
                     _text_id(_field(span, "spanID", where, source, "a span id")).lower(),
@@ -933,13 +918,7 @@ def parse_zipkin(
                 parent,
                 str(service),
                 _text(span.get("name")),
-                _as_int(
-                    _field(span, "timestamp", where, source, "a time in µs"),
-                    where,
-                    "timestamp",
-                    source,
-                )
-                * 1000,
+                _int_field(span, "timestamp", where, source, "a time in µs") * 1000,
                 duration * 1000,
                 int(isinstance(tags, dict) and "error" in tags),
                 kind,

@@ -121,16 +121,7 @@ class Nezha:
     def _tags(self) -> dict[str, frozenset]:
         tags = {}
         for path in sorted((self.root / "construct_data").glob("root_cause_*.json")):
-            try:
-                labels = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as error:
-                raise ParseError(
-                    "unreadable JSON",
-                    source=str(path),
-                    record=error.lineno,
-                    expected="a JSON object {service: {fault type: label}}",
-                    found=error.msg,
-                ) from error
+            labels = _load_json(path, "a JSON object {service: {fault type: label}}")
             if isinstance(labels, dict):
                 tags[path.stem[len("root_cause_") :]] = frozenset(labels)
         return tags
@@ -237,16 +228,7 @@ class Nezha:
         return frame
 
     def _fault_rows(self, day: Day, path: Path) -> list[dict]:
-        try:
-            content = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise ParseError(
-                "unreadable JSON",
-                source=str(path),
-                record=error.lineno,
-                expected="{hour: [fault records]}",
-                found=error.msg,
-            ) from error
+        content = _load_json(path, "{hour: [fault records]}")
         records = (
             content
             if isinstance(content, list)
@@ -700,3 +682,17 @@ class Nezha:
         system = self._system(day)
         path = self.root / "log_template" / f"drain3_{system}.ini"
         return path if path.is_file() else None
+
+
+def _load_json(path: Path, expected: str) -> object:
+    """The JSON document in ``path``; unreadable JSON raises ParseError naming ``expected``."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ParseError(
+            "unreadable JSON",
+            source=str(path),
+            record=error.lineno,
+            expected=expected,
+            found=error.msg,
+        ) from error

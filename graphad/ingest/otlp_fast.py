@@ -20,6 +20,7 @@ format (each message preceded by its length as a 4-byte big-endian integer). Par
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -39,6 +40,10 @@ __all__ = [
 
 _UNKNOWN_SERVICE = "unknown_service"
 _KINDS = np.array(["", "internal", "server", "client", "producer", "consumer"], dtype=object)
+
+
+#: A line whose first non-blank character does not open a JSON object.
+_NOT_AN_OBJECT_LINE = re.compile(rb"(?m)^[ \t\r]*[^{ \t\r\n]")
 
 
 def _schema():
@@ -105,6 +110,10 @@ def read_otlp_json_arrow(
         return None
     if b'"resourceSpans"' not in data[: 1 << 16]:
         return None  # another JSON format: no need to parse it twice
+    if _NOT_AN_OBJECT_LINE.search(data):
+        # a line that is not one JSON object (pretty-printed JSON, a bare null, a list):
+        # the reference reader; Arrow's reader crashes the process on a leading `null`
+        return None
     options = pa_json.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="ignore")
     try:
         table = pa_json.read_json(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graphad.exceptions import ParseError
+from graphad.exceptions import GraphadError, ParseError
 from graphad.ingest import read_traces
 from graphad.ingest.io import read_json_documents
 from graphad.ingest.otlp_fast import (
@@ -94,6 +94,18 @@ def test_arrow_declines_what_it_cannot_read(tmp_path):
     del bad[0]["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["startTimeUnixNano"]
     with pytest.raises(Exception, match="startTimeUnixNano"):
         read_traces(_write_lines(tmp_path / "bad.jsonl", bad))
+
+
+@pytest.mark.parametrize("first", [b"null", b"[]", b"3", b'  "resourceSpans"'])
+def test_arrow_declines_a_line_that_is_not_an_object(tmp_path, first):
+    # found by the slow fuzz run: Arrow's JSON reader crashed the process (SIGSEGV) on a
+    # file whose first line is a bare null; such files go to the reference reader
+    lines = json.dumps(to_otlp_requests(_spans(10))[0]).encode()
+    path = tmp_path / "first.jsonl"
+    path.write_bytes(first + b"\n" + lines + b"\n")
+    assert read_otlp_json_arrow(path) is None
+    with pytest.raises(GraphadError, match="first.jsonl"):  # named, not a crash
+        read_traces(path)
 
 
 def test_protobuf_payloads_and_files(tmp_path):

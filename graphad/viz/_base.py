@@ -30,6 +30,7 @@ __all__ = [
     "format_time_axis",
     "clock",
     "date_text",
+    "truth_handle",
     "SCORE_LABEL",
 ]
 
@@ -387,3 +388,20 @@ def format_time_axis(ax: Any, positions: np.ndarray, is_datetime: bool) -> str:
     ax.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=8))
     ax.xaxis.set_major_formatter(DateFormatter("%H:%M:%S" if short else "%H:%M"))
     return date_text(positions)
+
+
+def truth_handle() -> Any:
+    """The legend entry of the ring drawn around the true root cause."""
+    from matplotlib.lines import Line2D
+
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker="o",
+        markersize=11,
+        markerfacecolor="none",
+        markeredgecolor="tab:green",
+        markeredgewidth=2.2,
+        label="true root cause",
+    )

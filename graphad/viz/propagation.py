@@ -30,6 +30,7 @@ from graphad.viz._base import (
     new_figure,
     short_labels,
     time_axis,
+    truth_handle,
 )
 from graphad.viz.layout import Layout, graph_layout, union_graph, window_graph
 from graphad.viz.service_graph import _scalar_mappable, draw_service_graph
@@ -232,19 +233,7 @@ def _legend_handles(ranking: Any, truth: str | None, top_k: int) -> list:
             )
         )
     if truth is not None:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker="o",
-                markersize=11,
-                markerfacecolor="none",
-                markeredgecolor="tab:green",
-                markeredgewidth=2.2,
-                label="true root cause",
-            )
-        )
+        handles.append(truth_handle())
     handles.append(Line2D([], [], color="0.45", linewidth=2.5, label="call; width = calls"))
     return handles
 

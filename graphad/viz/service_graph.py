@@ -18,6 +18,7 @@ from graphad.viz._base import (
     get_cmap,
     new_figure,
     score_map,
+    truth_handle,
 )
 from graphad.viz.layout import Layout, graph_layout, window_graph
 
@@ -277,23 +278,10 @@ def plot_service_graph(
         scale=scale,
     )
     if truth is not None and truth in graph:
-        from matplotlib.lines import Line2D
-
         where = pos if pos is not None else graph_layout(graph)
         x, y = where[truth]
         ax.scatter([x], [y], s=1200.0, facecolors="none", edgecolors="tab:green", linewidths=2.2)
-        ring = Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="o",
-            markersize=11,
-            markerfacecolor="none",
-            markeredgecolor="tab:green",
-            markeredgewidth=2.2,
-            label="true root cause",
-        )
-        ax.legend(handles=[ring], loc="lower left", fontsize=8, frameon=False)
+        ax.legend(handles=[truth_handle()], loc="lower left", fontsize=8, frameon=False)
     if colorbar:
         add_colorbar(
             fig, _scalar_mappable(collection.norm, collection.cmap), label, ax=ax, shrink=0.8
